@@ -1,0 +1,66 @@
+"""ember: PyTorch's API on NumPy. ``import ember as torch`` and run PyTorch programs unchanged."""
+__version__ = "0.1.0"
+
+from ._dtype import (dtype, float16, half, bfloat16, float32, float, float64, double, int8, int16, short, int32,
+                     int, int64, long, uint8, bool, complex64, cfloat, complex128, cdouble, promote_types, can_cast,
+                     set_default_dtype, get_default_dtype)
+from ._device import device
+from ._tensor import Tensor, Size
+from . import autograd, cuda
+from .autograd import no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled, \
+    is_inference_mode_enabled
+from . import _ops
+from ._ops.elementwise import *  # noqa: F401,F403
+from ._ops.reduction import *  # noqa: F401,F403
+from ._ops.shape import *  # noqa: F401,F403
+from ._ops.conversion import *  # noqa: F401,F403
+from ._ops.blas import *  # noqa: F401,F403
+from ._ops.creation import *  # noqa: F401,F403
+from ._ops.random import *  # noqa: F401,F403
+from ._ops.indexing import *  # noqa: F401,F403
+from ._ops.shape import infer_shape as _infer_shape  # noqa: F401
+from ._ops.creation import range_ as range  # noqa: F401
+from ._ops._util import broadcast_shapes  # noqa: F401
+from ._tensor_str import set_printoptions  # noqa: F401
+from ._threads import set_num_threads, get_num_threads, get_num_interop_threads, set_num_interop_threads  # noqa: F401
+from . import _dtype as _D
+
+strided = "torch.strided"
+contiguous_format = preserve_format = channels_last = "torch.contiguous_format"
+
+
+def result_type(tensor1, tensor2):
+    """torch.result_type: the dtype an op on these operands produces."""
+    def raw(x):
+        return x._data if isinstance(x, Tensor) else x
+    return _D.result_type_raw(raw(tensor1), raw(tensor2))
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input):
+    return input.is_floating_point()
+
+
+def is_complex(input):
+    return input.is_complex()
+
+
+def is_nonzero(input):
+    if input.numel() != 1:
+        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+    return builtins_bool(input.item())
+
+
+def numel(input):
+    return input.numel()
+
+
+def typename(obj):
+    return obj.type() if isinstance(obj, Tensor) else type(obj).__name__
+
+
+import builtins as _builtins  # noqa: E402
+builtins_bool = _builtins.bool

@@ -1,0 +1,859 @@
+"""Elementwise ops: binary arithmetic with torch's type promotion, and the unary math table."""
+import math
+
+import numpy as np
+
+from .. import _dtype as D
+from .._tensor import Tensor
+from ..autograd.function import Op
+from ._util import install, compute_dtype, float_dtype_for, broadcast_shapes
+from .inplace import inplace_method, write_out, apply_inplace
+
+_FLOATING = D.FLOATING_NP
+_ND = np.ndarray
+
+try:  # SciPy's special functions are faster and exact; NumPy-only installs use math's.
+    from scipy import special as _special
+except ImportError:  # pragma: no cover
+    _special = None
+
+
+# ------------------------------------------------------------------ promotion
+def promote(a, b):
+    """Cast array operands to torch's result dtype; Python scalars stay weak for NumPy.
+
+    Returns (a, b, result_np_dtype); arrays are in the compute dtype (float32 for half types).
+    """
+    if a.__class__ is _ND and b.__class__ is _ND and a.dtype == b.dtype:
+        dt = a.dtype
+    elif a.__class__ is _ND and b.__class__ is not _ND and _scalar_fits(a.dtype, b):
+        dt = a.dtype
+    else:
+        dt = D.result_type_raw(a, b).np
+    cdt = compute_dtype(dt)
+    if a.__class__ is _ND:
+        if a.dtype != cdt:
+            a = a.astype(cdt)
+    elif dt.kind in "iu" and isinstance(a, float):
+        a = int(a)
+    if b.__class__ is _ND:
+        if b.dtype != cdt:
+            b = b.astype(cdt)
+    return a, b, dt
+
+
+def _scalar_fits(dt, s):
+    # A Python scalar keeps the tensor's dtype when it is of the same or a lower category.
+    t = type(s)
+    if t is float:
+        return dt.kind in "fcV"
+    if t is int:
+        return dt.kind in "iufcV"
+    if t is bool:
+        return True
+    return False
+
+
+def finish(out, dt):
+    """Give a NumPy result the dtype torch would, and make 0-d results arrays."""
+    if out.__class__ is not _ND:
+        return np.asarray(out, dtype=dt)
+    return out if out.dtype == dt else out.astype(dt)
+
+
+def _raw(x):
+    return x._data if isinstance(x, Tensor) else x
+
+
+# ------------------------------------------------------------------ binary ops
+class Add(Op):
+    def forward(ctx, a, b):
+        a, b, dt = promote(a, b)
+        return finish(np.add(a, b), dt)
+
+    def backward(ctx, g):
+        return g, g
+
+
+class Sub(Op):
+    def forward(ctx, a, b):
+        a, b, dt = promote(a, b)
+        if dt == np.bool_:
+            raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                               "Use the `^` or `logical_xor()` operator instead.")
+        return finish(np.subtract(a, b), dt)
+
+    def backward(ctx, g):
+        return g, (-g if ctx.needs_input_grad[1] else None)
+
+
+class Mul(Op):
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        a, b, dt = promote(a, b)
+        return finish(np.multiply(a, b), dt)
+
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        return (g * _conj(b) if need_a else None), (g * _conj(a) if need_b else None)
+
+
+class Div(Op):
+    def forward(ctx, a, b):
+        b_in = b
+        a, b, dt = promote(a, b)
+        if dt.kind in "biu":
+            dt = D.get_default_dtype().np
+            a = a.astype(dt) if a.__class__ is _ND else a
+            b = b.astype(dt) if b.__class__ is _ND else b
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = finish(np.true_divide(a, b), dt)
+        ctx.save_for_backward(b_in, out if ctx.needs_input_grad[1] else None)
+        return out
+
+    def backward(ctx, g):
+        b, out = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        ga = g / _conj(b) if need_a else None
+        gb = -g * _conj(out) / _conj(b) if need_b else None
+        return ga, gb
+
+
+class Pow(Op):
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        a, b, dt = promote(a, b)
+        if dt.kind in "iu" and b.__class__ is _ND and (b < 0).any() or (dt.kind in "iu" and isinstance(b, int) and b < 0):
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            out = finish(np.power(a, b), dt)
+        return out
+
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        ga = gb = None
+        if need_a:
+            if isinstance(b, Tensor):
+                ga = where(b == 0, 0.0, g * b * a ** (b - 1))
+            elif b == 0:
+                ga = g * 0.0
+            else:
+                ga = g * b * a ** (b - 1)
+        if need_b:
+            out = a ** b
+            la = log(a) if isinstance(a, Tensor) else math.log(a) if a > 0 else float("nan")
+            gb = g * out * la
+            if isinstance(a, Tensor):
+                gb = where((a == 0) & (b >= 0), 0.0, gb) if isinstance(b, Tensor) else gb
+        return ga, gb
+
+
+class Maximum(Op):
+    def forward(ctx, a, b):
+        a, b, dt = promote(a, b)
+        ctx.a_wins = a > b
+        ctx.tie = a == b
+        return finish(np.maximum(a, b), dt)
+
+    def backward(ctx, g):
+        return _split_grad(ctx, g)
+
+
+class Minimum(Op):
+    def forward(ctx, a, b):
+        a, b, dt = promote(a, b)
+        ctx.a_wins = a < b
+        ctx.tie = a == b
+        return finish(np.minimum(a, b), dt)
+
+    def backward(ctx, g):
+        return _split_grad(ctx, g)
+
+
+def _split_grad(ctx, g):
+    # torch splits the gradient evenly between tied inputs
+    share = ctx.a_wins.astype(g._data.dtype) + 0.5 * ctx.tie.astype(g._data.dtype)
+    s = Tensor._wrap(share)
+    return g * s, g * (1 - s)
+
+
+class Atan2(Op):
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        a, b, dt = promote(a, b)
+        dt = float_dtype_for(dt)
+        return finish(np.arctan2(a, b), dt)
+
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        denom = a * a + b * b
+        return g * b / denom, -g * a / denom
+
+
+class Fmod(Op):
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        a, b, dt = promote(a, b)
+        _check_int_div(dt, b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return finish(np.fmod(a, b), dt)
+
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        gb = -g * trunc(a / b) if ctx.needs_input_grad[1] else None
+        return g, gb
+
+
+class Remainder(Op):
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        a, b, dt = promote(a, b)
+        _check_int_div(dt, b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return finish(np.remainder(a, b), dt)
+
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        gb = -g * floor(a / b) if ctx.needs_input_grad[1] else None
+        return g, gb
+
+
+def _check_int_div(dt, b):
+    if dt.kind in "iu" and ((b.__class__ is _ND and (b == 0).any()) or (b.__class__ is not _ND and b == 0)):
+        raise RuntimeError("ZeroDivisionError")
+
+
+class FloorDivide(Op):
+    def forward(ctx, a, b):
+        a, b, dt = promote(a, b)
+        _check_int_div(dt, b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return finish(np.floor_divide(a, b), dt)
+
+    def backward(ctx, g):
+        return g * 0, None
+
+
+class TruncDivide(Op):
+    def forward(ctx, a, b):
+        a, b, dt = promote(a, b)
+        _check_int_div(dt, b)
+        if dt.kind in "iu":
+            q = np.floor_divide(a, b)
+            fix = (np.remainder(a, b) != 0) & ((np.asarray(a) < 0) != (np.asarray(b) < 0))
+            return finish(q + fix, dt)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return finish(np.trunc(np.true_divide(a, b)), dt)
+
+    def backward(ctx, g):
+        return g * 0, None
+
+
+def _comparison(ufunc, name):
+    class Compare(Op):
+        def forward(ctx, a, b):
+            a, b, _ = promote(a, b)
+            return np.asarray(ufunc(a, b))
+
+    Compare.__name__ = name
+    return Compare
+
+
+Eq = _comparison(np.equal, "Eq")
+Ne = _comparison(np.not_equal, "Ne")
+Lt = _comparison(np.less, "Lt")
+Le = _comparison(np.less_equal, "Le")
+Gt = _comparison(np.greater, "Gt")
+Ge = _comparison(np.greater_equal, "Ge")
+
+
+def _logical(ufunc, name):
+    class Logical(Op):
+        def forward(ctx, a, b):
+            return np.asarray(ufunc(np.asarray(a).astype(bool), np.asarray(b).astype(bool)))
+
+    Logical.__name__ = name
+    return Logical
+
+
+LogicalAnd = _logical(np.logical_and, "LogicalAnd")
+LogicalOr = _logical(np.logical_or, "LogicalOr")
+LogicalXor = _logical(np.logical_xor, "LogicalXor")
+
+
+def _bitwise(ufunc, name):
+    class Bitwise(Op):
+        def forward(ctx, a, b):
+            a, b, dt = promote(a, b)
+            if dt.kind not in "biu":
+                raise RuntimeError(f'"{name}_cpu" not implemented for \'{D._BY_NP[dt].name.capitalize()}\'')
+            return finish(ufunc(a, b), dt)
+
+    Bitwise.__name__ = name
+    return Bitwise
+
+
+BitwiseAnd = _bitwise(np.bitwise_and, "bitwise_and")
+BitwiseOr = _bitwise(np.bitwise_or, "bitwise_or")
+BitwiseXor = _bitwise(np.bitwise_xor, "bitwise_xor")
+LeftShift = _bitwise(np.left_shift, "lshift")
+RightShift = _bitwise(np.right_shift, "rshift")
+
+
+def _conj(t):
+    return t.conj() if isinstance(t, Tensor) and t._data.dtype.kind == "c" else t
+
+
+def _with_shape_check(op, a, b):
+    try:
+        return op.apply(a, b)
+    except ValueError:
+        if isinstance(a, Tensor) and isinstance(b, Tensor):
+            broadcast_shapes(a._data.shape, b._data.shape)
+        elif isinstance(a, Tensor) or isinstance(b, Tensor):
+            broadcast_shapes(np.shape(_raw(a)), np.shape(_raw(b)))
+        raise
+
+
+def _check_operand(x, name="other"):
+    if not isinstance(x, (Tensor, int, float, bool, complex)):
+        if isinstance(x, (np.number, np.bool_)):
+            return x.item()
+        if isinstance(x, np.ndarray):
+            return Tensor._wrap(x)
+        raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not {type(x).__name__}")
+    return x
+
+
+# ------------------------------------------------------------------ public binary functions
+def add(input, other, *, alpha=1, out=None):
+    """input + alpha * other, with torch's type promotion."""
+    other = _check_operand(other)
+    if alpha != 1:
+        other = mul(other, alpha)
+    return write_out(_with_shape_check(Add, input, other), out)
+
+
+def sub(input, other, *, alpha=1, out=None):
+    other = _check_operand(other)
+    if alpha != 1:
+        other = mul(other, alpha)
+    return write_out(_with_shape_check(Sub, input, other), out)
+
+
+subtract = sub
+
+
+def rsub(input, other, *, alpha=1):
+    return sub(other, input if alpha == 1 else mul(input, alpha))
+
+
+def mul(input, other, *, out=None):
+    other = _check_operand(other)
+    return write_out(_with_shape_check(Mul, input, other), out)
+
+
+multiply = mul
+
+
+def div(input, other, *, rounding_mode=None, out=None):
+    other = _check_operand(other)
+    if rounding_mode is None:
+        res = _with_shape_check(Div, input, other)
+    elif rounding_mode == "floor":
+        res = _with_shape_check(FloorDivide, input, other)
+    elif rounding_mode == "trunc":
+        res = _with_shape_check(TruncDivide, input, other)
+    else:
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
+    return write_out(res, out)
+
+
+divide = true_divide = div
+
+
+def floor_divide(input, other, *, out=None):
+    return write_out(_with_shape_check(FloorDivide, input, _check_operand(other)), out)
+
+
+def pow(input, exponent, *, out=None):
+    if not isinstance(input, Tensor):
+        input = _scalar_tensor_like(input, exponent)
+    return write_out(_with_shape_check(Pow, input, _check_operand(exponent)), out)
+
+
+def float_power(input, exponent, *, out=None):
+    base = input.double() if isinstance(input, Tensor) else float(input)
+    exp = exponent.double() if isinstance(exponent, Tensor) else exponent
+    return pow(base, exp, out=out)
+
+
+def _scalar_tensor_like(value, other):
+    dt = D.result_type_raw(value, _raw(other)).np
+    return Tensor._wrap(np.asarray(value, dtype=dt))
+
+
+def maximum(input, other, *, out=None):
+    return write_out(_with_shape_check(Maximum, input, other), out)
+
+
+def minimum(input, other, *, out=None):
+    return write_out(_with_shape_check(Minimum, input, other), out)
+
+
+def fmax(input, other, *, out=None):
+    return where(isnan(other), input, where(isnan(input), other, maximum(input, other)))
+
+
+def fmin(input, other, *, out=None):
+    return where(isnan(other), input, where(isnan(input), other, minimum(input, other)))
+
+
+def atan2(input, other, *, out=None):
+    return write_out(_with_shape_check(Atan2, input, other), out)
+
+
+arctan2 = atan2
+
+
+def fmod(input, other, *, out=None):
+    return write_out(_with_shape_check(Fmod, input, _check_operand(other)), out)
+
+
+def remainder(input, other, *, out=None):
+    if not isinstance(input, Tensor):
+        input = _scalar_tensor_like(input, other)
+    return write_out(_with_shape_check(Remainder, input, _check_operand(other)), out)
+
+
+def hypot(input, other, *, out=None):
+    return write_out(sqrt(input * input + other * other), out)
+
+
+def copysign(input, other, *, out=None):
+    a = input if input.is_floating_point() else input.to(D.get_default_dtype())
+    sign_b = where(signbit(other) if isinstance(other, Tensor) else
+                   Tensor._wrap(np.asarray(math.copysign(1, other) < 0)), -1.0, 1.0)
+    return write_out(abs(a) * sign_b, out)
+
+
+def _compare(op, name):
+    def fn(input, other, *, out=None):
+        return write_out(_with_shape_check(op, input, _check_operand(other)), out)
+    fn.__name__ = name
+    return fn
+
+
+eq, ne, lt, le, gt, ge = (_compare(op, n) for op, n in ((Eq, "eq"), (Ne, "ne"), (Lt, "lt"), (Le, "le"),
+                                                         (Gt, "gt"), (Ge, "ge")))
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+logical_and = _compare(LogicalAnd, "logical_and")
+logical_or = _compare(LogicalOr, "logical_or")
+logical_xor = _compare(LogicalXor, "logical_xor")
+bitwise_and = _compare(BitwiseAnd, "bitwise_and")
+bitwise_or = _compare(BitwiseOr, "bitwise_or")
+bitwise_xor = _compare(BitwiseXor, "bitwise_xor")
+bitwise_left_shift = _compare(LeftShift, "bitwise_left_shift")
+bitwise_right_shift = _compare(RightShift, "bitwise_right_shift")
+
+
+def equal(input, other):
+    return input._data.shape == other._data.shape and bool(np.array_equal(input._data, other._data))
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    a, b, _ = promote(input._data, _raw(other))
+    return Tensor._wrap(np.asarray(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)))
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return bool(isclose(input, other, rtol, atol, equal_nan).all())
+
+
+# ------------------------------------------------------------------ where / lerp / addcmul / clamp
+class Where(Op):
+    def forward(ctx, cond, a, b):
+        if cond.dtype != np.bool_:
+            if cond.dtype == np.uint8:
+                cond = cond.astype(bool)
+            else:
+                raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
+                                   f"{D._BY_NP[cond.dtype].name.capitalize()}")
+        ctx.cond = cond
+        a, b, dt = promote(a, b)
+        return finish(np.where(cond, a, b), dt)
+
+    def backward(ctx, g):
+        c = Tensor._wrap(ctx.cond)
+        need_a, need_b = ctx.needs_input_grad[1:]
+        z = g.new_zeros(())
+        return None, (where(c, g, z) if need_a else None), (where(c, z, g) if need_b else None)
+
+
+def where(condition, input=None, other=None, *, out=None):
+    """torch.where(condition, input, other), or nonzero-as-tuple when only a condition is given."""
+    if input is None and other is None:
+        return condition.nonzero(as_tuple=True)
+    return write_out(Where.apply(condition, input, other), out)
+
+
+def lerp(input, end, weight, *, out=None):
+    return write_out(input + weight * (end - input), out)
+
+
+def addcmul(input, tensor1, tensor2, *, value=1, out=None):
+    prod = tensor1 * tensor2
+    return write_out(input + (prod * value if value != 1 else prod), out)
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
+    if not (tensor1.is_floating_point() or tensor2.is_floating_point()) and not tensor1.is_complex():
+        raise RuntimeError("Integer division with addcdiv is no longer supported, and in a future release "
+                           "addcdiv will perform a true division of tensor1 and tensor2. The historic addcdiv "
+                           "behavior can be implemented as (input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) "
+                           "for integer inputs and as (input + value * tensor1 / tensor2) for float inputs. The future "
+                           "addcdiv behavior is just the latter implementation: (input + value * tensor1 / tensor2), "
+                           "for all dtypes.")
+    q = tensor1 / tensor2
+    return write_out(input + (q * value if value != 1 else q), out)
+
+
+class Clamp(Op):
+    def forward(ctx, x, lo, hi):
+        dt = D.result_type_raw(x, lo, hi).np if not (lo.__class__ is not _ND and hi.__class__ is not _ND
+                                                     and x.dtype.kind in "fV") else x.dtype
+        cdt = compute_dtype(dt)
+        xc = x.astype(cdt) if x.dtype != cdt else x
+        lo_c = lo.astype(cdt) if lo.__class__ is _ND else lo
+        hi_c = hi.astype(cdt) if hi.__class__ is _ND else hi
+        out = xc
+        mask = np.ones(x.shape, bool)
+        if lo_c is not None:
+            out = np.maximum(out, lo_c)
+            mask = mask & (xc >= lo_c)
+        if hi_c is not None:
+            out = np.minimum(out, hi_c)
+            mask = mask & (xc <= hi_c)
+        if np.isnan(xc).any() if xc.dtype.kind == "f" else False:
+            out = np.where(np.isnan(xc), xc, out)
+        ctx.mask = mask
+        return finish(out, dt)
+
+    def backward(ctx, g):
+        return g * Tensor._wrap(ctx.mask.astype(g._data.dtype)), None, None
+
+
+def clamp(input, min=None, max=None, *, out=None):
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    return write_out(Clamp.apply(input, min, max), out)
+
+
+clip = clamp
+
+
+def clamp_min(input, min):
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max):
+    return clamp(input, max=max)
+
+
+# ------------------------------------------------------------------ unary ops
+# name -> (numpy forward, gradient in ember ops g(x, out, grad), kind)
+# kind: "float" (ints give the default float dtype), "same" (keeps the dtype), "round" (float only,
+# zero gradient), "bool" (bool result)
+def _erf(a):
+    if _special is not None:
+        return _special.erf(a)
+    return np.vectorize(math.erf, otypes=[a.dtype])(a)
+
+
+def _erfinv(a):
+    if _special is not None:
+        return _special.erfinv(a)
+    raise RuntimeError("erfinv needs SciPy (pip install scipy)")
+
+
+def _lgamma(a):
+    if _special is not None:
+        return _special.gammaln(a)
+    return np.vectorize(math.lgamma, otypes=[a.dtype])(a)
+
+
+def _digamma(a):
+    if _special is not None:
+        return _special.digamma(a)
+    raise RuntimeError("digamma needs SciPy (pip install scipy)")
+
+
+def _sigmoid(a):
+    # exp of a non-positive argument only, so large |a| neither overflows nor loses precision
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1 / (1 + e), e / (1 + e))
+
+
+_UNARY = {
+    "exp": (np.exp, lambda x, y, g: g * y, "float"),
+    "exp2": (np.exp2, lambda x, y, g: g * y * math.log(2), "float"),
+    "expm1": (np.expm1, lambda x, y, g: g * (y + 1), "float"),
+    "log": (np.log, lambda x, y, g: g / x, "float"),
+    "log2": (np.log2, lambda x, y, g: g / (x * math.log(2)), "float"),
+    "log10": (np.log10, lambda x, y, g: g / (x * math.log(10)), "float"),
+    "log1p": (np.log1p, lambda x, y, g: g / (x + 1), "float"),
+    "sqrt": (np.sqrt, lambda x, y, g: g / (2 * y), "float"),
+    "rsqrt": (lambda a: 1 / np.sqrt(a), lambda x, y, g: -0.5 * g * y * y * y, "float"),
+    "sin": (np.sin, lambda x, y, g: g * cos(x), "float"),
+    "cos": (np.cos, lambda x, y, g: -g * sin(x), "float"),
+    "tan": (np.tan, lambda x, y, g: g * (1 + y * y), "float"),
+    "asin": (np.arcsin, lambda x, y, g: g * rsqrt(1 - x * x), "float"),
+    "acos": (np.arccos, lambda x, y, g: -g * rsqrt(1 - x * x), "float"),
+    "atan": (np.arctan, lambda x, y, g: g / (1 + x * x), "float"),
+    "sinh": (np.sinh, lambda x, y, g: g * cosh(x), "float"),
+    "cosh": (np.cosh, lambda x, y, g: g * sinh(x), "float"),
+    "tanh": (np.tanh, lambda x, y, g: g * (1 - y * y), "float"),
+    "asinh": (np.arcsinh, lambda x, y, g: g * rsqrt(x * x + 1), "float"),
+    "acosh": (np.arccosh, lambda x, y, g: g * rsqrt(x * x - 1), "float"),
+    "atanh": (np.arctanh, lambda x, y, g: g / (1 - x * x), "float"),
+    "sigmoid": (_sigmoid, lambda x, y, g: g * y * (1 - y), "float"),
+    "erf": (_erf, lambda x, y, g: g * (2 / math.sqrt(math.pi)) * exp(-x * x), "float"),
+    "erfc": (lambda a: 1 - _erf(a), lambda x, y, g: -g * (2 / math.sqrt(math.pi)) * exp(-x * x), "float"),
+    "erfinv": (_erfinv, lambda x, y, g: g * (math.sqrt(math.pi) / 2) * exp(y * y), "float"),
+    "lgamma": (_lgamma, lambda x, y, g: g * digamma(x), "float"),
+    "digamma": (_digamma, None, "float"),
+    "reciprocal": (lambda a: 1 / a, lambda x, y, g: -g * y * y, "float"),
+    "neg": (np.negative, lambda x, y, g: -g, "same"),
+    "abs": (np.abs, lambda x, y, g: g * sign(x), "same"),
+    "square": (np.square, lambda x, y, g: 2 * g * x, "same"),
+    "sign": (np.sign, lambda x, y, g: g * 0, "same"),
+    "sgn": (np.sign, lambda x, y, g: g * 0, "same"),
+    "floor": (np.floor, lambda x, y, g: g * 0, "round"),
+    "ceil": (np.ceil, lambda x, y, g: g * 0, "round"),
+    "trunc": (np.trunc, lambda x, y, g: g * 0, "round"),
+    "round": (np.round, lambda x, y, g: g * 0, "round"),
+    "frac": (lambda a: a - np.trunc(a), lambda x, y, g: g, "round"),
+    "signbit": (np.signbit, None, "bool"),
+    "isnan": (np.isnan, None, "bool"),
+    "isinf": (np.isinf, None, "bool"),
+    "isfinite": (np.isfinite, None, "bool"),
+    "isposinf": (np.isposinf, None, "bool"),
+    "isneginf": (np.isneginf, None, "bool"),
+    "logical_not": (np.logical_not, None, "bool"),
+    "bitwise_not": (np.invert, None, "int"),
+    "conj": (np.conj, lambda x, y, g: g.conj(), "same"),
+    "angle": (np.angle, lambda x, y, g: g * 0, "float"),
+}
+_NEEDS = {"x": ("log", "log2", "log10", "log1p", "sin", "cos", "asin", "acos", "atan", "sinh", "cosh", "asinh",
+                "acosh", "atanh", "erf", "erfc", "lgamma", "abs", "square"),
+          "y": ("exp", "exp2", "expm1", "sqrt", "rsqrt", "tan", "tanh", "sigmoid", "erfinv", "reciprocal")}
+
+
+def _make_unary(name, fwd, grad, kind):
+    saves_x = name in _NEEDS["x"]
+    saves_y = name in _NEEDS["y"]
+
+    def forward(ctx, x):
+        dt = x.dtype
+        if kind == "float":
+            dt = float_dtype_for(dt)
+        elif kind == "bool":
+            if x.dtype.kind in "iub" and name in ("isnan", "isinf", "isposinf", "isneginf", "signbit"):
+                return np.asarray(np.signbit(x) if name == "signbit" else np.zeros(x.shape, bool))
+            if name == "isfinite" and x.dtype.kind in "iub":
+                return np.ones(x.shape, bool)
+            return np.asarray(fwd(x))
+        elif kind == "int":
+            if dt.kind not in "biu":
+                raise RuntimeError(f"\"bitwise_not_cpu\" not implemented for '{D._BY_NP[dt].name.capitalize()}'")
+            return np.asarray(np.logical_not(x) if dt == np.bool_ else fwd(x))
+        elif kind == "round" and dt.kind in "biu":
+            return x.copy() if name != "frac" else np.zeros_like(x)
+        elif name == "abs" and dt == np.bool_:
+            return x.copy()
+        elif name == "neg" and dt == np.bool_:
+            raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
+                               "to invert a mask, use the `~` or `logical_not()` operator instead.")
+        cdt = compute_dtype(dt)
+        xc = x if x.dtype == cdt else x.astype(cdt)
+        with np.errstate(all="ignore"):
+            out = finish(fwd(xc), dt)
+        if saves_x or saves_y:
+            ctx.save_for_backward(x if saves_x else None, out if saves_y else None)
+        return out
+
+    def backward(ctx, g):
+        if grad is None:
+            raise RuntimeError(f"the derivative for '{name}' is not implemented.")
+        x, y = ctx.saved_tensors if (saves_x or saves_y) else (None, None)
+        return grad(x, y, g)
+
+    cls = type(name.capitalize(), (Op,), {"forward": forward, "backward": backward})
+
+    def fn(input, *, out=None):
+        return write_out(cls.apply(input), out)
+
+    fn.__name__ = name
+    fn.__doc__ = f"Elementwise ``{name}``, as ``torch.{name}``."
+    return fn
+
+
+for _name, (_fwd, _grad, _kind) in _UNARY.items():
+    globals()[_name] = _make_unary(_name, _fwd, _grad, _kind)
+
+absolute = abs  # noqa: F821 (defined by the table above)
+negative = neg  # noqa: F821
+arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh  # noqa: F821
+fix = trunc  # noqa: F821
+special_expit = sigmoid  # noqa: F821
+_round_plain = round  # noqa: F821
+
+
+def round(input, *, decimals=0, out=None):
+    if decimals == 0:
+        return _round_plain(input, out=out)
+    scale = 10.0 ** decimals
+    return write_out(_round_plain(input * scale) / scale, out)
+
+
+def logit(input, eps=None, *, out=None):
+    x = input if eps is None else clamp(input, eps, 1 - eps)
+    return write_out(log(x / (1 - x)), out)  # noqa: F821
+
+
+def xlogy(input, other, *, out=None):
+    return write_out(where(input == 0, 0.0, input * log(other)), out)  # noqa: F821
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
+    if input._data.dtype.kind not in "fcV":
+        return write_out(input.clone(), out)
+    info = np.finfo(compute_dtype(input._data.dtype)) if input.dtype is not D.bfloat16 else None
+    big = float(info.max) if info is not None else 3.3895313892515355e38
+    posinf = big if posinf is None else posinf
+    neginf = -big if neginf is None else neginf
+    r = where(isnan(input), nan, input)  # noqa: F821
+    r = where(isposinf(input), posinf, r)  # noqa: F821
+    return write_out(where(isneginf(input), neginf, r), out)  # noqa: F821
+
+
+def positive(input):
+    return input
+
+
+def real(input):
+    return Tensor._wrap(input._data.real) if input.is_complex() else input
+
+
+def imag(input):
+    if not input.is_complex():
+        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+    return Tensor._wrap(input._data.imag)
+
+
+# ------------------------------------------------------------------ methods and operators
+def _reflected_scalar(fn, scalar, tensor):
+    if fn is sub:
+        return add(neg(tensor), scalar)  # noqa: F821
+    if fn is div:
+        return mul(reciprocal(tensor), scalar)  # noqa: F821
+    if fn is floor_divide:
+        return floor_divide(_scalar_tensor_like(scalar, tensor), tensor)
+    return fn(tensor, scalar)
+
+
+def _fast_add(self, other):
+    if other.__class__ is Tensor or other.__class__ in (int, float):
+        return _with_shape_check(Add, self, other)
+    return add(self, other)
+
+
+def _fast_mul(self, other):
+    if other.__class__ is Tensor or other.__class__ in (int, float):
+        return _with_shape_check(Mul, self, other)
+    return mul(self, other)
+
+
+def _fast_sub(self, other):
+    if other.__class__ is Tensor or other.__class__ in (int, float):
+        return _with_shape_check(Sub, self, other)
+    return sub(self, other)
+
+
+def _fast_div(self, other):
+    if other.__class__ is Tensor or other.__class__ in (int, float):
+        return _with_shape_check(Div, self, other)
+    return div(self, other)
+
+
+def _fast_inplace(op, fallback):
+    # No graph to record: run the ufunc straight into self's storage (the optimizer's hot path).
+    def method(self, other, **kwargs):
+        if kwargs or not (other.__class__ is Tensor or other.__class__ in (int, float)) or self._data.dtype in D.REDUCED_NP:
+            return apply_inplace(self, fallback, other, **kwargs)
+        from ..autograd.grad_mode import _enabled
+        if _enabled[0] and (self.requires_grad or (other.__class__ is Tensor and other.requires_grad)):
+            return apply_inplace(self, fallback, other)
+        o = other._data if other.__class__ is Tensor else other
+        rdt = D.result_type_raw(self._data, o)
+        if rdt.np != self._data.dtype:
+            return apply_inplace(self, fallback, other)
+        op(self._data, o, out=self._data)
+        self._bump_version()
+        return self
+    method.__name__ = fallback.__name__ + "_"
+    return method
+
+
+install(
+    add=add, sub=sub, subtract=sub, mul=mul, multiply=mul, div=div, divide=div, true_divide=div,
+    floor_divide=floor_divide, pow=pow, float_power=float_power, maximum=maximum, minimum=minimum, fmax=fmax,
+    fmin=fmin, atan2=atan2, arctan2=atan2, fmod=fmod, remainder=remainder, hypot=hypot, copysign=copysign,
+    eq=eq, ne=ne, lt=lt, le=le, gt=gt, ge=ge, greater=gt, greater_equal=ge, less=lt, less_equal=le,
+    not_equal=ne, logical_and=logical_and, logical_or=logical_or, logical_xor=logical_xor,
+    bitwise_and=bitwise_and, bitwise_or=bitwise_or, bitwise_xor=bitwise_xor,
+    bitwise_left_shift=bitwise_left_shift, bitwise_right_shift=bitwise_right_shift,
+    equal=equal, isclose=isclose, allclose=allclose, where=lambda self, condition, other: where(condition, self, other),
+    lerp=lerp, addcmul=addcmul, addcdiv=addcdiv, clamp=clamp, clip=clamp, clamp_min=clamp_min,
+    clamp_max=clamp_max, logit=logit, xlogy=xlogy, nan_to_num=nan_to_num, round=round, real=property(real),
+    imag=property(imag), positive=positive, rsub=rsub,
+    absolute=abs, negative=neg, arcsin=asin, arccos=acos, arctan=atan, arcsinh=asinh, arccosh=acosh,  # noqa: F821
+    arctanh=atanh, fix=trunc,  # noqa: F821
+    __add__=_fast_add, __radd__=_fast_add, __sub__=_fast_sub, __rsub__=lambda s, o: _reflected_scalar(sub, o, s)
+    if not isinstance(o, Tensor) else sub(o, s), __mul__=_fast_mul, __rmul__=_fast_mul, __truediv__=_fast_div,
+    __rtruediv__=lambda s, o: _reflected_scalar(div, o, s) if not isinstance(o, Tensor) else div(o, s),
+    __floordiv__=floor_divide, __rfloordiv__=lambda s, o: _reflected_scalar(floor_divide, o, s),
+    __mod__=remainder, __rmod__=lambda s, o: remainder(_scalar_tensor_like(o, s), s),
+    __pow__=pow, __rpow__=lambda s, o: pow(_scalar_tensor_like(o, s), s),
+    __matmul__=None, __neg__=lambda s: neg(s), __pos__=positive, __abs__=lambda s: abs(s),  # noqa: F821
+    __invert__=lambda s: bitwise_not(s),  # noqa: F821
+    __eq__=eq, __ne__=ne, __lt__=lt, __le__=le, __gt__=gt, __ge__=ge,
+    __and__=bitwise_and, __rand__=bitwise_and, __or__=bitwise_or, __ror__=bitwise_or,
+    __xor__=bitwise_xor, __rxor__=bitwise_xor, __lshift__=bitwise_left_shift, __rshift__=bitwise_right_shift,
+    add_=_fast_inplace(np.add, add), sub_=_fast_inplace(np.subtract, sub), mul_=_fast_inplace(np.multiply, mul),
+    div_=inplace_method(div), __iadd__=_fast_inplace(np.add, add), __isub__=_fast_inplace(np.subtract, sub),
+    __imul__=_fast_inplace(np.multiply, mul), __itruediv__=inplace_method(div),
+)
+for _fn in (pow, floor_divide, fmod, remainder, clamp, clamp_min, clamp_max, lerp, addcmul, addcdiv, maximum,
+            minimum, atan2, hypot, logit, nan_to_num, round, copysign, xlogy, float_power,
+            eq, ne, lt, le, gt, ge, logical_and, logical_or, logical_xor, bitwise_and, bitwise_or, bitwise_xor):
+    setattr(Tensor, _fn.__name__ + "_", inplace_method(_fn))
+Tensor.subtract_, Tensor.multiply_, Tensor.divide_, Tensor.true_divide_, Tensor.clip_ = (
+    Tensor.sub_, Tensor.mul_, Tensor.div_, Tensor.div_, Tensor.clamp_)
+Tensor.__ipow__ = Tensor.pow_
+Tensor.__ifloordiv__ = Tensor.floor_divide_
+Tensor.__imod__ = Tensor.remainder_
+Tensor.__iand__, Tensor.__ior__, Tensor.__ixor__ = Tensor.bitwise_and_, Tensor.bitwise_or_, Tensor.bitwise_xor_
+
+for _name in _UNARY:
+    setattr(Tensor, _name, globals()[_name])
+    setattr(Tensor, _name + "_", inplace_method(globals()[_name]))
+Tensor.round = round
+Tensor.round_ = inplace_method(round)
+
+__all__ = [n for n in list(globals()) if not n.startswith("_") and callable(globals()[n])
+           and n not in ("Op", "Tensor", "D", "np", "math", "install", "compute_dtype", "float_dtype_for",
+                         "broadcast_shapes", "inplace_method", "write_out", "apply_inplace", "promote", "finish")
+           and not n[0].isupper()]

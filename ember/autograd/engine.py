@@ -1,0 +1,194 @@
+"""The one backward loop: iterative, dependency-counted, freeing saved tensors as it goes.
+
+Targets of edges are graph nodes or leaf tensors. Gradients arriving at a target are summed in a
+buffer; a target runs once every edge into it has delivered. Broadcasting and dtype changes are
+undone here, at the edge, so op backwards never repeat that work.
+"""
+from .function import _FREED, _BACKWARD_TWICE, Node
+from . import grad_mode
+
+
+def _reduce_to(grad, shape, np_dtype):
+    if grad.shape != shape:
+        grad = grad.sum_to_size(shape)
+    if grad._data.dtype != np_dtype:
+        grad = grad._to_np_dtype(np_dtype)
+    return grad
+
+
+def _accumulate(buffers, target, nr, n_out, grad):
+    slot = buffers.get(target)
+    if slot is None:
+        slot = buffers[target] = [None] * n_out
+    prev = slot[nr]
+    slot[nr] = grad if prev is None else prev + grad
+
+
+def _discover(roots, needed_targets):
+    """All nodes reachable from the roots, and dependency counts over the part that matters."""
+    seen = set()
+    order = []
+    stack = [r for r in roots if isinstance(r, Node)]
+    seen.update(stack)
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        for e in node._edges:
+            if e is not None and isinstance(e[0], Node) and e[0] not in seen:
+                seen.add(e[0])
+                stack.append(e[0])
+    if needed_targets is None:
+        useful = None
+    else:
+        # Only nodes from which a requested input can be reached need to run.
+        parents = {}
+        for node in order:
+            for e in node._edges:
+                if e is not None:
+                    parents.setdefault(e[0], []).append(node)
+        useful = set()
+        stack = [t for t in needed_targets]
+        while stack:
+            t = stack.pop()
+            for p in parents.get(t, ()):
+                if p not in useful:
+                    useful.add(p)
+                    stack.append(p)
+    deps = {}
+    for node in order:
+        if useful is not None and node not in useful:
+            continue
+        for e in node._edges:
+            if e is not None:
+                deps[e[0]] = deps.get(e[0], 0) + 1
+    return deps, useful
+
+
+def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None, accumulate=True):
+    """Backpropagate ``grad_tensors`` from ``tensors``.
+
+    With ``accumulate`` the leaves' ``.grad`` receive the result (``Tensor.backward``); otherwise the
+    gradients of ``inputs`` are returned (``autograd.grad``).
+    """
+    from .._tensor import Tensor
+
+    captures = {}
+    if inputs is not None:
+        for i, t in enumerate(inputs):
+            key = (t.grad_fn, t._out_nr) if t.grad_fn is not None else (t, 0)
+            captures.setdefault(key, []).append(i)
+    results = [None] * (len(inputs) if inputs is not None else 0)
+
+    roots = []
+    buffers = {}
+    for t, g in zip(tensors, grad_tensors):
+        target = t.grad_fn if t.grad_fn is not None else t
+        roots.append(target)
+        n_out = target._n_out if isinstance(target, Node) else 1
+        _accumulate(buffers, target, t._out_nr, n_out, g)
+
+    needed = None if inputs is None else {k[0] for k in captures}
+    deps, useful = _discover(roots, needed)
+    ready = [r for r in dict.fromkeys(roots) if deps.get(r, 0) == 0]
+
+    prev_mode = grad_mode._enabled[0]
+    grad_mode._enabled[0] = create_graph
+    try:
+        while ready:
+            target = ready.pop()
+            slot = buffers.pop(target, None)
+            if isinstance(target, Node):
+                grads_in = _run_node(target, slot, captures, results, retain_graph, useful)
+                for e, g in zip(target._edges, grads_in):
+                    if e is None or (useful is not None and e[0] not in useful and e[0] not in needed):
+                        continue
+                    nxt, nr = e[0], e[1]
+                    if g is not None:
+                        if not isinstance(g, Tensor):
+                            g = Tensor._wrap(g)
+                        g = _reduce_to(g, e[2], e[3])
+                        _accumulate(buffers, nxt, nr, nxt._n_out if isinstance(nxt, Node) else 1, g)
+                    left = deps[nxt] - 1
+                    deps[nxt] = left
+                    if left == 0:
+                        ready.append(nxt)
+            else:
+                _finish_leaf(target, slot[0] if slot else None, captures, results, accumulate, inputs)
+    finally:
+        grad_mode._enabled[0] = prev_mode
+    return results
+
+
+def _run_node(node, slot, captures, results, retain_graph, useful):
+    grads = slot if slot is not None else [None] * node._n_out
+    hooks = node._tensor_hooks
+    if hooks:
+        for nr, fns in hooks.items():
+            for fn in list(fns):
+                if grads[nr] is not None:
+                    new = fn(grads[nr])
+                    if new is not None:
+                        grads[nr] = new
+    if captures:
+        for nr in range(node._n_out):
+            for i in captures.get((node, nr), ()):
+                results[i] = grads[nr]
+    if useful is not None and node not in useful:
+        return ()
+    if all(g is None for g in grads):
+        return [None] * len(node._edges)
+    if node._saved is _FREED:
+        raise RuntimeError(_BACKWARD_TWICE)
+    if node._prehooks:
+        for fn in node._prehooks:
+            new = fn(tuple(grads))
+            if new is not None:
+                grads = list(new)
+    grads_in = node._run_backward(grads)
+    if len(grads_in) != len(node._edges):
+        raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
+                           f"(expected {len(node._edges)}, got {len(grads_in)})")
+    if node._hooks:
+        for fn in node._hooks:
+            new = fn(tuple(grads_in), tuple(grads))
+            if new is not None:
+                grads_in = tuple(new)
+    if not retain_graph:
+        _free(node)
+    return grads_in
+
+
+def _free(node):
+    d = node.__dict__
+    for k in [k for k in d if k[0] != "_"]:
+        del d[k]
+    node._saved = _FREED
+
+
+def _finish_leaf(leaf, grad, captures, results, accumulate, inputs):
+    if grad is None:
+        return
+    if leaf._hooks:
+        for fn in list(leaf._hooks):
+            new = fn(grad)
+            if new is not None:
+                grad = new
+    hits = captures.get((leaf, 0))
+    if hits:
+        for i in hits:
+            results[i] = grad
+    if not accumulate or (inputs is not None and not hits):
+        return
+    if leaf.grad_fn is not None:  # a non-leaf named in backward(inputs=...)
+        leaf.grad = grad if leaf.grad is None else leaf.grad + grad
+        return
+    if leaf.grad is None:
+        # Own the memory: the same gradient array may reach several leaves or be a broadcast view.
+        leaf.grad = grad.detach().clone() if not grad.requires_grad else grad.clone()
+    elif grad.requires_grad or leaf.grad.requires_grad:
+        leaf.grad = leaf.grad + grad
+    else:
+        leaf.grad._data += grad._data
+    if leaf._post_acc_hooks:
+        for fn in list(leaf._post_acc_hooks):
+            fn(leaf)

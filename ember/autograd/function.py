@@ -1,0 +1,396 @@
+"""Graph nodes and ``Function``: the one chokepoint through which every differentiable op runs.
+
+A node is the op's context object (``ctx``) and, once recorded, the ``grad_fn`` of its outputs.
+``_edges[i]`` names where the gradient of input ``i`` goes: ``(target, output_nr, shape, np_dtype)``
+with ``target`` either the producing node or a leaf tensor, or ``None`` when input ``i`` needs none.
+"""
+import functools
+import itertools
+
+import numpy as np
+
+from .._dtype import FLOATING_NP
+from .grad_mode import _enabled, no_grad
+
+_sequence = itertools.count()
+_FREED = object()
+_BACKWARD_TWICE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after they "
+    "have already been freed). Saved intermediate values of the graph are freed when you call .backward() "
+    "or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time "
+    "or if you need to access saved tensors after calling backward.")
+_IN, _OUT, _CONST = 0, 1, 2
+
+
+def _tensor_cls():
+    from .._tensor import Tensor
+    return Tensor
+
+
+class Node:
+    """Base of every graph node. Public ``ctx`` API mirrors torch.autograd.function.FunctionCtx."""
+
+    _edges = ()
+    _saved = ()
+    _to_save = ()
+    _non_diff = ()
+    _dirty = ()
+    _seq = 0
+    _n_out = 1
+    _out_meta = None
+    _tensor_hooks = None
+    _hooks = None
+    _prehooks = None
+    materialize_grads = True
+
+    # ---- ctx API
+    def save_for_backward(self, *items):
+        self._to_save = items
+
+    def mark_non_differentiable(self, *items):
+        self._non_diff = items
+
+    def mark_dirty(self, *tensors):
+        self._dirty = tensors
+
+    def set_materialize_grads(self, value):
+        self.materialize_grads = value
+
+    @property
+    def needs_input_grad(self):
+        return tuple(e is not None for e in self._edges)
+
+    @property
+    def saved_tensors(self):
+        saved = self._saved
+        if saved is _FREED:
+            raise RuntimeError(_BACKWARD_TWICE)
+        return tuple(self._unpack(entry) for entry in saved)
+
+    saved_variables = saved_tensors
+
+    def _unpack(self, entry):
+        if entry is None:
+            return None
+        kind, obj, version, nr = entry
+        if kind == _CONST:
+            return obj
+        if kind == _IN:
+            if obj._version != version:
+                self._raise_modified(obj, version, nr, obj._version)
+            return obj
+        array, vc = obj
+        if vc[0] != version:
+            self._raise_modified(self._wrap_output(array, nr, vc), version, nr, vc[0])
+        return self._wrap_output(array, nr, vc)
+
+    def _wrap_output(self, array, nr, vc):
+        t = _tensor_cls()._make(array)
+        t.requires_grad = True
+        t.grad_fn = self
+        t._out_nr = nr
+        t._vc = vc
+        return t
+
+    def _raise_modified(self, tensor, version, nr, now):
+        raise RuntimeError(
+            "one of the variables needed for gradient computation has been modified by an inplace operation: "
+            f"[{tensor.type()} {list(tensor.shape)}], which is output {nr} of {self.name()}, is at version {now}; "
+            f"expected version {version} instead. Hint: enable anomaly detection to find the operation that "
+            "failed to compute its gradient, with torch.autograd.set_detect_anomaly(True).")
+
+    def _resolve_saved(self, inputs, outputs):
+        """Turn what forward saved into entries that check versions and break output cycles."""
+        entries = []
+        for item in self._to_save:
+            entries.append(self._entry(item, inputs, outputs))
+        self._saved = tuple(entries)
+        self._to_save = ()
+
+    def _entry(self, item, inputs, outputs):
+        if item is None:
+            return None
+        data = getattr(item, "_data", item)
+        for i, out in enumerate(outputs):
+            if out is not None and out._data is data and out.grad_fn is self:
+                vc = out._version_counter()
+                return (_OUT, (data, vc), vc[0], i)
+        for inp in inputs:
+            if getattr(inp, "_data", None) is data:
+                return (_IN, inp, inp._version, inp._out_nr)
+        return (_CONST, item if hasattr(item, "_data") else _tensor_cls()._make(item), 0, 0)
+
+    # ---- graph introspection, as in torch
+    def name(self):
+        return type(self).__name__ + "Backward0"
+
+    @property
+    def next_functions(self):
+        out = []
+        for e in self._edges:
+            if e is None:
+                out.append((None, 0))
+            elif isinstance(e[0], Node):
+                out.append((e[0], e[1]))
+            else:
+                out.append((AccumulateGrad(e[0]), 0))
+        return tuple(out)
+
+    def register_hook(self, fn):
+        """fn(grad_inputs, grad_outputs) runs after this node's backward."""
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(fn)
+        return _RemovableHandle(self._hooks, fn)
+
+    def register_prehook(self, fn):
+        if self._prehooks is None:
+            self._prehooks = []
+        self._prehooks.append(fn)
+        return _RemovableHandle(self._prehooks, fn)
+
+    def _add_tensor_hook(self, nr, fn):
+        if self._tensor_hooks is None:
+            self._tensor_hooks = {}
+        hooks = self._tensor_hooks.setdefault(nr, [])
+        hooks.append(fn)
+        return _RemovableHandle(hooks, fn)
+
+    def __repr__(self):
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+    # ---- engine entry point
+    def _run_backward(self, grads):
+        return type(self).backward(self, *grads)
+
+
+class AccumulateGrad:
+    """Shown in ``next_functions`` for leaves; the engine accumulates into the leaf directly."""
+
+    def __init__(self, variable):
+        self.variable = variable
+        self.next_functions = ()
+
+    def name(self):
+        return "torch::autograd::AccumulateGrad"
+
+    def __eq__(self, other):
+        return isinstance(other, AccumulateGrad) and other.variable is self.variable
+
+    def __hash__(self):
+        return id(self.variable)
+
+
+class _RemovableHandle:
+    def __init__(self, container, item):
+        self._container, self._item = container, item
+
+    def remove(self):
+        try:
+            self._container.remove(self._item)
+        except ValueError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def _edge(t):
+    return (t.grad_fn or t, t._out_nr, t._data.shape, t._data.dtype) if t.requires_grad else None
+
+
+class _FunctionMeta(type):
+    """Gives each Function subclass a ``_backward_cls``-free identity; kept for torch compatibility."""
+
+
+class Function(Node, metaclass=_FunctionMeta):
+    """User-defined differentiable functions, exactly as ``torch.autograd.Function``.
+
+    >>> class Exp(Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         y = x.exp(); ctx.save_for_backward(y); return y
+    ...     @staticmethod
+    ...     def backward(ctx, g):
+    ...         y, = ctx.saved_tensors; return g * y
+    """
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("You must implement either the backward or vjp method for your custom "
+                                  "autograd.Function to use it with backward mode AD.")
+
+    vjp = backward
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        Tensor = _tensor_cls()
+        ctx = cls.__new__(cls)
+        recording = _enabled[0] and any(isinstance(a, Tensor) and a.requires_grad for a in args)
+        ctx._edges = tuple(_edge(a) if isinstance(a, Tensor) else None for a in args)
+        with no_grad():
+            if cls.setup_context is not Function.setup_context:
+                out = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, out)
+            else:
+                out = cls.forward(ctx, *args, **kwargs)
+        is_tuple = isinstance(out, tuple)
+        outs = out if is_tuple else (out,)
+        if not recording:
+            return out
+        ctx._seq = next(_sequence)
+        ctx._n_out = len(outs)
+        ctx._out_meta = tuple((o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None for o in outs)
+        dirty = {id(t) for t in ctx._dirty}
+        non_diff = {id(t) for t in ctx._non_diff}
+        input_ids = {id(a) for a in args if isinstance(a, Tensor)}
+        wrapped = []
+        for i, o in enumerate(outs):
+            if not isinstance(o, Tensor):
+                wrapped.append(o)
+                continue
+            if id(o) in dirty:
+                if o.requires_grad and o.grad_fn is None:
+                    raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+                o._bump_version()
+            elif id(o) in input_ids:
+                o = Tensor._make(o._data)
+            if id(outs[i]) not in non_diff and o._data.dtype in FLOATING_NP:
+                o.requires_grad = True
+                o.grad_fn = ctx
+                o._out_nr = i
+            wrapped.append(o)
+        ctx._resolve_saved(args, wrapped)
+        ctx._dirty = ctx._non_diff = ()
+        return tuple(wrapped) if is_tuple else wrapped[0]
+
+    def _run_backward(self, grads):
+        if self.materialize_grads and any(g is None for g in grads):
+            grads = tuple(_zeros_for(self, i) if g is None else g for i, g in enumerate(grads))
+        out = type(self).backward(self, *grads)
+        return out if isinstance(out, tuple) else (out,)
+
+
+def _zeros_for(node, i):
+    shape, dtype = node._out_meta[i]
+    return _tensor_cls()._make(np.zeros(shape, dtype))
+
+
+class Op(Node):
+    """Base of ember's own ops: ``forward`` works on raw arrays, ``backward`` on tensors.
+
+    Writing backward with ember ops makes it differentiable in turn, which is what gives
+    ``create_graph=True`` higher-order gradients for free. ``is_view`` ops share storage and the
+    version counter with their first input.
+    """
+
+    is_view = False
+
+    @classmethod
+    def apply(cls, *args):
+        Tensor = _tensor_cls()
+        ctx = cls.__new__(cls)
+        if _enabled[0]:
+            for a in args:
+                if isinstance(a, Tensor) and a.requires_grad:
+                    return cls._apply_recording(ctx, args)
+        out = cls.forward(ctx, *[a._data if isinstance(a, Tensor) else a for a in args])
+        if out.__class__ is tuple:
+            out = tuple(Tensor._wrap(o) for o in out)
+            if cls.is_view:
+                for o in out:
+                    o._become_view_of(args[0], cls, args[1:])
+            return out
+        out = Tensor._wrap(out)
+        if cls.is_view:
+            out._become_view_of(args[0], cls, args[1:])
+        return out
+
+    @classmethod
+    def _apply_recording(cls, ctx, args):
+        Tensor = _tensor_cls()
+        raw = []
+        edges = []
+        for a in args:
+            if isinstance(a, Tensor):
+                raw.append(a._data)
+                edges.append(_edge(a))
+            else:
+                raw.append(a)
+                edges.append(None)
+        ctx._edges = tuple(edges)
+        out = cls.forward(ctx, *raw)
+        ctx._seq = next(_sequence)
+        non_diff = ctx._non_diff
+        if out.__class__ is tuple:
+            ctx._n_out = len(out)
+            ctx._out_meta = tuple((o.shape, o.dtype) for o in out)
+            outs = []
+            for i, o in enumerate(out):
+                t = Tensor._wrap(o)
+                if o.dtype in FLOATING_NP and not any(o is n for n in non_diff):
+                    t.requires_grad = True
+                    t.grad_fn = ctx
+                    t._out_nr = i
+                if cls.is_view:
+                    t._become_view_of(args[0], cls, args[1:])
+                outs.append(t)
+            if ctx._to_save:
+                ctx._resolve_saved(args, outs)
+            return tuple(outs)
+        t = Tensor._wrap(out)
+        if out.dtype in FLOATING_NP and not non_diff:
+            t.requires_grad = True
+            t.grad_fn = ctx
+        if cls.is_view:
+            t._become_view_of(args[0], cls, args[1:])
+        if ctx._to_save:
+            ctx._resolve_saved(args, (t,))
+        return t
+
+    def _run_backward(self, grads):
+        if self._n_out > 1 and any(g is None for g in grads):
+            grads = tuple(_zeros_for(self, i) if g is None else g for i, g in enumerate(grads))
+        out = type(self).backward(self, *grads)
+        return out if out.__class__ is tuple else (out,)
+
+
+def once_differentiable(backward):
+    """Run ``backward`` without recording; differentiating its result again raises."""
+
+    @functools.wraps(backward)
+    def wrapper(ctx, *grads):
+        Tensor = _tensor_cls()
+        with no_grad():
+            out = backward(ctx, *grads)
+        if not (_enabled[0] and any(isinstance(g, Tensor) and g.requires_grad for g in grads)):
+            return out
+        outs = out if isinstance(out, tuple) else (out,)
+        anchor = next(g for g in grads if isinstance(g, Tensor) and g.requires_grad)
+        guarded = tuple(_DelayedError.apply(o, anchor) if isinstance(o, Tensor) else o for o in outs)
+        return guarded if isinstance(out, tuple) else guarded[0]
+
+    return wrapper
+
+
+class _DelayedError(Op):
+    # Tied to a gradient that requires grad so that it is recorded, and raises if reached.
+    def forward(ctx, x, anchor):
+        return x
+
+    def backward(ctx, g):
+        raise RuntimeError("trying to differentiate twice a function that was marked with @once_differentiable")

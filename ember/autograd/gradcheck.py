@@ -1,0 +1,110 @@
+"""gradcheck / gradgradcheck: analytical gradients against central finite differences."""
+import numpy as np
+
+
+class GradcheckError(RuntimeError):
+    pass
+
+
+def _tensors(inputs):
+    from .._tensor import Tensor
+    return [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
+
+
+def _flat_outputs(fn, inputs):
+    from .._tensor import Tensor
+    out = fn(*inputs)
+    outs = out if isinstance(out, (tuple, list)) else (out,)
+    return [o for o in outs if isinstance(o, Tensor)]
+
+
+def _numerical(fn, inputs, targets, eps):
+    """Jacobian columns by central differences: J[i][j] = d out_i / d target_j (flattened)."""
+    from .grad_mode import no_grad
+    jac = []
+    with no_grad():
+        base = _flat_outputs(fn, inputs)
+        for t in targets:
+            flat = t._data.reshape(-1)
+            cols = [np.zeros((o._data.size, flat.size), o._data.dtype) for o in base]
+            for k in range(flat.size):
+                orig = flat[k].copy()
+                flat[k] = orig + eps
+                plus = [o._data.copy() for o in _flat_outputs(fn, inputs)]
+                flat[k] = orig - eps
+                minus = [o._data.copy() for o in _flat_outputs(fn, inputs)]
+                flat[k] = orig
+                for c, p, m in zip(cols, plus, minus):
+                    c[:, k] = ((p - m) / (2 * eps)).reshape(-1)
+            jac.append(cols)
+    return jac
+
+
+def _analytical(fn, inputs, targets):
+    from . import grad
+    outs = _flat_outputs(fn, inputs)
+    jac = [[np.zeros((o._data.size, t._data.size), o._data.dtype) for o in outs] for t in targets]
+    for oi, o in enumerate(outs):
+        if not o.requires_grad:
+            continue
+        for r in range(o._data.size):
+            g = np.zeros(o._data.shape, o._data.dtype)
+            g.reshape(-1)[r] = 1
+            from .._tensor import Tensor
+            grads = grad([o], targets, [Tensor._wrap(g)], retain_graph=True, allow_unused=True)
+            for ti, gt in enumerate(grads):
+                if gt is not None:
+                    jac[ti][oi][r] = gt._data.reshape(-1)
+    return jac
+
+
+def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, nondet_tol=0.0,
+              check_undefined_grad=True, check_grad_dtypes=False, check_batched_grad=False,
+              check_batched_forward_grad=False, check_forward_ad=False, check_backward_ad=True,
+              fast_mode=False, masked=None):
+    """True when ``func``'s autograd gradients match finite differences (inputs in float64)."""
+    from .._tensor import Tensor
+    inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
+    targets = _tensors(inputs)
+    for t in targets:
+        if t.dtype.name not in ("float64", "complex128"):
+            import warnings
+            warnings.warn(f"Input #{inputs.index(t)} requires gradient and is not a double precision floating "
+                          "point or complex. This check will likely fail if all the inputs are not of double "
+                          "precision floating point or complex. ")
+    numerical = _numerical(func, inputs, targets, eps)
+    analytical = _analytical(func, inputs, targets)
+    for ti, (num_cols, ana_cols) in enumerate(zip(numerical, analytical)):
+        for oi, (n, a) in enumerate(zip(num_cols, ana_cols)):
+            if not np.allclose(a, n, rtol=rtol, atol=atol):
+                msg = (f"Jacobian mismatch for output {oi} with respect to input {ti},\n"
+                       f"numerical:{Tensor._wrap(n)}\nanalytical:{Tensor._wrap(a)}\n")
+                if raise_exception:
+                    raise GradcheckError(msg)
+                return False
+    return True
+
+
+def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3, gen_non_contig_grad_outputs=False,
+                  raise_exception=True, nondet_tol=0.0, check_undefined_grad=True, check_grad_dtypes=False,
+                  check_batched_grad=False, check_fwd_over_rev=False, check_rev_over_rev=True, fast_mode=False,
+                  masked=False):
+    """gradcheck of the gradient: checks that backward is itself differentiable and correct."""
+    from .._tensor import Tensor
+    from . import grad
+    inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
+    targets = _tensors(inputs)
+    outs = _flat_outputs(func, inputs)
+    if grad_outputs is None:
+        rng = np.random.default_rng(0)
+        grad_outputs = [Tensor._wrap(rng.standard_normal(o._data.shape)).to(o.dtype).requires_grad_() for o in outs]
+    n_in = len(inputs)
+
+    def first_grads(*args):
+        xs, gos = args[:n_in], args[n_in:]
+        out = _flat_outputs(func, xs)
+        ts = _tensors(xs)
+        return grad(out, ts, list(gos), create_graph=True, allow_unused=True)
+
+    return gradcheck(lambda *a: tuple(g for g in first_grads(*a) if g is not None), tuple(inputs) + tuple(grad_outputs),
+                     eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception)
