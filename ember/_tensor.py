@@ -426,7 +426,7 @@ def _rebuild_tensor(array, requires_grad, cls=Tensor):
 def _as_array(x):
     if isinstance(x, np.ndarray):
         return x
-    if isinstance(x, np.generic):
+    if isinstance(x, (np.generic, int, float, complex, bool)):
         return np.asarray(x)
     return x  # a CuPy array
 

@@ -58,6 +58,8 @@ class Node:
 
     @property
     def needs_input_grad(self):
+        if not self._edges:  # not recording: forward may still ask
+            return _NOTHING_NEEDED
         return tuple(e is not None for e in self._edges)
 
     @property
@@ -118,7 +120,9 @@ class Node:
         for inp in inputs:
             if getattr(inp, "_data", None) is data:
                 return (_IN, inp, inp._version, inp._out_nr)
-        return (_CONST, item if hasattr(item, "_data") else _tensor_cls()._make(item), 0, 0)
+        if isinstance(item, np.ndarray):
+            item = _tensor_cls()._make(item)
+        return (_CONST, item, 0, 0)
 
     # ---- graph introspection, as in torch
     def name(self):
@@ -162,6 +166,14 @@ class Node:
     # ---- engine entry point
     def _run_backward(self, grads):
         return type(self).backward(self, *grads)
+
+
+class _NothingNeeded(tuple):
+    def __getitem__(self, i):
+        return False
+
+
+_NOTHING_NEEDED = _NothingNeeded()
 
 
 class AccumulateGrad:
