@@ -432,11 +432,21 @@ def hypot(input, other, *, out=None):
     return write_out(sqrt(input * input + other * other), out)
 
 
+class Copysign(Op):
+    def forward(ctx, a, b):
+        a, b, dt = promote(a, b)
+        dt = float_dtype_for(dt)
+        out = finish(np.copysign(a, b), dt)
+        ctx.flip = np.asarray(np.signbit(a) != np.signbit(out))
+        return out
+
+    def backward(ctx, g):
+        ga = where(Tensor._wrap(ctx.flip), -g, g)
+        return ga, (g * 0 if ctx.needs_input_grad[1] else None)
+
+
 def copysign(input, other, *, out=None):
-    a = input if input.is_floating_point() else input.to(D.get_default_dtype())
-    sign_b = where(signbit(other) if isinstance(other, Tensor) else
-                   Tensor._wrap(np.asarray(math.copysign(1, other) < 0)), -1.0, 1.0)
-    return write_out(abs(a) * sign_b, out)
+    return write_out(_with_shape_check(Copysign, input, _check_operand(other)), out)
 
 
 def _compare(op, name):
@@ -522,27 +532,39 @@ def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
 
 class Clamp(Op):
     def forward(ctx, x, lo, hi):
-        dt = D.result_type_raw(x, lo, hi).np if not (lo.__class__ is not _ND and hi.__class__ is not _ND
-                                                     and x.dtype.kind in "fV") else x.dtype
+        if lo.__class__ is not _ND and hi.__class__ is not _ND and x.dtype.kind in "fV":
+            dt = x.dtype  # float scalars never upcast a float tensor
+        else:
+            dt = D.result_type_raw(x, lo, hi).np
         cdt = compute_dtype(dt)
         xc = x.astype(cdt) if x.dtype != cdt else x
         lo_c = lo.astype(cdt) if lo.__class__ is _ND else lo
         hi_c = hi.astype(cdt) if hi.__class__ is _ND else hi
         out = xc
-        mask = np.ones(x.shape, bool)
         if lo_c is not None:
             out = np.maximum(out, lo_c)
-            mask = mask & (xc >= lo_c)
         if hi_c is not None:
             out = np.minimum(out, hi_c)
-            mask = mask & (xc <= hi_c)
-        if np.isnan(xc).any() if xc.dtype.kind == "f" else False:
+        if xc.dtype.kind == "f" and np.isnan(xc).any():
             out = np.where(np.isnan(xc), xc, out)
-        ctx.mask = mask
+        if ctx.needs_input_grad[0] or ctx.needs_input_grad[1] or ctx.needs_input_grad[2]:
+            # torch's clamp_backward_min_max masks
+            below = xc < lo_c if lo_c is not None else np.zeros(x.shape, bool)
+            above = xc > hi_c if hi_c is not None else np.zeros(x.shape, bool)
+            if lo_c is not None and hi_c is not None:
+                ctx.lo_mask = below & (lo_c < hi_c)
+                ctx.hi_mask = above | (hi_c < lo_c)
+            else:
+                ctx.lo_mask, ctx.hi_mask = below, above
+            ctx.x_mask = ~(below | above)
         return finish(out, dt)
 
     def backward(ctx, g):
-        return g * Tensor._wrap(ctx.mask.astype(g._data.dtype)), None, None
+        z = g.new_zeros(())
+        pick = lambda m: where(Tensor._wrap(np.asarray(m)), g, z)
+        return (pick(ctx.x_mask) if ctx.needs_input_grad[0] else None,
+                pick(ctx.lo_mask) if ctx.needs_input_grad[1] else None,
+                pick(ctx.hi_mask) if ctx.needs_input_grad[2] else None)
 
 
 def clamp(input, min=None, max=None, *, out=None):
@@ -590,6 +612,12 @@ def _digamma(a):
     raise RuntimeError("digamma needs SciPy (pip install scipy)")
 
 
+def _trigamma(a):
+    if _special is not None:
+        return _special.polygamma(1, a).astype(a.dtype)
+    raise RuntimeError("the derivative of digamma needs SciPy (pip install scipy)")
+
+
 def _sigmoid(a):
     # exp of a non-positive argument only, so large |a| neither overflows nor loses precision
     e = np.exp(-np.abs(a))
@@ -623,7 +651,7 @@ _UNARY = {
     "erfc": (lambda a: 1 - _erf(a), lambda x, y, g: -g * (2 / math.sqrt(math.pi)) * exp(-x * x), "float"),
     "erfinv": (_erfinv, lambda x, y, g: g * (math.sqrt(math.pi) / 2) * exp(y * y), "float"),
     "lgamma": (_lgamma, lambda x, y, g: g * digamma(x), "float"),
-    "digamma": (_digamma, None, "float"),
+    "digamma": (_digamma, lambda x, y, g: g * Tensor._wrap(_trigamma(x._data)), "float"),
     "reciprocal": (lambda a: 1 / a, lambda x, y, g: -g * y * y, "float"),
     "neg": (np.negative, lambda x, y, g: -g, "same"),
     "abs": (np.abs, lambda x, y, g: g * sign(x), "same"),
@@ -647,7 +675,7 @@ _UNARY = {
     "angle": (np.angle, lambda x, y, g: g * 0, "float"),
 }
 _NEEDS = {"x": ("log", "log2", "log10", "log1p", "sin", "cos", "asin", "acos", "atan", "sinh", "cosh", "asinh",
-                "acosh", "atanh", "erf", "erfc", "lgamma", "abs", "square"),
+                "acosh", "atanh", "erf", "erfc", "lgamma", "digamma", "abs", "square"),
           "y": ("exp", "exp2", "expm1", "sqrt", "rsqrt", "tan", "tanh", "sigmoid", "erfinv", "reciprocal")}
 
 

@@ -276,8 +276,8 @@ class Cat(Op):
     def backward(ctx, g):
         out, start = [None], 0
         for size, skip in zip(ctx.sizes, ctx.skip):
-            if skip:
-                out.append(None)
+            if skip:  # torch's legacy rule: a 1-D empty tensor joins any cat, and gets an empty gradient
+                out.append(g.new_zeros((0,)))
                 continue
             out.append(g.narrow(ctx.dim, start, size))
             start += size

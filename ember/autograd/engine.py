@@ -28,7 +28,7 @@ def _discover(roots, needed_targets):
     """All nodes reachable from the roots, and dependency counts over the part that matters."""
     seen = set()
     order = []
-    stack = [r for r in roots if isinstance(r, Node)]
+    stack = [r for r in dict.fromkeys(roots) if isinstance(r, Node)]
     seen.update(stack)
     while stack:
         node = stack.pop()

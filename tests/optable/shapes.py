@@ -8,7 +8,7 @@ def _s(name, fn, *shapes_list, **kw):
 OPS = [
     _s("reshape", lambda lib, x: x.reshape(4, -1), [(2, 3, 4)]),
     _s("view", lambda lib, x: x.view(6, 4), [(2, 3, 4)], noncontiguous=False),
-    _s("flatten", lambda lib, x: lib.flatten(x, 1), [(2, 3, 4)], [(3,)]),
+    _s("flatten", lambda lib, x: lib.flatten(x, 1) if x.ndim > 1 else lib.flatten(x), [(2, 3, 4)], [(3,)], [()]),
     _s("unflatten", lambda lib, x: x.unflatten(1, (2, -1)), [(3, 4)]),
     _s("permute", lambda lib, x: x.permute(2, 0, 1), [(2, 3, 4)]),
     _s("transpose", lambda lib, x: x.transpose(0, -1), [(2, 3, 4)]),
