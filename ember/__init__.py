@@ -64,3 +64,4 @@ def typename(obj):
 
 import builtins as _builtins  # noqa: E402
 builtins_bool = _builtins.bool
+from . import nn  # noqa: E402,F401

@@ -1,0 +1,1 @@
+"""Parameter initialisation (torch.nn.init)."""

@@ -1,0 +1,114 @@
+"""Parameter, Buffer and UninitializedParameter: tensors that modules register by type."""
+import numpy as np
+
+from .. import _dtype as D
+from .._tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A tensor that a Module registers as a parameter when assigned as an attribute.
+
+    >>> p = ember.nn.Parameter(ember.zeros(3)); p.requires_grad
+    True
+    """
+
+    def __new__(cls, data=None, requires_grad=True):
+        if data is None:
+            data = Tensor._make(np.empty((0,), dtype=D.get_default_dtype().np))
+        # Share the array (torch shares storage); detach from any graph.
+        return Tensor._make_subclass(cls, data, requires_grad)
+
+    def __init__(self, data=None, requires_grad=True):
+        pass
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild_parameter, (self.__array__(), self.requires_grad, type(self)))
+
+    def __deepcopy__(self, memo):
+        if id(self) in memo:
+            return memo[id(self)]
+        new = type(self)(Tensor._make(self._data.copy()), self.requires_grad)
+        if self.grad is not None:
+            new.grad = self.grad.__deepcopy__(memo)
+        memo[id(self)] = new
+        return new
+
+
+def _rebuild_parameter(array, requires_grad, cls=Parameter):
+    return cls(Tensor._make(array), requires_grad)
+
+
+class UninitializedParameter(Parameter):
+    """A parameter whose shape is not known yet (used by Lazy modules); ``materialize`` gives it one."""
+
+    cls_to_become = Parameter
+
+    def __new__(cls, requires_grad=True, device=None, dtype=None):
+        t = Tensor._make_subclass(cls, np.empty((0,), dtype=(dtype or D.get_default_dtype()).np), requires_grad)
+        return t
+
+    def __init__(self, requires_grad=True, device=None, dtype=None):
+        pass
+
+    def materialize(self, shape, device=None, dtype=None):
+        """Allocate storage of ``shape`` and turn into a plain Parameter."""
+        np_dtype = (dtype.np if dtype is not None else self._data.dtype)
+        self._data = np.empty(tuple(shape), dtype=np_dtype)
+        self.__class__ = self.cls_to_become
+
+    def __repr__(self):
+        return "<UninitializedParameter>"
+
+    def _raise(self, *args, **kwargs):
+        raise ValueError("Attempted to use an uninitialized parameter in <method>. This error happens when "
+                         "you are using a `LazyModule` or explicitly manipulating `torch.nn.parameter."
+                         "UninitializedParameter` objects. When using LazyModules Call `forward` with a dummy "
+                         "batch to initialize the parameters before calling torch functions")
+
+    numel = _raise
+    shape = property(_raise)
+
+
+class UninitializedBuffer(Tensor):
+    """A buffer whose shape is not known yet (Lazy modules)."""
+
+    cls_to_become = Tensor
+
+    def __new__(cls, requires_grad=False, device=None, dtype=None, persistent=True):
+        t = Tensor._make_subclass(cls, np.empty((0,), dtype=(dtype or D.get_default_dtype()).np), requires_grad)
+        t.persistent = persistent
+        return t
+
+    def __init__(self, requires_grad=False, device=None, dtype=None, persistent=True):
+        pass
+
+    def materialize(self, shape, device=None, dtype=None):
+        np_dtype = (dtype.np if dtype is not None else self._data.dtype)
+        self._data = np.empty(tuple(shape), dtype=np_dtype)
+        self.__class__ = self.cls_to_become
+
+
+class Buffer(Tensor):
+    """Marks a tensor to be registered as a buffer on attribute assignment (``persistent`` as in
+    ``register_buffer``). Assigning it stores a plain tensor.
+
+    >>> m.running = ember.nn.Buffer(ember.zeros(3), persistent=False)
+    """
+
+    def __new__(cls, data=None, *, persistent=True):
+        if data is None:
+            data = Tensor._make(np.empty((0,), dtype=D.get_default_dtype().np))
+        t = Tensor._make_subclass(cls, data, data.requires_grad)
+        t.persistent = persistent
+        return t
+
+    def __init__(self, data=None, *, persistent=True):
+        pass
+
+
+def is_lazy(param):
+    """True for uninitialized (lazy) parameters and buffers."""
+    return isinstance(param, (UninitializedParameter, UninitializedBuffer))
