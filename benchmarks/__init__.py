@@ -1,0 +1,1 @@
+"""ember vs torch benchmarks: ``python benchmarks/run.py --threads 1`` (see benchmarks/README.md)."""
