@@ -1,0 +1,58 @@
+"""conv2d forward+backward, ember vs torch side by side, one thread each.
+
+Run: OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 python benchmarks/bench_conv.py
+"""
+import os
+import sys
+import time
+
+for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(var, "1")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import numpy as np  # noqa: E402
+
+import ember  # noqa: E402
+from ember.nn.functional import _conv as EF  # noqa: E402
+
+
+def best_of(fn, repeat=15):
+    fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times) * 1e3
+
+
+def step(lib, F, x, w, b, **kw):
+    def run():
+        for t in (x, w, b):
+            t.grad = None
+        y = F.conv2d(x, w, b, **kw)
+        y.sum().backward()
+    return run
+
+
+def main():
+    import torch
+    torch.set_num_threads(1)
+    ember.set_num_threads(1)
+    cases = [("64x3x32x32 -> 32, k3 p1", (64, 3, 32, 32), (32, 3, 3, 3), dict(padding=1)),
+             ("64x32x16x16 -> 64, k3 p1", (64, 32, 16, 16), (64, 32, 3, 3), dict(padding=1)),
+             ("64x3x32x32 -> 6, k5 (LeNet)", (64, 3, 32, 32), (6, 3, 5, 5), {}),
+             ("64x64x8x8 -> 64, k3 s2 p1", (64, 64, 8, 8), (64, 64, 3, 3), dict(stride=2, padding=1))]
+    rng = np.random.default_rng(0)
+    print(f"{'case':32s} {'ember ms':>9s} {'torch ms':>9s} {'torch/ember':>12s}")
+    for name, xs, ws, kw in cases:
+        arrs = [rng.standard_normal(s).astype(np.float32) for s in (xs, ws, ws[:1])]
+        e = [ember.from_numpy(a).requires_grad_() for a in arrs]
+        t = [torch.from_numpy(a).requires_grad_() for a in arrs]
+        te = best_of(step(ember, EF, *e, **kw))
+        tt = best_of(step(torch, torch.nn.functional, *t, **kw))
+        print(f"{name:32s} {te:9.2f} {tt:9.2f} {tt / te:12.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""Sliding-window views and their adjoint, the kernels under convolution and pooling.
+
+``windows`` turns a (N, C, *spatial) array into a read-only strided view (N, C, *kernel, *out): no copy,
+so a reshape of it is im2col in one NumPy copy. ``col2im`` is its adjoint: it accumulates a
+(N, C, *kernel, *out) array back onto the input by looping over kernel offsets only (kh*kw strided
+adds over whole arrays), never over pixels or samples.
+"""
+import itertools
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+
+def out_size(size, kernel, stride, pad_lo, pad_hi, dilation, ceil_mode=False):
+    """Output length of a window op along one dim (torch's formula, ceil_mode as in pooling)."""
+    span = size + pad_lo + pad_hi - dilation * (kernel - 1) - 1
+    if not ceil_mode:
+        return span // stride + 1
+    out = -(-span // stride) + 1
+    # the last window must start inside the input or the left padding
+    if (out - 1) * stride >= size + pad_lo:
+        out -= 1
+    return out
+
+
+def pad_array(x, pads, value=0):
+    """Pad the trailing dims by ``pads`` = ((lo, hi), ...); returns ``x`` itself when all are zero."""
+    if not any(lo or hi for lo, hi in pads):
+        return x
+    lead = x.ndim - len(pads)
+    shape = x.shape[:lead] + tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[lead:], pads))
+    out = np.full(shape, value, dtype=x.dtype) if value else np.zeros(shape, dtype=x.dtype)
+    out[(Ellipsis,) + tuple(slice(lo, lo + n) for n, (lo, _) in zip(x.shape[lead:], pads))] = x
+    return out
+
+
+def crop(x, pads):
+    """Inverse of ``pad_array``: drop ``pads`` from the trailing dims (a view)."""
+    if not any(lo or hi for lo, hi in pads):
+        return x
+    return x[(Ellipsis,) + tuple(slice(lo, n - hi) for n, (lo, hi) in zip(x.shape[x.ndim - len(pads):], pads))]
+
+
+def windows(x, kernel, stride, dilation, out):
+    """Read-only view (N, C, *kernel, *out) of windows of the (already padded) ``x``."""
+    st = x.strides
+    sp = st[2:]
+    shape = x.shape[:2] + tuple(kernel) + tuple(out)
+    strides = st[:2] + tuple(s * d for s, d in zip(sp, dilation)) + tuple(s * k for s, k in zip(sp, stride))
+    return as_strided(x, shape, strides, writeable=False)
+
+
+def col2im(cols, padded_shape, kernel, stride, dilation, out):
+    """Adjoint of ``windows``: sum ``cols`` laid out (K, B, *out), kernel offset first, onto a zero array
+    of ``padded_shape`` = (B, *padded). Loops over the K kernel offsets only; each step is one strided
+    add of a contiguous block over the whole batch."""
+    gx = np.zeros(padded_shape, dtype=cols.dtype)
+    for k, offset in enumerate(itertools.product(*(range(n) for n in kernel))):
+        key = (slice(None),) + tuple(slice(o * d, o * d + s * (n - 1) + 1, s)
+                                     for o, d, s, n in zip(offset, dilation, stride, out))
+        gx[key] += cols[k]
+    return gx

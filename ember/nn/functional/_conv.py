@@ -1,0 +1,338 @@
+"""Convolution and transposed convolution, 1-d to 3-d, as one batched GEMM over an im2col view.
+
+Three raw kernels share one geometry: the forward convolution, its gradient with respect to the
+input (which is also the transposed convolution) and its gradient with respect to the weight. Each
+is an Op whose backward calls the other two, so gradients of any order stay convolutions.
+
+Layout: im2col gives (N, G, C/G*K, L) with L the output pixels, and the weight is (G, O/G, C/G*K), so
+``weight @ col`` lands directly in (N, O, L), torch's memory layout, with no output transpose.
+"""
+import numpy as np
+
+from ...autograd.function import Op
+from ..._backend.im2col import windows, col2im, pad_array, crop, out_size
+from ..._ops._util import compute_dtype, type_name, shape_str
+from ... import _dtype as D
+
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
+
+
+class _Geometry:
+    """Everything about a convolution except the data: kernel, stride, padding, dilation, groups, and
+    the input (unpadded) and output spatial sizes."""
+    __slots__ = ("kernel", "stride", "pads", "dilation", "groups", "in_size", "out", "K", "L")
+
+    def __init__(self, kernel, stride, pads, dilation, groups, in_size, out):
+        self.kernel, self.stride, self.pads, self.dilation = kernel, stride, pads, dilation
+        self.groups, self.in_size, self.out = groups, in_size, out
+        self.K = int(np.prod(kernel))
+        self.L = int(np.prod(out))
+
+
+def _im2col(x, geo):
+    """(N, C, *S) -> (N, G, C/G*K, L); a view when the kernel is 1x1 with unit stride."""
+    n, c = x.shape[:2]
+    win = windows(pad_array(x, geo.pads), geo.kernel, geo.stride, geo.dilation, geo.out)
+    return win.reshape(n, geo.groups, c // geo.groups * geo.K, geo.L)
+
+
+def _weight_matrix(w, geo):
+    return w.reshape(geo.groups, w.shape[0] // geo.groups, -1)
+
+
+def _conv_raw(x, w, geo, col=None):
+    if col is None:
+        col = _im2col(x, geo)
+    n, o = x.shape[0], w.shape[0]
+    if geo.groups == 1:
+        y = np.matmul(w.reshape(o, -1), col[:, 0])
+    else:
+        y = np.matmul(_weight_matrix(w, geo), col)
+    return y.reshape((n, o) + geo.out), col
+
+
+def _input_grad_raw(g, w, geo, x_shape):
+    n, c = x_shape[:2]
+    G = geo.groups
+    og, cg = w.shape[0] // G, c // G
+    gm = g.reshape(1, n, G, og, geo.L)
+    # weight as (K, 1, G, C/G, O/G): the product comes out kernel-offset first, (K, N, G, C/G, L), so
+    # col2im adds one contiguous block per offset
+    wk = w.reshape(G, og, cg, geo.K).transpose(3, 0, 2, 1)[:, None]
+    dcol = np.matmul(wk, gm).reshape((geo.K, n * c) + geo.out)
+    padded = (n * c,) + tuple(s + lo + hi for s, (lo, hi) in zip(geo.in_size, geo.pads))
+    gx = crop(col2im(dcol, padded, geo.kernel, geo.stride, geo.dilation, geo.out), geo.pads)
+    return np.ascontiguousarray(gx).reshape(x_shape)
+
+
+def _weight_grad_raw(x, g, geo, w_shape, col=None):
+    if col is None:
+        col = _im2col(x, geo)
+    n = g.shape[0]
+    gm = g.reshape(n, geo.groups, w_shape[0] // geo.groups, geo.L)
+    # one GEMM per sample over its L pixels, then a sum over the batch
+    gw = np.matmul(gm, col.transpose(0, 1, 3, 2)).sum(0)
+    return gw.reshape(w_shape)
+
+
+def _in_compute_dtype(fn, *arrays):
+    """Run a kernel in float32 for half/bfloat16 inputs and cast the result back."""
+    dt = arrays[0].dtype
+    cdt = compute_dtype(dt)
+    if cdt == dt:
+        return fn(*arrays)
+    out = fn(*(a.astype(cdt) for a in arrays))
+    return out.astype(dt)
+
+
+class Conv(Op):
+    def forward(ctx, x, w, b, geo):
+        ctx.geo = geo
+        ctx.save_for_backward(x, w)
+        cdt = compute_dtype(x.dtype)
+        if cdt != x.dtype:
+            y = _conv_raw(x.astype(cdt), w.astype(cdt), geo)[0]
+            if b is not None:
+                y += b.astype(cdt).reshape((1, -1) + (1,) * len(geo.out))
+            return y.astype(x.dtype)
+        y, col = _conv_raw(x, w, geo)
+        if ctx.needs_input_grad[1]:
+            ctx.col = col  # reused by the weight gradient: saves a second im2col
+        if b is not None:
+            y += b.reshape((1, -1) + (1,) * len(geo.out))
+        return y
+
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        geo = ctx.geo
+        gx = ConvInputGrad.apply(g, w, geo, x.shape) if need_x else None
+        gw = ConvWeightGrad.apply(x, g, geo, w.shape, getattr(ctx, "col", None)) if need_w else None
+        gb = g.sum((0,) + tuple(range(2, g.ndim))) if need_b else None
+        return gx, gw, gb, None
+
+
+class ConvInputGrad(Op):
+    """Gradient of a convolution with respect to its input; also the transposed convolution."""
+
+    def forward(ctx, g, w, geo, x_shape):
+        ctx.geo, ctx.x_shape = geo, x_shape
+        ctx.save_for_backward(g, w)
+        return _in_compute_dtype(lambda g_, w_: _input_grad_raw(g_, w_, geo, x_shape), g, w)
+
+    def backward(ctx, ggx):
+        g, w = ctx.saved_tensors
+        d_g = Conv.apply(ggx, w, None, ctx.geo) if ctx.needs_input_grad[0] else None
+        d_w = ConvWeightGrad.apply(ggx, g, ctx.geo, w.shape, None) if ctx.needs_input_grad[1] else None
+        return d_g, d_w, None, None
+
+
+class ConvWeightGrad(Op):
+    """Gradient of a convolution with respect to its weight."""
+
+    def forward(ctx, x, g, geo, w_shape, col):
+        ctx.geo, ctx.w_shape = geo, w_shape
+        ctx.save_for_backward(x, g)
+        if col is not None and col.dtype == x.dtype:
+            return _weight_grad_raw(x, g, geo, w_shape, col)
+        return _in_compute_dtype(lambda x_, g_: _weight_grad_raw(x_, g_, geo, w_shape), x, g)
+
+    def backward(ctx, ggw):
+        x, g = ctx.saved_tensors
+        d_x = ConvInputGrad.apply(g, ggw, ctx.geo, x.shape) if ctx.needs_input_grad[0] else None
+        d_g = Conv.apply(x, ggw, None, ctx.geo) if ctx.needs_input_grad[1] else None
+        return d_x, d_g, None, None, None
+
+
+# ---------------------------------------------------------------- argument handling
+
+def _tuple(value, nd, name):
+    if isinstance(value, (int, np.integer)):
+        return (int(value),) * nd
+    value = tuple(int(v) for v in value)
+    if len(value) == 1 and nd > 1:
+        return value * nd
+    if len(value) != nd:
+        raise RuntimeError(f"expected {name} to be a single integer value or a list of {nd} values to match the "
+                           f"convolution dimensions, but got {name}={list(value)}")
+    return value
+
+
+def _dtype_name(dt):
+    return type_name(D._BY_NP[dt]).lower()
+
+
+def _check_inputs(input, weight, bias, nd, groups, name, transposed):
+    x, w = input._data, weight._data
+    if x.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {name}, but got input "
+                           f"of size: {shape_str(x.shape)}")
+    if w.ndim != nd + 2:
+        raise RuntimeError(f"weight should have at least three dimensions" if w.ndim < 3 else
+                           f"Expected {nd + 2}-dimensional input for {nd + 2}-dimensional weight {shape_str(w.shape)}, "
+                           f"but got {w.ndim}-dimensional input of size {shape_str(w.shape)} instead")
+    if x.dtype != w.dtype:
+        raise RuntimeError(f"expected scalar type {type_name(D._BY_NP[x.dtype])} but found "
+                           f"{type_name(D._BY_NP[w.dtype])}")
+    if bias is not None and bias._data.dtype != x.dtype:
+        raise RuntimeError(f"Input type ({_dtype_name(x.dtype)}) and bias type ({_dtype_name(bias._data.dtype)}) "
+                           "should be the same")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    c = x.shape[-nd - 1]
+    if transposed:
+        if c != w.shape[0]:
+            raise RuntimeError(f"Given transposed=1, weight of size {shape_str(w.shape)}, expected input"
+                               f"{shape_str(x.shape)} to have {w.shape[0]} channels, but got {c} channels instead")
+        out_ch = w.shape[1] * groups
+    else:
+        if w.shape[0] % groups:
+            raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
+                               f"but got weight of size [{shape_str(w.shape)}] instead")
+        if c != w.shape[1] * groups:
+            raise RuntimeError(f"Given groups={groups}, weight of size {shape_str(w.shape)}, expected input"
+                               f"{shape_str(x.shape)} to have {w.shape[1] * groups} channels, but got {c} channels "
+                               "instead")
+        out_ch = w.shape[0]
+    if bias is not None and (bias._data.ndim != 1 or bias._data.shape[0] != out_ch):
+        raise RuntimeError(f"Given weight of size {shape_str(w.shape)}, expected bias to be 1-dimensional with "
+                           f"{out_ch} elements, but got bias of size {shape_str(bias._data.shape)} instead")
+
+
+def _conv_pads(padding, kernel, dilation, stride, nd):
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * nd
+        if padding == "same":
+            if any(s != 1 for s in stride):
+                raise RuntimeError("padding='same' is not supported for strided convolutions")
+            pads = []
+            for k, d in zip(kernel, dilation):
+                total = d * (k - 1)
+                pads.append((total // 2, total - total // 2))
+            return tuple(pads)
+        raise RuntimeError(f"Invalid padding string: '{padding}'")
+    p = _tuple(padding, nd, "padding")
+    if any(v < 0 for v in p):
+        raise RuntimeError("negative padding is not supported")
+    return tuple((v, v) for v in p)
+
+
+def _convnd(input, weight, bias, stride, padding, dilation, groups, nd, name):
+    _check_inputs(input, weight, bias, nd, groups, name, False)
+    unbatched = input._data.ndim == nd + 1
+    if unbatched:
+        input = input.unsqueeze(0)
+    stride = _tuple(stride, nd, "stride")
+    dilation = _tuple(dilation, nd, "dilation")
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError("dilation should be greater than zero")
+    kernel = weight._data.shape[2:]
+    pads = _conv_pads(padding, kernel, dilation, stride, nd)
+    in_size = input._data.shape[2:]
+    padded = tuple(s + lo + hi for s, (lo, hi) in zip(in_size, pads))
+    eff = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    if any(p < e for p, e in zip(padded, eff)):
+        raise RuntimeError(f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). Kernel size: "
+                           f"({' x '.join(map(str, eff))}). Kernel size can't be greater than actual input size")
+    out = tuple(out_size(s, k, st, lo, hi, d) for s, k, st, (lo, hi), d in zip(in_size, kernel, stride, pads, dilation))
+    geo = _Geometry(tuple(kernel), stride, pads, dilation, groups, tuple(in_size), out)
+    y = Conv.apply(input, weight, bias, geo)
+    return y.squeeze(0) if unbatched else y
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-d convolution over (N, C, L) or (C, L).
+
+    >>> F.conv1d(torch.randn(2, 3, 10), torch.randn(4, 3, 3), padding=1).shape
+    torch.Size([2, 4, 10])
+    """
+    return _convnd(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-d convolution over (N, C, H, W) or (C, H, W); ``padding`` may be an int, a tuple, 'same' or 'valid'.
+
+    >>> F.conv2d(torch.randn(1, 3, 8, 8), torch.randn(6, 3, 3, 3), stride=2).shape
+    torch.Size([1, 6, 3, 3])
+    """
+    return _convnd(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-d convolution over (N, C, D, H, W) or (C, D, H, W).
+
+    >>> F.conv3d(torch.randn(1, 2, 4, 4, 4), torch.randn(3, 2, 3, 3, 3)).shape
+    torch.Size([1, 3, 2, 2, 2])
+    """
+    return _convnd(input, weight, bias, stride, padding, dilation, groups, 3, "conv3d")
+
+
+def _conv_transposend(input, weight, bias, stride, padding, output_padding, groups, dilation, nd, name):
+    _check_inputs(input, weight, bias, nd, groups, name, True)
+    unbatched = input._data.ndim == nd + 1
+    if unbatched:
+        input = input.unsqueeze(0)
+    stride = _tuple(stride, nd, "stride")
+    dilation = _tuple(dilation, nd, "dilation")
+    pad = _tuple(padding, nd, "padding")
+    out_pad = _tuple(output_padding, nd, "output_padding")
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(v < 0 for v in pad):
+        raise RuntimeError("negative padding is not supported")
+    if any(op >= s and op >= d for op, s, d in zip(out_pad, stride, dilation)):
+        names = ["height", "width"] if nd == 2 else ["depth", "height", "width"] if nd == 3 else ["width"]
+        if nd == 2:
+            raise RuntimeError("output padding must be smaller than either stride or dilation, but got "
+                               + " ".join(f"output_padding_{n}: {v}" for n, v in zip(names, out_pad)) + " "
+                               + " ".join(f"stride_{n}: {v}" for n, v in zip(names, stride)) + " "
+                               + " ".join(f"dilation_{n}: {v}" for n, v in zip(names, dilation)))
+        raise RuntimeError("output padding must be smaller than either stride or dilation, but got output_padding="
+                           f"{list(out_pad)}, stride={list(stride)}, dilation={list(dilation)}")
+    kernel = tuple(weight._data.shape[2:])
+    in_size = tuple(input._data.shape[2:])
+    big = tuple((s - 1) * st - 2 * p + d * (k - 1) + op + 1
+                for s, st, p, d, k, op in zip(in_size, stride, pad, dilation, kernel, out_pad))
+    if any(b <= 0 for b in big):
+        raise RuntimeError(f"Given input size per channel: ({' x '.join(map(str, in_size))}). Calculated output size "
+                           f"per channel: ({' x '.join(map(str, big))}). Output size is too small")
+    # the transposed convolution is the input gradient of the convolution mapping the big output back
+    geo = _Geometry(kernel, stride, tuple((p, p) for p in pad), dilation, groups, big, in_size)
+    n = input._data.shape[0]
+    y = ConvInputGrad.apply(input, weight, geo, (n, weight._data.shape[1] * groups) + big)
+    if bias is not None:
+        y = y + bias.reshape((1, -1) + (1,) * nd)
+    return y.squeeze(0) if unbatched else y
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """Transposed 1-d convolution (the gradient of conv1d with respect to its input).
+
+    >>> F.conv_transpose1d(torch.randn(1, 4, 5), torch.randn(4, 2, 3), stride=2).shape
+    torch.Size([1, 2, 11])
+    """
+    return _conv_transposend(input, weight, bias, stride, padding, output_padding, groups, dilation, 1,
+                             "conv_transpose1d")
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """Transposed 2-d convolution; weight is (C_in, C_out / groups, kH, kW).
+
+    >>> F.conv_transpose2d(torch.randn(1, 4, 5, 5), torch.randn(4, 2, 3, 3), stride=2, output_padding=1).shape
+    torch.Size([1, 2, 12, 12])
+    """
+    return _conv_transposend(input, weight, bias, stride, padding, output_padding, groups, dilation, 2,
+                             "conv_transpose2d")
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """Transposed 3-d convolution.
+
+    >>> F.conv_transpose3d(torch.randn(1, 2, 3, 3, 3), torch.randn(2, 1, 2, 2, 2)).shape
+    torch.Size([1, 1, 4, 4, 4])
+    """
+    return _conv_transposend(input, weight, bias, stride, padding, output_padding, groups, dilation, 3,
+                             "conv_transpose3d")
