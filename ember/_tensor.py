@@ -4,7 +4,7 @@ import numpy as np
 from . import _dtype as D
 from ._device import CPU, device_of, to_device
 from .autograd import grad_mode
-from .autograd.function import _RemovableHandle
+from .autograd.function import _RemovableHandle, _bind_tensor
 
 
 class Size(tuple):
@@ -367,7 +367,7 @@ class Tensor:
         if dtype is not None and dtype.np != self._data.dtype:
             out = out._to_np_dtype(dtype.np)
         if device is not None and device != self.device:
-            from ._ops.conversion import to_device as move
+            from ._ops.conversion import to_device_op as move
             out = move(out, device)
         if copy and out is self:
             out = self.clone()
@@ -415,6 +415,9 @@ class Tensor:
         if self._data.ndim == 0 and spec:
             return self.item().__format__(spec)
         return object.__format__(self, spec) if spec else repr(self)
+
+
+_bind_tensor(Tensor)
 
 
 def _rebuild_tensor(array, requires_grad, cls=Tensor):

@@ -89,25 +89,33 @@ def _fmt_complex(v):
     return f"{v.real:.{PRECISION}f}{'+' if v.imag >= 0 else '-'}{abs(v.imag):.{PRECISION}f}j"
 
 
-def _str(arr, indent, fmt, summarize):
+class _ComplexFormatter:
+    max_width = 1
+
+    @staticmethod
+    def format(v):
+        return _fmt_complex(v)
+
+
+def _str(arr, indent, formatter, summarize):
+    fmt = formatter.format
     if arr.ndim == 0:
         return fmt(arr.item())
     if arr.ndim == 1:
         n = arr.shape[0]
         if summarize and n > 2 * EDGEITEMS:
-            items = [fmt(v) for v in arr[:EDGEITEMS].tolist()] + ["..."] + [fmt(v) for v in arr[-EDGEITEMS:].tolist()]
+            items = [fmt(v) for v in arr[:EDGEITEMS].tolist()] + [" ..."] + [fmt(v) for v in arr[-EDGEITEMS:].tolist()]
         else:
             items = [fmt(v) for v in arr.tolist()]
-        width = max((len(s) for s in items), default=1)
-        per_line = max(math.floor((LINEWIDTH - indent) / (width + 2)), 1)
+        per_line = max(math.floor((LINEWIDTH - indent) / (formatter.max_width + 2)), 1)
         lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
         return "[" + ("," + "\n" + " " * (indent + 1)).join(lines) + "]"
     n = arr.shape[0]
     if summarize and n > 2 * EDGEITEMS:
-        rows = [_str(arr[i], indent + 1, fmt, summarize) for i in range(EDGEITEMS)] + ["..."] + \
-               [_str(arr[i], indent + 1, fmt, summarize) for i in range(n - EDGEITEMS, n)]
+        rows = [_str(arr[i], indent + 1, formatter, summarize) for i in range(EDGEITEMS)] + ["..."] + \
+               [_str(arr[i], indent + 1, formatter, summarize) for i in range(n - EDGEITEMS, n)]
     else:
-        rows = [_str(arr[i], indent + 1, fmt, summarize) for i in range(n)]
+        rows = [_str(arr[i], indent + 1, formatter, summarize) for i in range(n)]
     sep = "," + "\n" * (arr.ndim - 1) + " " * (indent + 1)
     return "[" + sep.join(rows) + "]"
 
@@ -123,19 +131,19 @@ def tensor_repr(t, prefix="tensor("):
         suffixes.append(f"device='{t.device}'")
     if arr.size == 0:
         body = "[]"
-        if arr.shape != (0,):
+        if arr.ndim != 1:
             suffixes.append(f"size={tuple(arr.shape)}")
+        # an empty tensor has no elements to show its dtype, so torch names it unless it is the default
+        if dt is not D.get_default_dtype():
+            suffixes.append(f"dtype={dt!r}")
     else:
         summarize = arr.size > THRESHOLD
         if dt.is_complex:
-            body = _str(arr, indent, _fmt_complex, summarize)
+            body = _str(arr, indent, _ComplexFormatter, summarize)
         else:
-            values = _summarized(arr).tolist()
-            f = _Formatter(values, dt.is_floating_point)
-            body = _str(arr, indent, f.format, summarize)
-    default = (D.get_default_dtype(), D._default_complex(), D.int64, D.bool)
-    if dt not in default or arr.size == 0 and dt is not D.get_default_dtype() and dt not in default:
-        suffixes.append(f"dtype={dt!r}")
+            body = _str(arr, indent, _Formatter(_summarized(arr).tolist(), dt.is_floating_point), summarize)
+        if dt not in (D.get_default_dtype(), D._default_complex(), D.int64, D.bool):
+            suffixes.append(f"dtype={dt!r}")
     if t.grad_fn is not None:
         suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
     elif t.requires_grad:

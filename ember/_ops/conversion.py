@@ -109,9 +109,6 @@ def to_device_op(t, device):
     return ToDevice.apply(t, device)
 
 
-to_device = to_device_op
-
-
 def _new_factory(np_fn):
     def factory(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
         from .shape import _sizes

@@ -5,7 +5,8 @@ from .function import Function, once_differentiable, Node
 from .engine import run_backward
 from . import grad_mode, function, graph
 from .gradcheck import gradcheck, gradgradcheck
-from .functional_api import jacobian, hessian, vjp, jvp, hvp, vhp
+from . import functional
+from .functional import jacobian, hessian, vjp, jvp, hvp, vhp
 
 _anomaly = [False]
 
