@@ -1,0 +1,74 @@
+"""A linear map along one axis, ``y = M @ x`` over ``axis``: the shared kernel of separable resampling.
+
+Adaptive average pooling, linear/bilinear/bicubic/nearest/area interpolation and the reflect,
+replicate and circular paddings are each a fixed (out, in) matrix applied along every spatial axis
+in turn. One GEMM per axis is fast, and the backward is the same op with ``M.T``, so every order of
+derivative comes for free.
+"""
+import numpy as np
+
+from ...autograd.function import Op
+from ..._ops._util import compute_dtype
+
+
+def apply_matrix(x, axis, m):
+    """Raw ``M`` along ``axis`` of array ``x``; the result is contiguous."""
+    shape = x.shape
+    n_in = shape[axis]
+    before = int(np.prod(shape[:axis], dtype=np.int64))
+    after = int(np.prod(shape[axis + 1:], dtype=np.int64))
+    if after == 1:
+        y = x.reshape(before, n_in) @ m.T
+    else:
+        y = np.matmul(m, x.reshape(before, n_in, after))
+    return y.reshape(shape[:axis] + (m.shape[0],) + shape[axis + 1:])
+
+
+class AxisMap(Op):
+    def forward(ctx, x, axis, m):
+        ctx.axis, ctx.m = axis, m
+        cdt = compute_dtype(x.dtype)
+        if x.dtype.kind not in "fc":  # nearest resampling and padding of integer tensors stay exact
+            return apply_matrix(x.astype(np.float64), axis, m).round().astype(x.dtype)
+        y = apply_matrix(x.astype(cdt, copy=False), axis, m.astype(cdt, copy=False))
+        return y if y.dtype == x.dtype else y.astype(x.dtype)
+
+    def backward(ctx, g):
+        return AxisMap.apply(g, ctx.axis, np.ascontiguousarray(ctx.m.T)), None, None
+
+
+def map_axes(x, matrices):
+    """Apply ``matrices[i]`` (or nothing, for None) along the i-th of the trailing spatial axes of tensor ``x``."""
+    nd = len(matrices)
+    for i, m in enumerate(matrices):
+        if m is not None:
+            x = AxisMap.apply(x, x.ndim - nd + i, m)
+    return x
+
+
+def selection_matrix(index, n_in):
+    """0/1 matrix picking ``x[index]`` along an axis (index may repeat: padding, nearest resampling)."""
+    m = np.zeros((len(index), n_in))
+    m[np.arange(len(index)), index] = 1.0
+    return m
+
+
+class AxisSelect(Op):
+    """``x.take(index, axis)``: a pure selection (exact for any dtype); its backward sums repeats."""
+
+    def forward(ctx, x, axis, index):
+        ctx.axis, ctx.index, ctx.n_in = axis, index, x.shape[axis]
+        return np.take(x, index, axis=axis)
+
+    def backward(ctx, g):
+        m = selection_matrix(ctx.index, ctx.n_in)
+        return AxisMap.apply(g, ctx.axis, np.ascontiguousarray(m.T)), None, None
+
+
+def select_axes(x, indices):
+    """Take ``indices[i]`` (or all, for None) along the i-th of the trailing spatial axes of tensor ``x``."""
+    nd = len(indices)
+    for i, idx in enumerate(indices):
+        if idx is not None:
+            x = AxisSelect.apply(x, x.ndim - nd + i, idx)
+    return x
