@@ -18,11 +18,16 @@ from ._ops.blas import *  # noqa: F401,F403
 from ._ops.creation import *  # noqa: F401,F403
 from ._ops.random import *  # noqa: F401,F403
 from ._ops.indexing import *  # noqa: F401,F403
+from ._ops.misc import *  # noqa: F401,F403
+from ._ops.scatter import *  # noqa: F401,F403
+from ._ops.sorting import *  # noqa: F401,F403
+from ._ops.linalg_ops import *  # noqa: F401,F403
 from ._ops.shape import infer_shape as _infer_shape  # noqa: F401
 from ._ops.creation import range_ as range  # noqa: F401
 from ._ops._util import broadcast_shapes  # noqa: F401
 from ._tensor_str import set_printoptions  # noqa: F401
 from ._threads import set_num_threads, get_num_threads, get_num_interop_threads, set_num_interop_threads  # noqa: F401
+from . import linalg, special  # noqa: F401,E402
 from . import _dtype as _D
 
 strided = "torch.strided"
@@ -65,3 +70,4 @@ def typename(obj):
 import builtins as _builtins  # noqa: E402
 builtins_bool = _builtins.bool
 from . import nn  # noqa: E402,F401
+from . import optim  # noqa: E402,F401
