@@ -1,0 +1,150 @@
+"""The loop each DataLoader worker process runs, and what a worker knows about itself (get_worker_info).
+
+Messages from the main process on ``index_queue``:
+    (epoch, task_id, index)  fetch this batch
+    ("resume", epoch)         persistent workers: start a new epoch (fresh iterator for an IterableDataset)
+    None                      exit
+Replies on ``result_queue``: (epoch, task_id, worker_id, data), where data is a batch, an ExceptionWrapper,
+or _IterationEnd when an IterableDataset's copy in this worker is used up.
+"""
+import os
+import queue
+import random
+import sys
+import traceback
+
+import numpy as np
+
+__all__ = ["WorkerInfo", "get_worker_info"]
+
+_worker_info = None
+_PARENT_CHECK_INTERVAL = 1.0  # seconds between checks that the main process is still alive
+
+
+class WorkerInfo:
+    """Read-only facts about the current worker: ``id``, ``num_workers``, ``seed`` and ``dataset``."""
+    __initialized = False
+
+    def __init__(self, **kwargs):
+        for k, v in kwargs.items():
+            setattr(self, k, v)
+        self.__keys = tuple(kwargs)
+        self.__initialized = True
+
+    def __setattr__(self, key, val):
+        if self.__initialized:
+            raise RuntimeError(f"Cannot assign attributes to {self.__class__.__name__} objects")
+        return super().__setattr__(key, val)
+
+    def __repr__(self):
+        items = ", ".join(f"{k}={getattr(self, k)}" for k in self.__keys)
+        return f"{self.__class__.__name__}({items})"
+
+
+def get_worker_info():
+    """In a DataLoader worker: its WorkerInfo (id, num_workers, seed, dataset copy). In the main process: None.
+
+    >>> info = get_worker_info()   # inside IterableDataset.__iter__, to read only this worker's share
+    """
+    return _worker_info
+
+
+class ExceptionWrapper:
+    """An exception raised in a worker, carried to the main process with the worker's traceback."""
+
+    def __init__(self, exc_info, where):
+        self.exc_type = exc_info[0]
+        self.exc_msg = "".join(traceback.format_exception(*exc_info))
+        self.where = where
+
+    def reraise(self):
+        msg = f"Caught {self.exc_type.__name__} {self.where}.\nOriginal {self.exc_msg}"
+        if self.exc_type is KeyError:
+            msg = KeyErrorMessage(msg)  # KeyError repr()s its argument; keep the newlines readable
+        try:
+            exception = self.exc_type(msg)
+        except Exception:
+            raise RuntimeError(msg) from None
+        raise exception
+
+
+class KeyErrorMessage(str):
+    def __repr__(self):
+        return self
+
+
+class _IterationEnd:
+    """Sent once by a worker whose IterableDataset iterator is exhausted."""
+
+
+def _seed_worker(seed):
+    """Seed every generator a dataset may use: Python's, NumPy's global one and ember's default one."""
+    random.seed(seed)
+    np.random.seed(seed % 2 ** 32)
+    from ..._ops.random import manual_seed
+    manual_seed(seed)
+
+
+def _worker_loop(dataset, is_iterable, index_queue, result_queue, auto_collation, collate_fn, drop_last,
+                 base_seed, init_fn, worker_id, num_workers, parent_pid):
+    global _worker_info
+    from ..._threads import set_num_threads
+    from ._fetch import create_fetcher
+    try:
+        set_num_threads(1)  # num_workers processes each running multithreaded BLAS would oversubscribe the cores
+    except Exception:
+        pass
+    seed = base_seed + worker_id
+    _seed_worker(seed)
+    _worker_info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=seed, dataset=dataset)
+
+    fetcher = None
+    init_error = None
+    try:
+        if init_fn is not None:
+            init_fn(worker_id)
+        fetcher = create_fetcher(is_iterable, dataset, auto_collation, collate_fn, drop_last, arrays=True)
+    except Exception:
+        init_error = ExceptionWrapper(sys.exc_info(), f"in DataLoader worker process {worker_id}")
+
+    epoch = 0
+    ended = False
+    while True:
+        try:
+            msg = index_queue.get(timeout=_PARENT_CHECK_INTERVAL)
+        except queue.Empty:
+            if os.getppid() != parent_pid:  # the main process died: nobody will ever read our results
+                return
+            continue
+        except (EOFError, OSError):
+            return
+        if msg is None:
+            break
+        if msg[0] == "resume":
+            epoch, ended = msg[1], False
+            if init_error is None:
+                fetcher = create_fetcher(is_iterable, dataset, auto_collation, collate_fn, drop_last, arrays=True)
+            continue
+        task_epoch, task_id, index = msg
+        if ended or task_epoch != epoch:
+            continue
+        if init_error is not None:
+            data, init_error = init_error, None
+        else:
+            try:
+                data = fetcher.fetch(index)
+            except StopIteration:
+                if not is_iterable:
+                    data = ExceptionWrapper(sys.exc_info(), f"in DataLoader worker process {worker_id}")
+                else:
+                    data, ended = _IterationEnd, True
+            except Exception:
+                data = ExceptionWrapper(sys.exc_info(), f"in DataLoader worker process {worker_id}")
+        try:
+            result_queue.put((task_epoch, task_id, worker_id, data))
+        except Exception:  # e.g. the batch can't be pickled: say so rather than vanish
+            err = ExceptionWrapper(sys.exc_info(), f"in DataLoader worker process {worker_id}")
+            result_queue.put((task_epoch, task_id, worker_id, err))
+        del data
+    result_queue.cancel_join_thread()
+    result_queue.close()
