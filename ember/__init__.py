@@ -71,3 +71,4 @@ import builtins as _builtins  # noqa: E402
 builtins_bool = _builtins.bool
 from . import nn  # noqa: E402,F401
 from . import optim  # noqa: E402,F401
+from . import utils  # noqa: E402,F401
