@@ -1,0 +1,88 @@
+"""Adam (Kingma & Ba) with optional AMSGrad and decoupled (AdamW-style) weight decay."""
+import numpy as np
+
+from .optimizer import Optimizer, _as_real, _check_args, _lerp_, _scalar_state, _zeros_state
+
+
+class Adam(Optimizer):
+    """torch.optim.Adam.
+
+    >>> opt = ember.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999))
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
+                 foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
+                 decoupled_weight_decay=False):
+        _check_args(lr=lr, eps=eps, betas=betas, weight_decay=weight_decay, differentiable=differentiable)
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
+                        foreach=foreach, capturable=capturable, differentiable=differentiable, fused=fused,
+                        decoupled_weight_decay=decoupled_weight_decay)
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("amsgrad", False)
+            group.setdefault("maximize", False)
+            group.setdefault("foreach", None)
+            group.setdefault("capturable", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("fused", None)
+            group.setdefault("decoupled_weight_decay", False)
+
+    @staticmethod
+    def _init_state(p, state, group):
+        state["step"] = _scalar_state()
+        state["exp_avg"] = _zeros_state(p)
+        state["exp_avg_sq"] = _zeros_state(p)
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = _zeros_state(p)
+
+    def step(self, closure=None):
+        """Perform one optimisation step; ``closure`` re-evaluates the model and returns the loss."""
+        loss = self._eval_closure(closure)
+        for group in self.param_groups:
+            amsgrad = group["amsgrad"]
+            keys = ("exp_avg", "exp_avg_sq", "step") + (("max_exp_avg_sq",) if amsgrad else ())
+            params, grads, (exp_avgs, exp_avg_sqs, steps, *maxes) = self._gather(group, self._init_state, keys)
+            beta1, beta2 = group["betas"]
+            adam(params, grads, exp_avgs, exp_avg_sqs, maxes[0] if amsgrad else [], steps, amsgrad=amsgrad,
+                 beta1=float(beta1), beta2=float(beta2), lr=float(group["lr"]),
+                 weight_decay=group["weight_decay"], eps=group["eps"], maximize=group["maximize"],
+                 decoupled_weight_decay=group["decoupled_weight_decay"], tmp=self._tmp)
+        return loss
+
+
+def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, *, amsgrad, beta1, beta2, lr,
+         weight_decay, eps, maximize, decoupled_weight_decay=False, tmp=None):
+    """The Adam update over lists of NumPy arrays, in place (``steps`` are 0-d float32 counters)."""
+    tmp = tmp or (lambda like: np.empty_like(like))
+    for i, param in enumerate(params):
+        grad = grads[i] if not maximize else -grads[i]
+        exp_avg, exp_avg_sq, step_t = exp_avgs[i], exp_avg_sqs[i], steps[i]
+        step_t += 1
+        step = float(step_t)
+        if weight_decay != 0:
+            if decoupled_weight_decay:
+                param *= 1 - lr * weight_decay
+            else:
+                grad = grad + weight_decay * param
+        buf = tmp(param)
+        _lerp_(exp_avg, grad, 1 - beta1, buf)
+        exp_avg_sq *= beta2
+        np.multiply(grad, 1 - beta2, out=buf)
+        buf *= grad
+        exp_avg_sq += buf
+        bias_correction1 = 1 - beta1 ** step
+        bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
+        if amsgrad:
+            np.maximum(max_exp_avg_sqs[i], exp_avg_sq, out=max_exp_avg_sqs[i])
+            np.sqrt(max_exp_avg_sqs[i], out=buf)
+        else:
+            np.sqrt(exp_avg_sq, out=buf)
+        buf /= bias_correction2_sqrt
+        buf += eps
+        # param.addcdiv_(exp_avg, denom, value=-step_size)
+        np.divide(exp_avg, buf, out=buf)
+        buf *= -(lr / bias_correction1)
+        param += buf

@@ -1,0 +1,78 @@
+"""RMSprop (Hinton), optionally centered and with momentum."""
+import numpy as np
+
+from .optimizer import Optimizer, _check_args, _lerp_, _scalar_state, _zeros_state
+
+
+class RMSprop(Optimizer):
+    """torch.optim.RMSprop.
+
+    >>> opt = ember.optim.RMSprop(model.parameters(), lr=1e-2, alpha=0.99, centered=True)
+    """
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
+                 capturable=False, foreach=None, maximize=False, differentiable=False):
+        _check_args(lr=lr, eps=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha,
+                    differentiable=differentiable)
+        defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered, weight_decay=weight_decay,
+                        capturable=capturable, foreach=foreach, maximize=maximize, differentiable=differentiable)
+        super().__init__(params, defaults)
+
+    @staticmethod
+    def _init_state(p, state, group):
+        state["step"] = _scalar_state()
+        state["square_avg"] = _zeros_state(p)
+        if group["momentum"] > 0:
+            state["momentum_buffer"] = _zeros_state(p)
+        if group["centered"]:
+            state["grad_avg"] = _zeros_state(p)
+
+    def step(self, closure=None):
+        """Perform one optimisation step; ``closure`` re-evaluates the model and returns the loss."""
+        loss = self._eval_closure(closure)
+        for group in self.param_groups:
+            momentum, centered = group["momentum"], group["centered"]
+            keys = ("square_avg", "step") + (("momentum_buffer",) if momentum > 0 else ()) + \
+                (("grad_avg",) if centered else ())
+            params, grads, (square_avgs, steps, *rest) = self._gather(group, self._init_state, keys)
+            bufs = rest.pop(0) if momentum > 0 else None
+            grad_avgs = rest.pop(0) if centered else None
+            rmsprop(params, grads, square_avgs, grad_avgs, bufs, steps, lr=float(group["lr"]), alpha=group["alpha"],
+                    eps=group["eps"], weight_decay=group["weight_decay"], momentum=momentum, centered=centered,
+                    maximize=group["maximize"], tmp=self._tmp)
+        return loss
+
+
+def rmsprop(params, grads, square_avgs, grad_avgs, momentum_buffers, steps, *, lr, alpha, eps, weight_decay,
+            momentum, centered, maximize, tmp):
+    """The RMSprop update over lists of NumPy arrays, in place."""
+    for i, param in enumerate(params):
+        grad = grads[i] if not maximize else -grads[i]
+        square_avg = square_avgs[i]
+        steps[i] += 1
+        if weight_decay != 0:
+            grad = grad + weight_decay * param
+        buf = tmp(param)
+        square_avg *= alpha
+        np.multiply(grad, 1 - alpha, out=buf)
+        buf *= grad
+        square_avg += buf
+        if centered:
+            grad_avg = grad_avgs[i]
+            _lerp_(grad_avg, grad, 1 - alpha, buf)
+            np.multiply(grad_avg, grad_avg, out=buf)
+            np.subtract(square_avg, buf, out=buf)
+            np.sqrt(buf, out=buf)
+        else:
+            np.sqrt(square_avg, out=buf)
+        buf += eps
+        if momentum > 0:
+            mom = momentum_buffers[i]
+            mom *= momentum
+            np.divide(grad, buf, out=buf)
+            mom += buf
+            np.multiply(mom, -lr, out=buf)
+        else:
+            np.divide(grad, buf, out=buf)
+            buf *= -lr
+        param += buf

@@ -1,0 +1,86 @@
+"""Stochastic gradient descent with optional momentum (heavy-ball or Nesterov) and weight decay."""
+import numpy as np
+
+from .optimizer import Optimizer, _as_real, _check_args
+
+
+class SGD(Optimizer):
+    """torch.optim.SGD.
+
+    >>> opt = ember.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True)
+    """
+
+    _scalar_state_keys = ()
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
+                 maximize=False, foreach=None, differentiable=False, fused=None):
+        _check_args(lr=lr, momentum=momentum, weight_decay=weight_decay, differentiable=differentiable)
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                        nesterov=nesterov, maximize=maximize, foreach=foreach, differentiable=differentiable,
+                        fused=fused)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("nesterov", False)
+            group.setdefault("maximize", False)
+            group.setdefault("foreach", None)
+            group.setdefault("differentiable", False)
+            group.setdefault("fused", False)
+
+    def step(self, closure=None):
+        """Perform one optimisation step; ``closure`` re-evaluates the model and returns the loss."""
+        loss = self._eval_closure(closure)
+        for group in self.param_groups:
+            momentum = group["momentum"]
+            params, grads, bufs, owners = [], [], [], []
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                p._bump_version()
+                params.append(_as_real(p._data))
+                grads.append(_as_real(p.grad._data))
+                if momentum != 0:
+                    owners.append(p)
+                    buf = self.state[p].get("momentum_buffer")
+                    bufs.append(None if buf is None else _as_real(buf._data))
+            sgd(params, grads, bufs, weight_decay=group["weight_decay"], momentum=momentum, lr=float(group["lr"]),
+                dampening=group["dampening"], nesterov=group["nesterov"], maximize=group["maximize"])
+            if momentum != 0:
+                for p, buf in zip(owners, bufs):
+                    state = self.state[p]
+                    if "momentum_buffer" not in state:
+                        state["momentum_buffer"] = p._wrap(buf.view(p._data.dtype))
+        return loss
+
+
+def sgd(params, grads, momentum_buffers, *, weight_decay, momentum, lr, dampening, nesterov, maximize):
+    """The SGD update over lists of NumPy arrays, in place. A ``None`` momentum buffer is created
+    (as a copy of the first gradient) and stored back into ``momentum_buffers``."""
+    for i, param in enumerate(params):
+        grad = grads[i] if not maximize else -grads[i]
+        if weight_decay != 0:
+            grad = grad + weight_decay * param
+        if momentum != 0:
+            buf = momentum_buffers[i]
+            if buf is None:
+                buf = grad.copy()
+                momentum_buffers[i] = buf
+            else:
+                buf *= momentum
+                if dampening != 0:
+                    buf += (1 - dampening) * grad
+                else:
+                    buf += grad
+            if nesterov:
+                grad = grad + momentum * buf
+            else:
+                grad = buf
+        if lr == 1:
+            param -= grad
+        else:
+            # param.add_(grad, alpha=-lr) without a full-size temporary when grad is ours to scale
+            param += (-lr) * grad
