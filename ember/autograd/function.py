@@ -12,6 +12,7 @@ import numpy as np
 from .._dtype import FLOATING_NP
 from .grad_mode import _enabled, no_grad
 
+_ND = np.ndarray
 _sequence = itertools.count()
 _FREED = object()
 _BACKWARD_TWICE = (
@@ -22,8 +23,18 @@ _BACKWARD_TWICE = (
 _IN, _OUT, _CONST = 0, 1, 2
 
 
+# Bound by ember._tensor once the class exists (it imports this module first): the op call path
+# reads this global instead of importing on every call.
+Tensor = None
+_new = object.__new__
+
+
+def _bind_tensor(cls):
+    global Tensor
+    Tensor = cls
+
+
 def _tensor_cls():
-    from .._tensor import Tensor
     return Tensor
 
 
@@ -87,7 +98,7 @@ class Node:
         return self._wrap_output(array, nr, vc)
 
     def _wrap_output(self, array, nr, vc):
-        t = _tensor_cls()._make(array)
+        t = Tensor._make(array)
         t.requires_grad = True
         t.grad_fn = self
         t._out_nr = nr
@@ -121,7 +132,7 @@ class Node:
             if getattr(inp, "_data", None) is data:
                 return (_IN, inp, inp._version, inp._out_nr)
         if isinstance(item, np.ndarray):
-            item = _tensor_cls()._make(item)
+            item = Tensor._make(item)
         return (_CONST, item, 0, 0)
 
     # ---- graph introspection, as in torch
@@ -210,6 +221,12 @@ class _RemovableHandle:
         self.remove()
 
 
+def _as_array(x):
+    if isinstance(x, (np.generic, int, float, complex, bool)):
+        return np.asarray(x)
+    return x  # an ndarray subclass or a CuPy array
+
+
 def _edge(t):
     return (t.grad_fn or t, t._out_nr, t._data.shape, t._data.dtype) if t.requires_grad else None
 
@@ -278,7 +295,6 @@ class Function(Node, metaclass=_FunctionMeta):
             if id(o) in dirty:
                 if o.requires_grad and o.grad_fn is None:
                     raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-                o._bump_version()
             elif id(o) in input_ids:
                 o = Tensor._make(o._data)
             if id(outs[i]) not in non_diff and o._data.dtype in FLOATING_NP:
@@ -299,7 +315,7 @@ class Function(Node, metaclass=_FunctionMeta):
 
 def _zeros_for(node, i):
     shape, dtype = node._out_meta[i]
-    return _tensor_cls()._make(np.zeros(shape, dtype))
+    return Tensor._make(np.zeros(shape, dtype))
 
 
 class Op(Node):
@@ -314,33 +330,37 @@ class Op(Node):
 
     @classmethod
     def apply(cls, *args):
-        Tensor = _tensor_cls()
-        ctx = cls.__new__(cls)
         if _enabled[0]:
             for a in args:
                 if isinstance(a, Tensor) and a.requires_grad:
-                    return cls._apply_recording(ctx, args)
-        out = cls.forward(ctx, *[a._data if isinstance(a, Tensor) else a for a in args])
+                    return cls._apply_recording(args)
+        # Not recording: no node metadata, no saved tensors; ctx only carries forward's own state.
+        out = cls.forward(_new(cls), *[a._data if isinstance(a, Tensor) else a for a in args])
         if out.__class__ is tuple:
             out = tuple(Tensor._wrap(o) for o in out)
             if cls.is_view:
                 for o in out:
                     o._become_view_of(args[0], cls, args[1:])
             return out
-        out = Tensor._wrap(out)
+        t = _new(Tensor)
+        t._data = out if out.__class__ is _ND else _as_array(out)
         if cls.is_view:
-            out._become_view_of(args[0], cls, args[1:])
-        return out
+            t._become_view_of(args[0], cls, args[1:])
+        return t
 
     @classmethod
-    def _apply_recording(cls, ctx, args):
-        Tensor = _tensor_cls()
+    def _apply_recording(cls, args):
+        ctx = _new(cls)
         raw = []
         edges = []
         for a in args:
             if isinstance(a, Tensor):
                 raw.append(a._data)
-                edges.append(_edge(a))
+                if a.requires_grad:
+                    d = a._data
+                    edges.append((a.grad_fn or a, a._out_nr, d.shape, d.dtype))
+                else:
+                    edges.append(None)
             else:
                 raw.append(a)
                 edges.append(None)
@@ -364,7 +384,8 @@ class Op(Node):
             if ctx._to_save:
                 ctx._resolve_saved(args, outs)
             return tuple(outs)
-        t = Tensor._wrap(out)
+        t = _new(Tensor)
+        t._data = out if out.__class__ is _ND else _as_array(out)
         if out.dtype in FLOATING_NP and not non_diff:
             t.requires_grad = True
             t.grad_fn = ctx
