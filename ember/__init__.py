@@ -72,3 +72,70 @@ builtins_bool = _builtins.bool
 from . import nn  # noqa: E402,F401
 from . import optim  # noqa: E402,F401
 from . import utils  # noqa: E402,F401
+
+from ._type_info import finfo, iinfo  # noqa: E402
+from . import backends, testing  # noqa: E402,F401
+
+
+def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None, options=None,
+            disable=False):
+    """ember runs eagerly: ``compile`` returns the model (or decorator target) unchanged."""
+    if model is None:
+        return lambda m: m
+    return model
+
+
+def set_float32_matmul_precision(precision):
+    if precision not in ("highest", "high", "medium"):
+        raise RuntimeError(f"Invalid precision {precision}")
+
+
+def get_float32_matmul_precision():
+    return "highest"
+
+
+_deterministic = [False]
+
+
+def use_deterministic_algorithms(mode, *, warn_only=False):
+    _deterministic[0] = _builtins.bool(mode)  # ember's CPU ops are deterministic already
+
+
+def are_deterministic_algorithms_enabled():
+    return _deterministic[0]
+
+
+class autocast:
+    """Accepted for compatibility; ember computes in the tensors' own dtypes (full precision on CPU)."""
+
+    def __init__(self, device_type="cpu", dtype=None, enabled=True, cache_enabled=None):
+        self.device_type, self.fast_dtype, self.enabled = device_type, dtype, enabled
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def __call__(self, fn):
+        return fn
+
+
+def _legacy_tensor_type(dt):
+    class _Typed(Tensor):
+        def __new__(cls, *args):
+            if len(args) == 1 and not isinstance(args[0], _builtins.int):
+                return tensor(args[0], dtype=dt)
+            return zeros(*args, dtype=dt)
+    _Typed.__name__ = _Typed.__qualname__ = _tensor_mod._LEGACY_NAMES[dt.name]
+    return _Typed
+
+
+from . import _tensor as _tensor_mod  # noqa: E402
+FloatTensor = _legacy_tensor_type(float32)
+DoubleTensor = _legacy_tensor_type(float64)
+HalfTensor = _legacy_tensor_type(float16)
+LongTensor = _legacy_tensor_type(int64)
+IntTensor = _legacy_tensor_type(int32)
+ByteTensor = _legacy_tensor_type(uint8)
+BoolTensor = _legacy_tensor_type(bool)
