@@ -1,12 +1,15 @@
 """Indexing: ``__getitem__``/``__setitem__`` with basic and advanced keys, and gather-style ops."""
+import re
+
 import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.function import Op
 from ..autograd.grad_mode import _enabled
-from ._util import install, wrap_dim, shape_str
-from .inplace import apply_inplace, check_cast
+from ._util import install, wrap_dim, shape_str, type_name, broadcast_shapes
+from .inplace import apply_inplace, check_cast, inplace_method, write_out
+from .scatter import Scatter, gather
 
 _ND = np.ndarray
 
@@ -78,7 +81,30 @@ def _torch_index_message(msg, shape, key):
                                 f"of the indexed tensor {shape_str(shape)} at index {i + j}")
     if "too many indices" in msg:
         return f"too many indices for tensor of dimension {len(shape)}"
+    m = _OOB.match(msg)
+    if m and _has_array(key):
+        return f"index {m[1]} is out of bounds for dimension {_advanced_dim(key, len(shape), int(m[2]))} with size {m[3]}"
     return msg.replace("axis", "dimension")
+
+
+_OOB = re.compile(r"index (-?\d+) is out of bounds for axis (\d+) with size (\d+)")
+
+
+def _advanced_dim(key, ndim, axis):
+    """torch moves index-tensor dims to the front before indexing, and names the dim in that order."""
+    consumed = [0 if k is None or k is Ellipsis else (k.ndim if isinstance(k, _ND) and k.dtype == np.bool_ else 1)
+                for k in key]
+    pos, n_adv = 0, 0
+    for k, c in zip(key, consumed):
+        if k is Ellipsis:
+            pos += ndim - sum(consumed)
+            continue
+        if pos <= axis < pos + c:
+            return n_adv + axis - pos if isinstance(k, _ND) else axis
+        if isinstance(k, _ND):
+            n_adv += c
+        pos += c
+    return axis
 
 
 class BasicIndex(Op):
@@ -131,9 +157,7 @@ class IndexPut(Op):
         except IndexError as e:
             raise IndexError(_torch_index_message(str(e), base.shape, key)) from None
         except ValueError:
-            target = out[key].shape
-            raise RuntimeError(f"shape mismatch: value tensor of shape {shape_str(v.shape)} cannot be broadcast to "
-                               f"indexing result of shape {shape_str(target)}") from None
+            raise RuntimeError(_shape_mismatch(v, out[key].shape, key)) from None
         return out
 
     def backward(ctx, g):
@@ -170,10 +194,28 @@ def setitem(self, key, value):
     except IndexError as e:
         raise IndexError(_torch_index_message(str(e), self._data.shape, raw)) from None
     except ValueError:
-        vs = np.shape(v)
-        raise RuntimeError(f"shape mismatch: value tensor of shape {shape_str(vs)} cannot be broadcast to indexing "
-                           f"result of shape {shape_str(self._data[raw].shape)}") from None
+        raise RuntimeError(_shape_mismatch(np.asarray(v), self._data[raw].shape, raw)) from None
     self._bump_version()
+
+
+def _shape_mismatch(v, target, key):
+    """torch's message when a value can't be written into ``x[key]`` (shape ``target``)."""
+    if _has_array(key):
+        return (f"shape mismatch: value tensor of shape {shape_str(v.shape)} cannot be broadcast to indexing "
+                f"result of shape {shape_str(target)}")
+    vs = v.shape
+    while vs and vs[0] == 1 and len(vs) > len(target):  # basic keys write with copy_, which drops leading 1s
+        vs = vs[1:]
+    if len(vs) > len(target):
+        return (f"expand(torch.{type_name(D._BY_NP[v.dtype])}Tensor{{{shape_str(v.shape)}}}, size={shape_str(target)}): "
+                f"the number of sizes provided ({len(target)}) must be greater or equal to the number of dimensions "
+                f"in the tensor ({len(v.shape)})")
+    for i in range(1, len(vs) + 1):
+        if vs[-i] != 1 and vs[-i] != target[-i]:
+            return (f"The expanded size of the tensor ({target[-i]}) must match the existing size ({vs[-i]}) at "
+                    f"non-singleton dimension {len(target) - i}.  Target sizes: {shape_str(target)}.  "
+                    f"Tensor sizes: {shape_str(vs)}")
+    return f"shape mismatch: cannot write a value of shape {shape_str(v.shape)} into shape {shape_str(target)}"
 
 
 def index_put(input, indices, values, accumulate=False):
@@ -191,83 +233,31 @@ def scatter_raw_grad(g, in_shape, dim, idx, keepdim):
         g = g.unsqueeze(dim)
     if not len(in_shape):
         return g
-    return ScatterAlong.apply(g.new_zeros(in_shape), g, dim, idx)
-
-
-class ScatterAlong(Op):
-    """``base`` with ``src`` written at ``idx`` along ``dim`` (``scatter``), as an out-of-place op."""
-
-    def forward(ctx, base, src, dim, idx):
-        ctx.dim, ctx.idx = dim, idx
-        out = base.copy()
-        np.put_along_axis(out, idx, src, dim)
-        return out
-
-    def backward(ctx, g):
-        gb = ScatterAlong.apply(g, g.new_zeros(()).expand(ctx.idx.shape), ctx.dim, ctx.idx) \
-            if ctx.needs_input_grad[0] else None
-        gs = Gather.apply(g, ctx.dim, ctx.idx) if ctx.needs_input_grad[1] else None
-        return gb, gs, None, None
-
-
-class Gather(Op):
-    def forward(ctx, x, dim, idx):
-        ctx.in_shape, ctx.dim, ctx.idx = x.shape, dim, idx
-        return np.take_along_axis(x, idx, dim) if x.ndim else x[()].reshape(idx.shape) if idx.size else x.copy()
-
-    def backward(ctx, g):
-        return ScatterAddAlong.apply(g.new_zeros(ctx.in_shape), g, ctx.dim, ctx.idx), None, None
-
-
-class ScatterAddAlong(Op):
-    def forward(ctx, base, src, dim, idx):
-        ctx.dim, ctx.idx = dim, idx
-        out = base.copy()
-        full_idx = list(np.indices(idx.shape, sparse=True))
-        full_idx[dim] = idx
-        src_part = src[tuple(slice(0, n) for n in idx.shape)]
-        np.add.at(out, tuple(full_idx), src_part)
-        return out
-
-    def backward(ctx, g):
-        return g, Gather.apply(g, ctx.dim, ctx.idx), None, None
-
-
-def _check_index(index, name):
-    if not isinstance(index, Tensor) or index._data.dtype != np.int64:
-        dt = index.dtype if isinstance(index, Tensor) else type(index).__name__
-        raise RuntimeError(f"{name}(): Expected dtype int64 for index" + ("" if isinstance(index, Tensor) else f", got {dt}"))
-
-
-def gather(input, dim, index, *, sparse_grad=False, out=None):
-    _check_index(index, "gather")
-    d = wrap_dim(dim, input._data.ndim)
-    if index._data.ndim != input._data.ndim and input._data.ndim:
-        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
-    idx = index._data
-    n = input._data.shape[d] if input._data.ndim else 1
-    if idx.size and (idx.min() < -n or idx.max() >= n):
-        bad = idx.max() if idx.max() >= n else idx.min()
-        raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {n}")
-    for k in range(idx.ndim):
-        if k != d and idx.shape[k] > input._data.shape[k]:
-            raise RuntimeError(f"Size does not match at dimension {k} expected index {shape_str(idx.shape)} to be "
-                               f"smaller than self {shape_str(input._data.shape)} apart from dimension {d}")
-    return Gather.apply(input, d, idx)
+    return Scatter.apply(g.new_zeros(in_shape), g, dim, idx)
 
 
 def index_select(input, dim, index, *, out=None):
-    if index._data.dtype.kind not in "iu":
-        raise IndexError("index_select(): Expected dtype int32/int64 for index")
+    """The slices of ``input`` at ``index`` along ``dim``.
+
+    >>> ember.arange(6).view(2, 3).index_select(1, ember.tensor([2, 0]))
+    tensor([[2, 0],
+            [5, 3]])
+    """
+    if not isinstance(index, Tensor) or index._data.dtype not in (np.int64, np.int32):
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     if index._data.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
     d = wrap_dim(dim, input._data.ndim)
     idx = index._data.reshape(-1)
     n = input._data.shape[d] if input._data.ndim else 1
-    if idx.size and (idx.max() >= n or idx.min() < -n):
-        raise IndexError(f"index out of range in self")
+    if idx.size and (idx.max() >= n or idx.min() < 0):
+        raise IndexError("index out of range in self")
+    if not input._data.ndim:
+        if idx.size != 1:
+            raise IndexError(f"index_select(): Index to scalar can have only 1 value, got {idx.size} value(s)")
+        return write_out(input.clone(), out)
     key = (slice(None),) * d + (idx,)
-    return AdvancedIndex.apply(input, key) if input._data.ndim else input.reshape(-1)[idx]
+    return write_out(AdvancedIndex.apply(input, key), out)
 
 
 class MaskedFill(Op):
@@ -298,6 +288,132 @@ def masked_fill(input, mask, value):
     return MaskedFill.apply(input, mask, value)
 
 
+def _bool_mask(mask, name):
+    if not isinstance(mask, Tensor) or mask._data.dtype != np.bool_:
+        got = type_name(mask.dtype) if isinstance(mask, Tensor) else type(mask).__name__
+        if name == "masked_select":
+            raise RuntimeError("masked_select: expected BoolTensor for mask")
+        raise RuntimeError(f"{name} only supports boolean masks, but got mask with dtype {got}")
+    return mask._data
+
+
+def masked_select(input, mask, *, out=None):
+    """The elements of ``input`` where ``mask`` (broadcast together) is True, as a 1-D tensor.
+
+    >>> ember.tensor([1., 2., 3.]).masked_select(ember.tensor([True, False, True]))
+    tensor([1., 3.])
+    """
+    m = _bool_mask(mask, "masked_select")
+    shape = broadcast_shapes(m.shape, input._data.shape)
+    x = input if input._data.shape == shape else input.expand(shape)
+    return write_out(AdvancedIndex.apply(x, (np.broadcast_to(m, shape),)), out)
+
+
+class MaskedScatter(Op):
+    """``x`` with the True positions of ``mask`` filled, in order, by the leading elements of ``source``."""
+
+    def forward(ctx, x, mask, source):
+        ctx.mask, ctx.src_shape = mask, source.shape
+        n = int(np.count_nonzero(mask))
+        if n > source.size:
+            raise RuntimeError("Number of elements of source < number of ones in mask")
+        out = x.copy()
+        out[mask] = source.reshape(-1)[:n]
+        return out
+
+    def backward(ctx, g):
+        m = Tensor._wrap(ctx.mask)
+        gx = g.masked_fill(m, 0.0) if ctx.needs_input_grad[0] else None
+        gs = None
+        if ctx.needs_input_grad[2]:
+            picked = AdvancedIndex.apply(g, (ctx.mask,))
+            size = int(np.prod(ctx.src_shape))
+            gs = IndexPut.apply(g.new_zeros(size), picked, (np.arange(picked.shape[0]),), False).reshape(ctx.src_shape)
+        return gx, None, gs
+
+
+def masked_scatter(input, mask, source):
+    """``input`` with its elements where ``mask`` is True replaced, in order, by ``source``'s elements.
+
+    >>> ember.zeros(4).masked_scatter(ember.tensor([True, False, True, False]), ember.tensor([1., 2.]))
+    tensor([1., 0., 2., 0.])
+    """
+    m = _bool_mask(mask, "masked_scatter_")
+    if source.dtype != input.dtype:
+        raise RuntimeError(f"masked_scatter: expected self and source to have same dtypes but got"
+                           f"{type_name(input.dtype)} and {type_name(source.dtype)}")
+    shape = broadcast_shapes(input._data.shape, m.shape)
+    if shape != input._data.shape:
+        input = input.expand(shape)
+    return MaskedScatter.apply(input, np.broadcast_to(m, shape), source)
+
+
+def _long_index(index, name):
+    if not isinstance(index, Tensor) or index._data.dtype != np.int64:
+        got = type_name(index.dtype) if isinstance(index, Tensor) else type(index).__name__
+        raise RuntimeError(f"{name}(): Expected a long tensor for index, but got {got}")
+    return index._data
+
+
+def _flat_index(idx, numel):
+    """``idx`` into a flattened tensor, negatives wrapped, with torch's out-of-range error."""
+    if idx.size:
+        bad = (idx >= numel) | (idx < -numel)
+        if bad.any():
+            raise IndexError(f"out of range: tried to access index {idx[bad].reshape(-1)[0]} on a tensor of "
+                             f"{numel} elements.")
+    return np.where(idx < 0, idx + numel, idx)
+
+
+def take(input, index):
+    """Elements of ``input`` seen as 1-D, at ``index`` (result has ``index``'s shape).
+
+    >>> ember.tensor([[4, 3], [5, 7]]).take(ember.tensor([0, 3]))
+    tensor([4, 7])
+    """
+    idx = _flat_index(_long_index(index, "take"), input._data.size)
+    return AdvancedIndex.apply(input.reshape(-1), (idx,))
+
+
+def put(input, index, source, accumulate=False):
+    """``input`` with ``source`` written (or, with ``accumulate``, added) at flat positions ``index``."""
+    idx = _long_index(index, "put_")
+    if source.dtype != input.dtype:
+        raise RuntimeError(f"put_(): self and source expected to have the same dtype, but got self.dtype = "
+                           f"{type_name(input.dtype)} and source.dtype = {type_name(source.dtype)}")
+    if idx.size != source._data.size:
+        raise IndexError(f"put_(): Expected source and index to have the same number of elements, but got "
+                         f"source.numel() = {source._data.size}, index.numel() = {idx.size}")
+    idx = _flat_index(idx, input._data.size).reshape(-1)
+    flat = IndexPut.apply(input.reshape(-1), source.reshape(-1), (idx,), accumulate)
+    return flat.reshape(input._data.shape)
+
+
+def take_along_dim(input, indices, dim=None, *, out=None):
+    """``gather`` with broadcasting: ``input`` and ``indices`` broadcast in every dim but ``dim``.
+
+    >>> x = ember.tensor([[10., 30., 20.]])
+    >>> ember.take_along_dim(x, x.argsort(dim=1), dim=1)
+    tensor([[10., 20., 30.]])
+    """
+    if not isinstance(indices, Tensor) or indices._data.dtype != np.int64:
+        got = type_name(indices.dtype) if isinstance(indices, Tensor) else type(indices).__name__
+        raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got {got}")
+    if dim is None:
+        return write_out(gather(input.reshape(-1), 0, indices.reshape(-1)), out)
+    xs, ishape = input._data.shape, indices._data.shape
+    if len(xs) != len(ishape):
+        raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same number of dimensions, "
+                           f"but got {len(xs)} dimensions for input, and {len(ishape)} dimensions for indices")
+    d = wrap_dim(dim, len(xs))
+    rest = broadcast_shapes(xs[:d] + (1,) + xs[d + 1:], ishape[:d] + (1,) + ishape[d + 1:])
+    x_shape = rest[:d] + xs[d:d + 1] + rest[d + 1:]
+    i_shape = rest[:d] + ishape[d:d + 1] + rest[d + 1:]
+    x = input if xs == x_shape else input.expand(x_shape)
+    i = indices if ishape == i_shape else indices.expand(i_shape)
+    return write_out(gather(x, d, i), out)
+
+
 def nonzero(input, *, out=None, as_tuple=False):
     idx = np.nonzero(input._data) if input._data.ndim else np.nonzero(input._data.reshape(1))
     if as_tuple:
@@ -310,9 +426,11 @@ def argwhere(input):
     return nonzero(input)
 
 
-install(__getitem__=getitem, __setitem__=setitem, index_put=index_put, index_put_=index_put_, gather=gather,
-        index_select=index_select, masked_fill=masked_fill,
-        masked_fill_=lambda self, mask, value: apply_inplace(self, masked_fill, mask, value),
+install(__getitem__=getitem, __setitem__=setitem, index_put=index_put, index_put_=index_put_,
+        index_select=index_select, masked_fill=masked_fill, masked_fill_=inplace_method(masked_fill),
+        masked_select=masked_select, masked_scatter=masked_scatter, masked_scatter_=inplace_method(masked_scatter),
+        take=take, put=put, put_=inplace_method(put), take_along_dim=take_along_dim,
         nonzero=nonzero, argwhere=argwhere)
 
-__all__ = ["gather", "index_select", "masked_fill", "nonzero", "argwhere", "index_put"]
+__all__ = ["index_select", "masked_fill", "masked_select", "masked_scatter", "take", "put", "take_along_dim",
+           "nonzero", "argwhere", "index_put"]
