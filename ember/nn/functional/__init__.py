@@ -1,1 +1,5 @@
 """ember.nn.functional: the stateless forms of every layer, with torch.nn.functional's names."""
+from ._activation import *  # noqa: F401,F403
+from ._linear import *  # noqa: F401,F403
+from ._dropout import *  # noqa: F401,F403
+from ._loss import *  # noqa: F401,F403

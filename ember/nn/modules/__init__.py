@@ -1,2 +1,8 @@
 """All layer classes; each family lives in its own file."""
 from .module import Module  # noqa: F401
+from .container import *  # noqa: F401,F403
+from .linear import *  # noqa: F401,F403
+from .activation import *  # noqa: F401,F403
+from .dropout import *  # noqa: F401,F403
+from .loss import *  # noqa: F401,F403
+from .flatten import *  # noqa: F401,F403

@@ -1,0 +1,581 @@
+"""Activation functions: each one Op with a NumPy forward and a backward in ember ops.
+
+The hot ones (relu, gelu, silu, softmax, log_softmax) also take a plain-NumPy backward when no
+graph is being built for the gradient (``create_graph=False``), which is the training-loop case.
+Half-precision inputs compute in float32 and are cast back, as torch does.
+"""
+import math
+import warnings
+
+import numpy as np
+
+from ... import _dtype as D
+from ..._tensor import Tensor
+from ...autograd.function import Op
+from ...autograd.grad_mode import _enabled
+from ..._ops import elementwise as E
+from ..._ops.elementwise import _erf, _sigmoid
+from ..._ops.inplace import apply_inplace
+from ..._ops._util import wrap_dim
+
+__all__ = ["relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "prelu", "rrelu", "rrelu_", "elu", "elu_",
+           "celu", "celu_", "selu", "selu_", "gelu", "silu", "mish", "sigmoid", "tanh", "hardtanh", "hardtanh_",
+           "hardsigmoid", "hardswish", "softplus", "softsign", "softshrink", "hardshrink", "tanhshrink",
+           "threshold", "threshold_", "glu", "logsigmoid", "softmax", "log_softmax", "softmin", "gumbel_softmax"]
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2 = 1.0 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+def _up(x):
+    """The compute array: float16/bfloat16 widen to float32."""
+    return x.astype(np.float32) if x.dtype in D.REDUCED_NP else x
+
+
+def _down(y, dt):
+    return y if y.dtype == dt else y.astype(dt)
+
+
+def _raw_grad(ctx, arr):
+    return Tensor._wrap(arr)
+
+
+def _inplace(fn):
+    """The ``inplace=True`` form of an activation: result written into ``input``."""
+    def run(input, *args):
+        return apply_inplace(input, lambda t, *a: fn(t, *a), *args)
+    return run
+
+
+# ------------------------------------------------------------------ ReLU family
+class Relu(Op):
+    def forward(ctx, x):
+        out = np.maximum(x, 0) if x.dtype != np.bool_ else x.copy()
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, g):
+        out, = ctx.saved_tensors
+        if not _enabled[0]:
+            return Tensor._wrap(np.where(out._data > 0, g._data, 0).astype(g._data.dtype, copy=False))
+        return g * (out > 0)
+
+
+def relu(input, inplace=False):
+    """max(x, 0).
+
+    >>> F.relu(ember.tensor([-1.0, 2.0]))
+    tensor([0., 2.])
+    """
+    if inplace:
+        return relu_(input)
+    return Relu.apply(input)
+
+
+relu_ = _inplace(Relu.apply)
+
+
+class Hardtanh(Op):
+    def forward(ctx, x, lo, hi):
+        ctx.lo, ctx.hi = lo, hi
+        ctx.save_for_backward(x)
+        return _down(np.clip(_up(x), lo, hi), x.dtype)
+
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return g * ((x > ctx.lo) & (x < ctx.hi))
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """Clamp to [min_val, max_val]; gradient 1 strictly inside."""
+    if inplace:
+        return hardtanh_(input, min_val, max_val)
+    return Hardtanh.apply(input, min_val, max_val)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    return apply_inplace(input, lambda t: Hardtanh.apply(t, min_val, max_val))
+
+
+def relu6(input, inplace=False):
+    """min(max(x, 0), 6)."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+class LeakyRelu(Op):
+    def forward(ctx, x, slope):
+        ctx.slope = slope
+        ctx.save_for_backward(x)
+        return np.where(x > 0, x, x * np.asarray(slope, dtype=x.dtype)).astype(x.dtype, copy=False)
+
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return E.where(x > 0, g, g * ctx.slope)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """x if x > 0 else negative_slope * x."""
+    if inplace:
+        return leaky_relu_(input, negative_slope)
+    return LeakyRelu.apply(input, negative_slope)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    return apply_inplace(input, lambda t: LeakyRelu.apply(t, negative_slope))
+
+
+def prelu(input, weight):
+    """Leaky ReLU with a learned slope per channel (dim 1, or dim 0 for 1-D input)."""
+    if weight.dim() != 1 and weight.numel() != 1:
+        raise RuntimeError("prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = "
+                           f"{weight.dim()}")
+    w = weight
+    if weight.numel() != 1:
+        channels = input.shape[1] if input.dim() >= 2 else (input.shape[0] if input.dim() == 1 else 1)
+        if weight.numel() != channels:
+            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers "
+                               f"= {weight.numel()} and channel size = {channels}.")
+        if input.dim() >= 2:
+            w = weight.reshape((channels,) + (1,) * (input.dim() - 2))
+    else:
+        w = weight.reshape(())
+    return E.where(input > 0, input, input * w)
+
+
+class RreluTrain(Op):
+    def forward(ctx, x, lower, upper, rng):
+        xc = _up(x)
+        slopes = rng.uniform(lower, upper, x.shape).astype(xc.dtype)
+        noise = np.where(xc >= 0, np.ones((), xc.dtype), slopes)
+        ctx.noise = noise
+        return _down(xc * noise, x.dtype)
+
+    def backward(ctx, g):
+        return g * Tensor._wrap(ctx.noise)
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """Randomized leaky ReLU: a slope drawn from U(lower, upper) per element in training,
+    (lower + upper) / 2 in eval."""
+    if inplace:
+        return rrelu_(input, lower, upper, training)
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2)
+    from ..._ops.random import default_generator
+    return RreluTrain.apply(input, lower, upper, default_generator._rng)
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    return apply_inplace(input, lambda t: rrelu(t, lower, upper, training))
+
+
+class Elu(Op):
+    """scale * (x if x > 0 else alpha * (exp(x * input_scale) - 1)): ELU, CELU and SELU."""
+
+    def forward(ctx, x, alpha, scale, input_scale):
+        ctx.alpha, ctx.scale, ctx.input_scale = alpha, scale, input_scale
+        xc = _up(x)
+        neg = alpha * np.expm1(np.minimum(xc, 0) * input_scale)
+        ctx.save_for_backward(x)
+        return _down(scale * np.where(xc > 0, xc, neg), x.dtype)
+
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        a, s, i = ctx.alpha, ctx.scale, ctx.input_scale
+        return E.where(x > 0, g * s, g * (s * a * i) * E.exp(x.clamp(max=0) * i))
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """x if x > 0 else alpha * (exp(x) - 1)."""
+    if inplace:
+        return elu_(input, alpha)
+    return Elu.apply(input, alpha, 1.0, 1.0)
+
+
+def elu_(input, alpha=1.0):
+    return apply_inplace(input, lambda t: Elu.apply(t, alpha, 1.0, 1.0))
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError")
+    if inplace:
+        return celu_(input, alpha)
+    return Elu.apply(input, alpha, 1.0, 1.0 / alpha)
+
+
+def celu_(input, alpha=1.0):
+    return apply_inplace(input, lambda t: Elu.apply(t, alpha, 1.0, 1.0 / alpha))
+
+
+def selu(input, inplace=False):
+    """scale * elu(x, alpha) with the self-normalising constants."""
+    if inplace:
+        return selu_(input)
+    return Elu.apply(input, _SELU_ALPHA, _SELU_SCALE, 1.0)
+
+
+def selu_(input):
+    return apply_inplace(input, lambda t: Elu.apply(t, _SELU_ALPHA, _SELU_SCALE, 1.0))
+
+
+# ------------------------------------------------------------------ smooth activations
+class Gelu(Op):
+    def forward(ctx, x, approximate):
+        ctx.approximate = approximate
+        ctx.save_for_backward(x)
+        xc = _up(x)
+        if approximate == "tanh":
+            out = 0.5 * xc * (1 + np.tanh(_SQRT_2_OVER_PI * (xc + 0.044715 * xc * xc * xc)))
+        else:
+            out = 0.5 * xc * (1 + _erf(xc * _INV_SQRT_2))
+        return _down(out, x.dtype)
+
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        if not _enabled[0]:
+            xc = _up(x._data)
+            return Tensor._wrap(_down(g._data * _gelu_grad_raw(xc, ctx.approximate), g._data.dtype))
+        if ctx.approximate == "tanh":
+            inner = _SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)
+            t = E.tanh(inner)
+            d_inner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+            return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * d_inner)
+        cdf = 0.5 * (1 + E.erf(x * _INV_SQRT_2))
+        pdf = E.exp(-0.5 * x * x) * _INV_SQRT_2PI
+        return g * (cdf + x * pdf)
+
+
+def _gelu_grad_raw(x, approximate):
+    if approximate == "tanh":
+        t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
+        return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+    return 0.5 * (1 + _erf(x * _INV_SQRT_2)) + x * np.exp(-0.5 * x * x) * _INV_SQRT_2PI
+
+
+def gelu(input, approximate="none"):
+    """x * Phi(x) (``approximate='tanh'``: the tanh approximation).
+
+    >>> F.gelu(ember.tensor([1.0]))
+    tensor([0.8413])
+    """
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError(f"approximate argument must be either none or tanh.")
+    return Gelu.apply(input, approximate)
+
+
+class Silu(Op):
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        xc = _up(x)
+        return _down(xc * _sigmoid(xc), x.dtype)
+
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        if not _enabled[0]:
+            xc = _up(x._data)
+            s = _sigmoid(xc)
+            return Tensor._wrap(_down(g._data * (s * (1 + xc * (1 - s))), g._data.dtype))
+        s = E.sigmoid(x)
+        return g * (s * (1 + x * (1 - s)))
+
+
+def silu(input, inplace=False):
+    """x * sigmoid(x)."""
+    if inplace:
+        return apply_inplace(input, Silu.apply)
+    return Silu.apply(input)
+
+
+def _softplus_raw(x, beta, threshold):
+    bx = x * beta
+    with np.errstate(over="ignore"):
+        soft = np.log1p(np.exp(-np.abs(bx))) + np.maximum(bx, 0)
+    return np.where(bx > threshold, x, soft / beta)
+
+
+class Softplus(Op):
+    def forward(ctx, x, beta, threshold):
+        ctx.beta, ctx.threshold = beta, threshold
+        ctx.save_for_backward(x)
+        return _down(_softplus_raw(_up(x), beta, threshold), x.dtype)
+
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        bx = x * ctx.beta
+        return E.where(bx > ctx.threshold, g, g * E.sigmoid(bx))
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """log(1 + exp(beta * x)) / beta, linear above ``threshold``."""
+    return Softplus.apply(input, beta, threshold)
+
+
+class Mish(Op):
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        xc = _up(x)
+        return _down(xc * np.tanh(_softplus_raw(xc, 1.0, 20.0)), x.dtype)
+
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        t = E.tanh(softplus(x))
+        return g * (t + x * E.sigmoid(x) * (1 - t * t))
+
+
+def mish(input, inplace=False):
+    """x * tanh(softplus(x))."""
+    if inplace:
+        return apply_inplace(input, Mish.apply)
+    return Mish.apply(input)
+
+
+def sigmoid(input):
+    return E.sigmoid(input)
+
+
+def tanh(input):
+    return E.tanh(input)
+
+
+class Hardsigmoid(Op):
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        xc = _up(x)
+        return _down(np.clip(xc / 6 + 0.5, 0, 1), x.dtype)
+
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return g * ((x > -3) & (x < 3)) / 6
+
+
+def hardsigmoid(input, inplace=False):
+    """relu6(x + 3) / 6."""
+    if inplace:
+        return apply_inplace(input, Hardsigmoid.apply)
+    return Hardsigmoid.apply(input)
+
+
+class Hardswish(Op):
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        xc = _up(x)
+        return _down(xc * np.clip(xc + 3, 0, 6) / 6, x.dtype)
+
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        mid = g * (x / 3 + 0.5)
+        return E.where(x < -3, g * 0, E.where(x <= 3, mid, g))
+
+
+def hardswish(input, inplace=False):
+    """x * relu6(x + 3) / 6."""
+    if inplace:
+        return apply_inplace(input, Hardswish.apply)
+    return Hardswish.apply(input)
+
+
+def softsign(input):
+    """x / (1 + |x|)."""
+    return input / (1 + input.abs())
+
+
+class Shrink(Op):
+    """softshrink (soft=True) and hardshrink."""
+
+    def forward(ctx, x, lambd, soft):
+        ctx.lambd, ctx.soft = lambd, soft
+        ctx.save_for_backward(x)
+        xc = _up(x)
+        keep = (xc > lambd) | (xc < -lambd)
+        if soft:
+            out = np.where(xc > lambd, xc - lambd, np.where(xc < -lambd, xc + lambd, 0))
+        else:
+            out = np.where(keep, xc, 0)
+        return _down(out, x.dtype)
+
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return g * ((x > ctx.lambd) | (x < -ctx.lambd))
+
+
+def softshrink(input, lambd=0.5):
+    """x - lambd above lambd, x + lambd below -lambd, 0 between."""
+    if lambd < 0:
+        raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
+    return Shrink.apply(input, lambd, True)
+
+
+def hardshrink(input, lambd=0.5):
+    """x where |x| > lambd, else 0."""
+    return Shrink.apply(input, lambd, False)
+
+
+def tanhshrink(input):
+    """x - tanh(x)."""
+    return input - E.tanh(input)
+
+
+class Threshold(Op):
+    def forward(ctx, x, threshold, value):
+        ctx.threshold = threshold
+        ctx.save_for_backward(x)
+        return np.where(x > threshold, x, np.asarray(value).astype(x.dtype)).astype(x.dtype, copy=False)
+
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return g * (x > ctx.threshold)
+
+
+def threshold(input, threshold, value, inplace=False):
+    """x if x > threshold else value."""
+    if inplace:
+        return threshold_(input, threshold, value)
+    return Threshold.apply(input, threshold, value)
+
+
+def threshold_(input, threshold, value):
+    return apply_inplace(input, lambda t: Threshold.apply(t, threshold, value))
+
+
+def glu(input, dim=-1):
+    """a * sigmoid(b) where a, b are the halves of ``input`` along ``dim``."""
+    if input.dim() == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    d = wrap_dim(dim, input.dim())
+    n = input.shape[d]
+    if n % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {n}")
+    a, b = input.split(n // 2, d)
+    return a * E.sigmoid(b)
+
+
+class LogSigmoid(Op):
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        xc = _up(x)
+        return _down(np.minimum(xc, 0) - np.log1p(np.exp(-np.abs(xc))), x.dtype)
+
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return g * E.sigmoid(-x)
+
+
+def logsigmoid(input):
+    """log(sigmoid(x)), computed stably."""
+    return LogSigmoid.apply(input)
+
+
+# ------------------------------------------------------------------ softmax family
+def _implicit_dim(name, ndim):
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include "
+                  "dim=X as an argument.", stacklevel=3)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def _stable_exp(x, axis):
+    m = np.max(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)  # all -inf rows give nan in torch too, but never from the shift
+    return x - m
+
+
+class Softmax(Op):
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        xc = _up(x)
+        if xc.size == 0:
+            out = xc.copy()
+        else:
+            e = np.exp(_stable_exp(xc, dim))
+            out = e / e.sum(axis=dim, keepdims=True)
+        out = _down(out, x.dtype)
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, g):
+        out, = ctx.saved_tensors
+        dim = ctx.dim
+        if not _enabled[0]:
+            y, gd = _up(out._data), _up(g._data)
+            gy = gd * y
+            return Tensor._wrap(_down(gy - y * gy.sum(axis=dim, keepdims=True), g._data.dtype))
+        gy = g * out
+        return gy - out * gy.sum(dim, keepdim=True)
+
+
+class LogSoftmax(Op):
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        xc = _up(x)
+        if xc.size == 0:
+            out = xc.copy()
+        else:
+            shifted = _stable_exp(xc, dim)
+            out = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+        out = _down(out, x.dtype)
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, g):
+        out, = ctx.saved_tensors
+        dim = ctx.dim
+        if not _enabled[0]:
+            y, gd = _up(out._data), _up(g._data)
+            return Tensor._wrap(_down(gd - np.exp(y) * gd.sum(axis=dim, keepdims=True), g._data.dtype))
+        return g - E.exp(out) * g.sum(dim, keepdim=True)
+
+
+def _softmax_args(input, dim, dtype, name):
+    if dim is None:
+        dim = _implicit_dim(name, input.dim())
+    if dtype is not None:
+        input = input.to(dtype)
+    if input.dim() == 0:
+        wrap_dim(dim, 0)
+        return input.reshape(1), 0, True
+    return input, wrap_dim(dim, input.dim()), False
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """exp(x) / sum(exp(x)) along ``dim`` (shifted by the max: no overflow).
+
+    >>> F.softmax(ember.tensor([1.0, 1.0]), dim=0)
+    tensor([0.5000, 0.5000])
+    """
+    x, d, scalar = _softmax_args(input, dim, dtype, "softmax")
+    out = Softmax.apply(x, d)
+    return out.reshape(()) if scalar else out
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """log(softmax(x)) along ``dim``, computed as x - logsumexp(x) (stable)."""
+    x, d, scalar = _softmax_args(input, dim, dtype, "log_softmax")
+    out = LogSoftmax.apply(x, d)
+    return out.reshape(()) if scalar else out
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """softmax(-x) along ``dim``."""
+    if dim is None:
+        dim = _implicit_dim("softmin", input.dim())
+    if dtype is not None:
+        input = input.to(dtype)
+    return softmax(-input, dim)
+
+
+def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
+    """Samples from the Gumbel-softmax distribution (straight-through one-hot when ``hard``)."""
+    from ..._ops.random import default_generator
+    g = default_generator._rng.exponential(1.0, logits.shape)
+    gumbels = -Tensor._wrap(np.log(g).astype(logits._data.dtype))
+    y_soft = softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return y_soft
+    index = y_soft.argmax(dim, keepdim=True)
+    y_hard = Tensor._wrap(np.zeros(logits.shape, dtype=logits._data.dtype))
+    np.put_along_axis(y_hard._data, index._data, 1, axis=wrap_dim(dim, logits.dim()))
+    return y_hard - y_soft.detach() + y_soft

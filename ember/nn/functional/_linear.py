@@ -1,0 +1,94 @@
+"""linear and bilinear: y = x W^T + b as one fused op (one GEMM forward, two GEMMs backward)."""
+import numpy as np
+
+from ... import _dtype as D
+from ..._tensor import Tensor
+from ...autograd.function import Op
+from ...autograd.grad_mode import _enabled
+from ..._ops._util import type_name, compute_dtype
+
+__all__ = ["linear", "bilinear"]
+
+
+def _check(x, w):
+    if x.dtype != w.dtype:
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {type_name(D._BY_NP[x.dtype])} and "
+                           f"{type_name(D._BY_NP[w.dtype])}")
+    if x.ndim == 0 or x.shape[-1] != w.shape[-1]:
+        rows = x.size // x.shape[-1] if x.ndim and x.shape[-1] else 1
+        cols = x.shape[-1] if x.ndim else 1
+        if x.ndim == 1:
+            rows, cols = 1, x.shape[0]
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{cols} and "
+                           f"{w.shape[-1]}x{w.shape[0] if w.ndim == 2 else 1})")
+
+
+class Linear(Op):
+    def forward(ctx, x, w, b):
+        if x.dtype != w.dtype or x.ndim == 0 or x.shape[-1] != w.shape[-1]:
+            _check(x, w)
+        ctx.save_for_backward(x, w)
+        ctx.has_bias = b is not None
+        cdt = compute_dtype(x.dtype)
+        xc, wc = (x, w) if cdt == x.dtype else (x.astype(cdt), w.astype(cdt))
+        # Fold leading dims into one GEMM.
+        x2 = xc.reshape(-1, xc.shape[-1]) if xc.ndim != 2 else xc
+        out = x2 @ wc.T if w.ndim == 2 else x2 @ wc
+        if b is not None:
+            out += b if b.dtype == cdt else b.astype(cdt)
+        out = out.reshape(x.shape[:-1] + w.shape[:-1])
+        return out if out.dtype == x.dtype else out.astype(x.dtype)
+
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        n_out = w.shape[0] if w.dim() == 2 else 1
+        if not _enabled[0]:
+            return _raw_backward(g._data, x._data, w._data, n_out, need_x, need_w, need_b and ctx.has_bias)
+        g2 = g.reshape(-1, n_out)
+        gx = (g2 @ w.reshape(n_out, -1)).reshape(x.shape) if need_x else None
+        gw = (g2.T @ x.reshape(-1, x.shape[-1])).reshape(w.shape) if need_w else None
+        gb = g2.sum(0).reshape(w.shape[:-1]) if need_b and ctx.has_bias else None
+        return gx, gw, gb
+
+
+def _raw_backward(g, x, w, n_out, need_x, need_w, need_b):
+    dt = g.dtype
+    cdt = compute_dtype(dt)
+    g2 = g.reshape(-1, n_out).astype(cdt, copy=False)
+    gx = gw = gb = None
+    if need_x:
+        gx = Tensor._wrap((g2 @ w.reshape(n_out, -1).astype(cdt, copy=False)).reshape(x.shape).astype(dt, copy=False))
+    if need_w:
+        x2 = x.reshape(-1, x.shape[-1]).astype(cdt, copy=False)
+        gw = Tensor._wrap((g2.T @ x2).reshape(w.shape).astype(dt, copy=False))
+    if need_b:
+        gb = Tensor._wrap(g2.sum(0, dtype=cdt).reshape(w.shape[:-1]).astype(dt, copy=False))
+    return gx, gw, gb
+
+
+def linear(input, weight, bias=None):
+    """y = input @ weight.T + bias, over any leading dims.
+
+    >>> F.linear(ember.ones(2, 3), ember.ones(4, 3)).shape
+    torch.Size([2, 4])
+    """
+    return Linear.apply(input, weight, bias)
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """y[..., o] = x1 W[o] x2^T + b[o]."""
+    from ..._ops.blas import einsum
+    if input1.shape[:-1] != input2.shape[:-1]:
+        raise RuntimeError(f"bilinear(): input batch dimensions do not match: got {list(input1.shape[:-1])} and "
+                           f"{list(input2.shape[:-1])}")
+    if input1.shape[-1] != weight.shape[1]:
+        raise RuntimeError(f"bilinear(): input1 size does not match weight size: got {input1.shape[-1]} but "
+                           f"expected {weight.shape[1]}")
+    if input2.shape[-1] != weight.shape[2]:
+        raise RuntimeError(f"bilinear(): input2 size does not match weight size: got {input2.shape[-1]} but "
+                           f"expected {weight.shape[2]}")
+    out = einsum("...i,oij,...j->...o", input1, weight, input2)
+    if bias is not None:
+        out = out + bias
+    return out

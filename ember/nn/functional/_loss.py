@@ -1,0 +1,578 @@
+"""Loss functions, with torch.nn.functional's names, defaults and reductions.
+
+cross_entropy, nll_loss and mse_loss are fused ops (one forward, one backward); the rest are short
+compositions of ember ops, written in a form that stays finite for large inputs (log-sum-exp,
+log1p(exp(-|x|))).
+"""
+import warnings
+
+import numpy as np
+
+from ... import _dtype as D
+from ..._tensor import Tensor
+from ...autograd.function import Op
+from ...autograd.grad_mode import _enabled
+from ..._ops import elementwise as E
+from ..._ops._util import compute_dtype
+
+__all__ = ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "cross_entropy", "nll_loss",
+           "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "poisson_nll_loss",
+           "gaussian_nll_loss", "margin_ranking_loss", "hinge_embedding_loss", "cosine_embedding_loss",
+           "triplet_margin_loss", "multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss",
+           "soft_margin_loss", "ctc_loss"]
+
+
+# ------------------------------------------------------------------ reductions
+def _legacy_reduction(size_average, reduce, reduction):
+    if size_average is None and reduce is None:
+        return reduction
+    warnings.warn("size_average and reduce args will be deprecated, please use reduction='{}' instead.".format(
+        "none" if reduce is False else ("sum" if size_average is False else "mean")), stacklevel=3)
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    if not reduce:
+        return "none"
+    return "mean" if size_average else "sum"
+
+
+def _check_reduction(reduction):
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _reduce(loss, reduction):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _warn_size(input, target):
+    if target.shape != input.shape:
+        warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
+                      "This will likely lead to incorrect results due to broadcasting. Please ensure they have the "
+                      "same size.", stacklevel=3)
+
+
+# ------------------------------------------------------------------ regression losses
+class MSE(Op):
+    """Fused (input - target)^2 with a reduction."""
+
+    def forward(ctx, x, t, reduction):
+        ctx.reduction = reduction
+        dt = D.result_type_raw(x, t).np
+        cdt = compute_dtype(dt)
+        diff = x.astype(cdt, copy=False) - t.astype(cdt, copy=False)
+        ctx.diff = diff
+        ctx.in_shapes = (x.shape, t.shape)
+        if reduction == "none":
+            return (diff * diff).astype(dt, copy=False)
+        flat = diff.reshape(-1)
+        total = np.dot(flat, flat) if cdt.kind == "f" else (flat * flat).sum()
+        if reduction == "mean":
+            total = total / flat.size if flat.size else np.asarray(np.nan, cdt)
+        return np.asarray(total, dtype=dt)
+
+    def backward(ctx, g):
+        need_x, need_t = ctx.needs_input_grad[:2]
+        scale = 2.0 / ctx.diff.size if ctx.reduction == "mean" else 2.0
+        if not _enabled[0]:
+            gd = ctx.diff * (g._data * scale).astype(ctx.diff.dtype, copy=False)
+            gd = Tensor._wrap(gd.astype(g._data.dtype, copy=False))
+        else:
+            gd = g * Tensor._wrap(ctx.diff) * scale
+        return (gd if need_x else None), (-gd if need_t else None), None
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean squared error.
+
+    >>> F.mse_loss(ember.tensor([1.0, 3.0]), ember.tensor([1.0, 1.0]))
+    tensor(2.)
+    """
+    _warn_size(input, target)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if weight is not None:
+        return _reduce(weight * (input - target) ** 2, reduction)
+    return MSE.apply(input, target, reduction)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean absolute error."""
+    _warn_size(input, target)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    loss = (input - target).abs()
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """0.5 d^2 / beta where |d| < beta, |d| - 0.5 beta elsewhere (plain L1 when beta == 0)."""
+    _warn_size(input, target)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    d = (input - target).abs()
+    if beta == 0:
+        return _reduce(d, reduction)
+    loss = E.where(d < beta, 0.5 * d * d / beta, d - 0.5 * beta)
+    return _reduce(loss, reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """0.5 d^2 where |d| < delta, delta (|d| - 0.5 delta) elsewhere."""
+    _warn_size(input, target)
+    d = (input - target).abs()
+    loss = E.where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+# ------------------------------------------------------------------ classification: fused CE / NLL
+def _class_layout(x, target, probs):
+    """Checks shapes and returns (rows of (M, C) logits, target rows, output shape)."""
+    if x.ndim == 0:
+        raise ValueError("Expected 1 or more dimensions (got 0)") if not probs else \
+            RuntimeError("cross_entropy: input must have at least one dimension")
+    if x.ndim == 1:
+        out_shape = ()
+        x2 = x.reshape(1, -1)
+        if probs:
+            t2 = target.reshape(1, -1)
+        else:
+            if target.ndim != 0:
+                raise RuntimeError(f"0D or 1D target tensor expected, multi-target not supported")
+            t2 = target.reshape(1)
+        return x2, t2, out_shape
+    n, c = x.shape[0], x.shape[1]
+    if probs:
+        if target.shape != x.shape:
+            raise RuntimeError(f"Expected target size {list(x.shape)}, got {list(target.shape)}")
+    else:
+        if target.ndim == 0 or target.shape[0] != n:
+            tn = target.shape[0] if target.ndim else 1
+            raise ValueError(f"Expected input batch_size ({n}) to match target batch_size ({tn}).")
+        if target.shape[1:] != x.shape[2:]:
+            raise RuntimeError(f"Expected target size {[n] + list(x.shape[2:])}, got {list(target.shape)}")
+    out_shape = (n,) + x.shape[2:]
+    xm = x if x.ndim == 2 else np.moveaxis(x, 1, -1)
+    x2 = xm.reshape(-1, c)
+    if probs:
+        tm = target if target.ndim == 2 else np.moveaxis(target, 1, -1)
+        t2 = tm.reshape(-1, c)
+    else:
+        t2 = target.reshape(-1)
+    return x2, t2, out_shape
+
+
+def _rows_to_input(rows, shape):
+    """Inverse of the (M, C) layout: rows back to the input's shape (class dim 1)."""
+    if len(shape) <= 2:
+        return rows.reshape(shape)
+    moved = rows.reshape((shape[0],) + tuple(shape[2:]) + (shape[1],))
+    return np.moveaxis(moved, -1, 1)
+
+
+def _log_softmax_rows(x):
+    m = x.max(axis=1, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    shifted = x - m
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def _check_target_dtype(target):
+    if target.dtype.kind not in "iu" or target.dtype not in (np.int64, np.uint8):
+        name = D._BY_NP[target.dtype]
+        from ..._ops._util import type_name
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {type_name(name)}") \
+            if target.dtype.kind in "iub" else \
+            RuntimeError(f"expected scalar type Long but found {type_name(name)}")
+
+
+def _index_coefficients(t2, c, weight, ignore_index, label_smoothing, cdt):
+    """Per-row target weights ``a`` (M, C) such that loss_row = -sum_c a[row, c] * logp[row, c],
+    plus the 'mean' denominator (sum of the weights of the non-ignored targets)."""
+    valid = t2 != ignore_index
+    safe = np.where(valid, t2, 0)
+    if valid.any():
+        bad = (safe < 0) | (safe >= c)
+        if bad.any():
+            raise IndexError(f"Target {int(t2[np.argmax(bad)])} is out of bounds.")
+    w_cls = np.ones(c, cdt) if weight is None else weight.astype(cdt, copy=False)
+    w_row = w_cls[safe] * valid
+    m = t2.shape[0]
+    a = np.zeros((m, c), cdt)
+    a[np.arange(m), safe] = w_row * (1 - label_smoothing)
+    if label_smoothing > 0:
+        a += (label_smoothing / c) * (w_cls[None, :] * valid[:, None])
+    return a, w_row.sum(dtype=cdt)
+
+
+class CrossEntropy(Op):
+    """log_softmax + weighted NLL in one op; gradient = scale * (softmax * sum(a) - a)."""
+
+    def forward(ctx, x, target, weight, ignore_index, reduction, label_smoothing):
+        probs = target.dtype.kind == "f"
+        if not probs:
+            _check_target_dtype(target)
+        c = x.shape[1] if x.ndim >= 2 else x.shape[0]
+        if weight is not None and weight.shape != (c,):
+            raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no classes but got "
+                               f"weight tensor of shape: {list(weight.shape)}")
+        dt = x.dtype
+        cdt = compute_dtype(dt)
+        x2, t2, out_shape = _class_layout(x, target, probs)
+        logp = _log_softmax_rows(x2.astype(cdt, copy=False))
+        if probs:
+            q = t2.astype(cdt, copy=False)
+            if label_smoothing > 0:
+                q = q * (1 - label_smoothing) + label_smoothing / c
+            a = q if weight is None else q * weight.astype(cdt, copy=False)
+            denom = np.asarray(t2.shape[0], cdt)
+        else:
+            a, denom = _index_coefficients(t2, c, weight, ignore_index, label_smoothing, cdt)
+        losses = -(a * np.where(a != 0, logp, 0)).sum(axis=1)
+        ctx.x_shape, ctx.out_shape, ctx.reduction = x.shape, out_shape, reduction
+        ctx.a, ctx.logp, ctx.denom, ctx.probs, ctx.ls, ctx.c = a, logp, denom, probs, label_smoothing, c
+        ctx.weight = weight
+        ctx.save_for_backward(x)
+        if reduction == "none":
+            return losses.reshape(out_shape).astype(dt, copy=False)
+        total = losses.sum(dtype=cdt)
+        if reduction == "mean":
+            total = total / denom
+        return np.asarray(total, dtype=dt)
+
+    def _row_scale(ctx, g):
+        """d total / d row loss, as an (M, 1) array or tensor."""
+        if ctx.reduction == "none":
+            return g.reshape(-1, 1)
+        return g.reshape(1, 1) / ctx.denom if ctx.reduction == "mean" else g.reshape(1, 1)
+
+    def backward(ctx, g):
+        need_x, need_t = ctx.needs_input_grad[:2]
+        a = ctx.a
+        gx = gt = None
+        if not _enabled[0]:
+            gd = g._data.astype(a.dtype, copy=False)
+            scale = CrossEntropy._row_scale(ctx, gd)
+            if need_x:
+                p = np.exp(ctx.logp)
+                rows = (p * a.sum(axis=1, keepdims=True) - a) * scale
+                gx = Tensor._wrap(_rows_to_input(rows, ctx.x_shape).astype(g._data.dtype, copy=False))
+            if need_t and ctx.probs:
+                gt = Tensor._wrap(_rows_to_input(_target_grad_rows(ctx) * scale, ctx.x_shape)
+                                  .astype(g._data.dtype, copy=False))
+            return gx, gt, None, None, None, None
+        # Differentiable form (create_graph): softmax recomputed from x with ember ops.
+        from ._activation import softmax
+        x, = ctx.saved_tensors
+        scale = CrossEntropy._row_scale(ctx, g)
+        if need_x:
+            x2 = x.movedim(1, -1).reshape(-1, ctx.c) if x.dim() > 2 else x.reshape(-1, ctx.c)
+            at = Tensor._wrap(a)
+            rows = (softmax(x2, 1) * Tensor._wrap(a.sum(axis=1, keepdims=True)) - at) * scale
+            gx = _rows_to_input_t(rows, ctx.x_shape)
+        if need_t and ctx.probs:
+            gt = _rows_to_input_t(Tensor._wrap(_target_grad_rows(ctx)) * scale, ctx.x_shape)
+        return gx, gt, None, None, None, None
+
+
+def _target_grad_rows(ctx):
+    w = np.ones(ctx.c, ctx.logp.dtype) if ctx.weight is None else ctx.weight.astype(ctx.logp.dtype)
+    return -(1 - ctx.ls) * ctx.logp * w
+
+
+def _rows_to_input_t(rows, shape):
+    if len(shape) <= 2:
+        return rows.reshape(shape)
+    return rows.reshape((shape[0],) + tuple(shape[2:]) + (shape[1],)).movedim(-1, 1)
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                  reduction="mean", label_smoothing=0.0):
+    """Cross entropy between logits ``input`` (class dim 1) and class indices or class probabilities.
+
+    >>> F.cross_entropy(ember.tensor([[0.0, 0.0]]), ember.tensor([1]))
+    tensor(0.6931)
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    return CrossEntropy.apply(input, target, weight, ignore_index, reduction, label_smoothing)
+
+
+class NLL(Op):
+    """Weighted negative log likelihood of log-probabilities ``x`` (linear in x)."""
+
+    def forward(ctx, x, target, weight, ignore_index, reduction):
+        _check_target_dtype(target)
+        c = x.shape[1] if x.ndim >= 2 else x.shape[0]
+        if weight is not None and weight.shape != (c,):
+            raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no classes but got "
+                               f"weight tensor of shape: {list(weight.shape)}")
+        dt = x.dtype
+        cdt = compute_dtype(dt)
+        x2, t2, out_shape = _class_layout(x, target, False)
+        a, denom = _index_coefficients(t2, c, weight, ignore_index, 0.0, cdt)
+        safe = np.where(t2 != ignore_index, t2, 0)
+        picked = x2[np.arange(t2.shape[0]), safe].astype(cdt, copy=False)
+        w_row = a[np.arange(t2.shape[0]), safe]
+        losses = -np.where(w_row != 0, picked * w_row, 0)
+        ctx.a, ctx.denom, ctx.x_shape, ctx.reduction = a, denom, x.shape, reduction
+        if reduction == "none":
+            return losses.reshape(out_shape).astype(dt, copy=False)
+        total = losses.sum(dtype=cdt)
+        if reduction == "mean":
+            total = total / denom
+        return np.asarray(total, dtype=dt)
+
+    def backward(ctx, g):
+        scale = CrossEntropy._row_scale(ctx, g)
+        if not _enabled[0]:
+            rows = -ctx.a * scale._data.astype(ctx.a.dtype, copy=False)
+            return Tensor._wrap(_rows_to_input(rows, ctx.x_shape).astype(g._data.dtype, copy=False)), \
+                None, None, None, None
+        return _rows_to_input_t(-Tensor._wrap(ctx.a) * scale, ctx.x_shape), None, None, None, None
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+    """Negative log likelihood of log-probabilities ``input`` (class dim 1) at class indices ``target``."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    return NLL.apply(input, target, weight, ignore_index, reduction)
+
+
+# ------------------------------------------------------------------ binary losses
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """-(t log x + (1 - t) log(1 - x)), with each log clamped at -100 as torch does."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if target.shape != input.shape:
+        raise ValueError(f"Using a target size ({target.shape}) that is different to the input size "
+                         f"({input.shape}) is deprecated. Please ensure they have the same size.")
+    if ((input._data < 0) | (input._data > 1)).any():
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    log_x = E.log(input).clamp(min=-100)
+    log_1mx = E.log(1 - input).clamp(min=-100)
+    loss = -(target * log_x + (1 - target) * log_1mx)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction="mean", pos_weight=None):
+    """sigmoid + binary cross entropy in the stable form (1 - t) x + (1 + (pw - 1) t) softplus(-x)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if target.shape != input.shape:
+        raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
+    # log(1 + exp(-x)) = max(-x, 0) + log1p(exp(-|x|)): finite for any x
+    log_sig_neg = (-input).clamp(min=0) + E.log1p(E.exp(-input.abs()))
+    if pos_weight is not None:
+        log_weight = 1 + (pos_weight - 1) * target
+        loss = (1 - target) * input + log_weight * log_sig_neg
+    else:
+        loss = (1 - target) * input + log_sig_neg
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """KL(target || exp(input)) pointwise: target * (log target - input); 'batchmean' divides by batch size."""
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce, reduction)
+    elif reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                      "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                      "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+                      stacklevel=2)
+    if log_target:
+        loss = E.exp(target) * (target - input)
+    else:
+        loss = E.xlogy(target, target) - target * input
+    if reduction == "batchmean":
+        return loss.sum() / input.shape[0] if input.dim() != 0 else loss.sum()
+    return _reduce(loss, reduction)
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
+                     reduction="mean"):
+    """Poisson negative log likelihood (with the Stirling term when ``full``)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if log_input:
+        loss = E.exp(input) - target * input
+    else:
+        loss = input - target * E.log(input + eps)
+    if full:
+        stirling = target * E.log(target) - target + 0.5 * E.log(2 * np.pi * target)
+        loss = loss + E.where(target > 1, stirling, stirling * 0)
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """0.5 (log(max(var, eps)) + (input - target)^2 / max(var, eps)) (+ 0.5 log(2 pi) when ``full``)."""
+    if not isinstance(var, Tensor):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        var = input.new_full((), float(var))
+    if var.shape != input.shape:
+        if input.shape[:-1] == var.shape:
+            var = var.unsqueeze(-1)
+        elif input.shape[:-1] == var.shape[:-1] and var.shape[-1] == 1:
+            pass
+        elif var.dim() != 0:
+            raise ValueError("var is of incorrect size")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(reduction + " is not valid")
+    if (var._data < 0).any():
+        raise ValueError("var has negative entry/entries")
+    with_grad_var = var
+    from ...autograd.grad_mode import no_grad
+    with no_grad():
+        var_c = var.clamp(min=eps)
+    # torch clamps without passing gradient through the clamp: d/dvar flows only where var >= eps
+    var_c = with_grad_var + (var_c - with_grad_var).detach()
+    loss = 0.5 * (E.log(var_c) + (input - target) ** 2 / var_c)
+    if full:
+        loss = loss + 0.5 * float(np.log(2 * np.pi))
+    return _reduce(loss, reduction)
+
+
+# ------------------------------------------------------------------ margin and embedding losses
+def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+    """max(0, -target * (input1 - input2) + margin)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if input1.dim() != input2.dim() or input1.dim() != target.dim():
+        raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
+                           f"input1: {input1.shape}, input2: {input2.shape}, target: {target.shape} ")
+    return _reduce((-target * (input1 - input2) + margin).clamp(min=0), reduction)
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+    """input where target == 1, max(0, margin - input) where target == -1."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    margin_part = (margin - input).clamp(min=0)
+    loss = E.where(target == 1, input, input * 0) + E.where(target == -1, margin_part, margin_part * 0)
+    return _reduce(loss, reduction)
+
+
+def _cosine(x1, x2, eps=1e-12):
+    # torch's cosine_embedding_loss: (x1 . x2) / sqrt((|x1|^2 + eps) (|x2|^2 + eps))
+    dot = (x1 * x2).sum(-1)
+    n1 = (x1 * x1).sum(-1) + eps
+    n2 = (x2 * x2).sum(-1) + eps
+    return dot / E.sqrt(n1 * n2)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+    """1 - cos(x1, x2) where target == 1, max(0, cos(x1, x2) - margin) where target == -1."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if input1.dim() != input2.dim():
+        raise RuntimeError(f"cosine_embedding_loss : All input tensors should have same dimension but got "
+                           f"sizes: input1: {input1.shape}, input2: {input2.shape}, target: {target.shape} ")
+    cos = _cosine(input1, input2)
+    zeros = cos * 0
+    loss = E.where(target == 1, 1 - cos, zeros) + E.where(target == -1, (cos - margin).clamp(min=0), zeros)
+    return _reduce(loss, reduction)
+
+
+def _pdist(x1, x2, p, eps):
+    d = x1 - x2 + eps
+    if p == 2:
+        return E.sqrt((d * d).sum(-1))
+    if p == 1:
+        return d.abs().sum(-1)
+    if p == float("inf"):
+        return d.abs().amax(-1)
+    return (d.abs() ** p).sum(-1) ** (1.0 / p)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
+                        reduce=None, reduction="mean"):
+    """max(d(a, p) - d(a, n) + margin, 0) with the p-norm distance."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if not (anchor.dim() == positive.dim() == negative.dim()):
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same number of "
+                           f"dimensions, but got: anchor {anchor.dim()}D, positive {positive.dim()}D, and negative "
+                           f"{negative.dim()}D inputs")
+    d_pos = _pdist(anchor, positive, p, eps)
+    d_neg = _pdist(anchor, negative, p, eps)
+    if swap:
+        d_neg = E.minimum(d_neg, _pdist(positive, negative, p, eps))
+    return _reduce((margin + d_pos - d_neg).clamp(min=0), reduction)
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
+                      reduction="mean"):
+    """sum_{j != y} max(0, margin - x[y] + x[j])^p / C, per sample."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if p not in (1, 2):
+        raise ValueError("only p == 1 and p == 2 supported")
+    x = input if input.dim() == 2 else input.reshape(1, -1)
+    t = target.reshape(-1)
+    c = x.shape[1]
+    x_y = x.gather(1, t.reshape(-1, 1))
+    z = (margin - x_y + x).clamp(min=0)
+    if p == 2:
+        z = z * z
+    if weight is not None:
+        z = z * weight[t].reshape(-1, 1)
+    not_target = Tensor._wrap(np.arange(c)[None, :] != t._data[:, None])
+    loss = (z * not_target).sum(1) / c
+    if input.dim() < 2:
+        loss = loss.reshape(())
+    return _reduce(loss, reduction)
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """sum over target classes y (until the first -1) and non-target classes j of max(0, 1 - x[y] + x[j]) / C."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    x = input if input.dim() == 2 else input.reshape(1, -1)
+    t = target._data.reshape(x.shape)
+    c = x.shape[1]
+    # targets are the prefix before the first -1
+    stop = np.cumsum(t < 0, axis=1) > 0
+    valid = ~stop
+    is_target = np.zeros(x.shape, dtype=bool)
+    rows = np.nonzero(valid)[0]
+    is_target[rows, t[valid]] = True
+    # pair (y, j): y a target class, j not a target class
+    xs = x.unsqueeze(2)  # x[y] along dim 1
+    xj = x.unsqueeze(1)  # x[j] along dim 2
+    hinge = (1 - xs + xj).clamp(min=0)
+    pair = Tensor._wrap((is_target[:, :, None] & ~is_target[:, None, :]).astype(x._data.dtype))
+    loss = (hinge * pair).sum((1, 2)) / c
+    if input.dim() < 2:
+        loss = loss.reshape(())
+    return _reduce(loss, reduction)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """Mean over classes of the binary cross entropy of sigmoid(input) with 0/1 ``target``."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    from ._activation import logsigmoid
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    loss = loss.sum(dim=-1) / input.shape[-1] if input.dim() else loss
+    return _reduce(loss, reduction)
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """log(1 + exp(-target * input)), stably."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    z = -target * input
+    loss = z.clamp(min=0) + E.log1p(E.exp(-z.abs()))
+    return _reduce(loss, reduction)
+
+
+from ._ctc import ctc_loss  # noqa: E402
