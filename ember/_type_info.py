@@ -11,14 +11,19 @@ class finfo:
         dt = D.to_dtype(type) if type is not None else D.get_default_dtype()
         if not (dt.is_floating_point or dt.is_complex):
             raise TypeError(f"torch.finfo() requires a floating point input type. Use torch.iinfo to handle '{dt!r}'")
-        info = np.finfo(dt.to_real().np)
+        real = dt.to_real()
+        if real is D.bfloat16:
+            import ml_dtypes
+            info = ml_dtypes.finfo(real.np)
+        else:
+            info = np.finfo(real.np)
         self.dtype = dt.to_real().name
         self.bits = int(info.bits)
         self.eps = float(info.eps)
         self.max = float(info.max)
         self.min = float(info.min)
         self.tiny = self.smallest_normal = float(info.smallest_normal)
-        self.resolution = float(info.resolution)
+        self.resolution = 10.0 ** -int(info.precision)
 
     def __repr__(self):
         return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, eps={self.eps:g}, "
