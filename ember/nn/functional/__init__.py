@@ -3,3 +3,5 @@ from ._activation import *  # noqa: F401,F403
 from ._linear import *  # noqa: F401,F403
 from ._dropout import *  # noqa: F401,F403
 from ._loss import *  # noqa: F401,F403
+from ._attention import *  # noqa: F401,F403
+from ._embedding import *  # noqa: F401,F403

@@ -6,3 +6,4 @@ from .activation import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
 from .flatten import *  # noqa: F401,F403
+from .rnn import *  # noqa: F401,F403

@@ -1,1 +1,2 @@
 """ember.nn.utils: gradient clipping, parameter vectors, weight and spectral norm, parametrize."""
+from . import rnn  # noqa: F401
