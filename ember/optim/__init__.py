@@ -15,3 +15,5 @@ from .lbfgs import LBFGS
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam",
            "ASGD", "Rprop", "LBFGS", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook"]
+
+from . import lr_scheduler  # noqa: E402
