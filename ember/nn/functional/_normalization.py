@@ -1,0 +1,274 @@
+"""Normalization: batch, layer, group, instance, RMS and local response norm.
+
+Batch, layer and instance norm share one fused Op: statistics, normalisation and affine in a single
+forward, and the closed-form backward
+    gx = invstd * (h - mean(h) - xhat * mean(h * xhat)),   h = g * weight,
+over the statistics axes. Without ``create_graph`` it runs on raw arrays; with it, the same formula in
+ember ops, so higher derivatives work (a test checks that both paths agree).
+"""
+import numpy as np
+
+from ...autograd.function import Op
+from ...autograd.grad_mode import _enabled
+from ..._tensor import Tensor
+from ..._ops._util import compute_dtype, shape_str
+
+__all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm", "local_response_norm"]
+
+
+def _count(shape, axes):
+    n = 1
+    for a in axes:
+        n *= shape[a]
+    return n
+
+
+class Normalize(Op):
+    """(x - mean) / sqrt(var + eps) over ``axes``, then ``* weight + bias`` broadcast as ``param_shape``.
+
+    Returns (y, mean, var); the (biased) statistics are non-differentiable outputs, for running stats.
+    """
+
+    def forward(ctx, x, w, b, eps, axes, param_shape):
+        ctx.eps, ctx.axes, ctx.param_shape = eps, axes, param_shape
+        dt = x.dtype
+        cdt = compute_dtype(dt)
+        xc = x.astype(cdt, copy=False)
+        mean = xc.mean(axis=axes, keepdims=True, dtype=cdt)
+        xhat = xc - mean
+        var = np.mean(np.square(xhat), axis=axes, keepdims=True, dtype=cdt)
+        invstd = 1.0 / np.sqrt(var + np.asarray(eps, cdt))
+        xhat *= invstd
+        if ctx.needs_input_grad[0] or ctx.needs_input_grad[1]:
+            ctx.xhat, ctx.invstd = xhat, invstd
+            ctx.save_for_backward(x, w)
+        y = xhat * w.astype(cdt, copy=False).reshape(param_shape) if w is not None else xhat.copy()
+        if b is not None:
+            y += b.astype(cdt, copy=False).reshape(param_shape)
+        if y.dtype != dt:
+            y = y.astype(dt)
+        ctx.mark_non_differentiable(mean, var)
+        return y, mean, var
+
+    def backward(ctx, g, _gm=None, _gi=None):
+        x, w = ctx.saved_tensors
+        if _enabled[0]:  # create_graph: the same formula in ember ops, differentiable again
+            return _normalize_backward_graph(ctx, g, x, w)
+        return _normalize_backward_raw(ctx, g._data, x._data, None if w is None else w._data)
+
+
+def _param_axes(ndim, param_shape):
+    """Axes a weight of ``param_shape`` (broadcast against the input) is summed over in its gradient."""
+    lead = ndim - len(param_shape)
+    return tuple(range(lead)) + tuple(lead + i for i, s in enumerate(param_shape) if s == 1)
+
+
+def _normalize_backward_raw(ctx, g, x, w):
+    need_x, need_w, need_b = ctx.needs_input_grad[:3]
+    cdt = compute_dtype(g.dtype)
+    g = g.astype(cdt, copy=False)
+    xhat, invstd, axes = ctx.xhat, ctx.invstd, ctx.axes
+    pax = _param_axes(g.ndim, ctx.param_shape)
+    gx = gw = gb = None
+    if need_w:
+        gw = Tensor._wrap(np.sum(g * xhat, axis=pax, dtype=cdt).reshape(w.shape).astype(w.dtype, copy=False))
+    if need_b:
+        b_shape = w.shape if w is not None else None
+        gb_raw = np.sum(g, axis=pax, dtype=cdt)
+        gb = Tensor._wrap(gb_raw.reshape(b_shape or gb_raw.shape).astype(x.dtype, copy=False))
+    if need_x:
+        h = g * w.astype(cdt, copy=False).reshape(ctx.param_shape) if w is not None else g
+        mh = h.mean(axis=axes, keepdims=True, dtype=cdt)
+        mhx = np.mean(h * xhat, axis=axes, keepdims=True, dtype=cdt)
+        out = h - mh
+        out -= xhat * mhx
+        out *= invstd
+        gx = Tensor._wrap(out.astype(x.dtype, copy=False))
+    return gx, gw, gb, None, None, None
+
+
+def _normalize_backward_graph(ctx, g, x, w):
+    need_x, need_w, need_b = ctx.needs_input_grad[:3]
+    axes = ctx.axes
+    mean = x.mean(axes, keepdim=True)
+    xc = x - mean
+    invstd = ((xc * xc).mean(axes, keepdim=True) + ctx.eps).rsqrt()
+    xhat = xc * invstd
+    pax = _param_axes(g.ndim, ctx.param_shape)
+    gx = gw = gb = None
+    if need_w:
+        gw = (g * xhat).sum(pax).reshape(w.shape)
+    if need_b:
+        gb = g.sum(pax)
+        if w is not None:
+            gb = gb.reshape(w.shape)
+    if need_x:
+        h = g * w.reshape(ctx.param_shape) if w is not None else g
+        gx = invstd * (h - h.mean(axes, keepdim=True) - xhat * (h * xhat).mean(axes, keepdim=True))
+    return gx, gw, gb, None, None, None
+
+
+class _AffineParams:
+    """Broadcast shape of per-channel parameters for an (N, C, *spatial) input."""
+
+    @staticmethod
+    def channel(ndim):
+        return (-1,) + (1,) * (ndim - 2)
+
+
+def _update_running(running, batch_stat, momentum):
+    """running <- (1 - momentum) * running + momentum * batch_stat, in place, outside autograd."""
+    r = running._data
+    r *= 1.0 - momentum
+    r += momentum * batch_stat.astype(r.dtype, copy=False)
+    running._bump_version()
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-05):
+    """Batch normalisation over (N, C, *): batch statistics (and a running-stats update) when ``training``,
+    the running statistics otherwise.
+
+    >>> x = torch.randn(8, 3, 4, 4)
+    >>> F.batch_norm(x, torch.zeros(3), torch.ones(3), training=True).mean().abs() < 1e-6
+    tensor(True)
+    """
+    x = input._data
+    if training:
+        size = x.shape
+        n_per_channel = x.size // size[1] if x.ndim > 1 and size[1] else 0
+        if n_per_channel == 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size "
+                             f"torch.Size({list(size)})")
+    if x.ndim < 2:
+        raise ValueError(f"expected 2D or 3D input (got {x.ndim}D input)")
+    c = x.shape[1]
+    for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean), ("running_var", running_var)):
+        if t is not None and t._data.size != c:
+            raise RuntimeError(f"{name} should contain {c} elements not {t._data.size}")
+    pshape = _AffineParams.channel(x.ndim)
+    if not training and running_mean is not None and running_var is not None:
+        scale = (running_var + eps).rsqrt()
+        if weight is not None:
+            scale = scale * weight
+        shift = -running_mean * scale
+        if bias is not None:
+            shift = shift + bias
+        return input * scale.reshape(pshape).to(input.dtype) + shift.reshape(pshape).to(input.dtype)
+    axes = (0,) + tuple(range(2, x.ndim))
+    y, mean, var = Normalize.apply(input, weight, bias, eps, axes, pshape)
+    if training and running_mean is not None:
+        _update_running(running_mean, mean._data.reshape(-1), momentum)
+    if training and running_var is not None:
+        n = _count(x.shape, axes)
+        _update_running(running_var, var._data.reshape(-1) * (n / max(n - 1, 1)), momentum)
+    return y
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-05):
+    """Per-sample, per-channel normalisation over the spatial dims.
+
+    >>> F.instance_norm(torch.randn(2, 3, 5)).shape
+    torch.Size([2, 3, 5])
+    """
+    x = input._data
+    if not use_input_stats:
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    spatial = tuple(range(2, x.ndim))
+    if _count(x.shape, spatial) == 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size "
+                         f"torch.Size({list(x.shape)})")
+    y, mean, var = Normalize.apply(input, weight, bias, eps, spatial, _AffineParams.channel(x.ndim))
+    if running_mean is not None:
+        _update_running(running_mean, mean._data.reshape(x.shape[:2]).mean(0), momentum)
+    if running_var is not None:
+        n = _count(x.shape, spatial)
+        _update_running(running_var, (var._data.reshape(x.shape[:2]) * (n / max(n - 1, 1))).mean(0), momentum)
+    return y
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
+    """Normalise over the trailing ``normalized_shape`` dims, with an elementwise affine of that shape.
+
+    >>> F.layer_norm(torch.randn(2, 5, 8), (8,)).shape
+    torch.Size([2, 5, 8])
+    """
+    x = input._data
+    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(normalized_shape)
+    if k == 0 or x.shape[x.ndim - k:] != normalized_shape or x.ndim < k:
+        raise RuntimeError(f"Given normalized_shape={shape_str(normalized_shape)}, expected input with shape "
+                           f"[*, {', '.join(map(str, normalized_shape))}], but got input of size"
+                           f"{shape_str(x.shape)}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t._data.shape) != normalized_shape:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
+                               f"{shape_str(t._data.shape)} and normalized_shape = {shape_str(normalized_shape)}")
+    axes = tuple(range(x.ndim - k, x.ndim))
+    return Normalize.apply(input, weight, bias, eps, axes, normalized_shape)[0]
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
+    """Normalise each group of ``C / num_groups`` channels per sample, then a per-channel affine.
+
+    >>> F.group_norm(torch.randn(2, 6, 4, 4), 3).shape
+    torch.Size([2, 6, 4, 4])
+    """
+    x = input._data
+    if x.ndim < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {x.ndim}")
+    n, c = x.shape[:2]
+    if c % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input of "
+                           f"shape {shape_str(x.shape)} and num_groups={num_groups}")
+    grouped = input.reshape(n, num_groups, -1)
+    y = Normalize.apply(grouped, None, None, eps, (2,), (1,))[0].reshape(x.shape)
+    pshape = _AffineParams.channel(x.ndim)
+    if weight is not None:
+        y = y * weight.reshape(pshape)
+    if bias is not None:
+        y = y + bias.reshape(pshape)
+    return y
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """x / sqrt(mean(x**2) + eps) over the trailing ``normalized_shape`` dims, times ``weight``.
+
+    >>> F.rms_norm(torch.randn(2, 8), (8,)).pow(2).mean(-1)
+    tensor([1.0000, 1.0000])
+    """
+    x = input._data
+    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(normalized_shape)
+    if x.shape[x.ndim - k:] != normalized_shape:
+        raise RuntimeError(f"Given normalized_shape={shape_str(normalized_shape)}, expected input with shape "
+                           f"[*, {', '.join(map(str, normalized_shape))}], but got input of size"
+                           f"{shape_str(x.shape)}")
+    if eps is None:
+        import ml_dtypes  # finfo that knows bfloat16
+        eps = float(ml_dtypes.finfo(x.dtype if x.dtype.kind == "f" else np.float32).eps)
+    dims = tuple(range(x.ndim - k, x.ndim))
+    y = input * (input.pow(2).mean(dims, keepdim=True) + eps).rsqrt()
+    return y * weight if weight is not None else y
+
+
+def local_response_norm(input, size, alpha=0.0001, beta=0.75, k=1.0):
+    """Normalise each value by the (squared) activity of ``size`` neighbouring channels.
+
+    >>> F.local_response_norm(torch.randn(2, 6, 4, 4), 3).shape
+    torch.Size([2, 6, 4, 4])
+    """
+    from ._pooling import avg_pool2d
+    from ._padding import pad
+    x = input._data
+    if x.ndim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality input (got {x.ndim} dimensions)")
+    if x.size == 0:
+        return input
+    n, c = x.shape[:2]
+    sq = (input * input).reshape(n, 1, c, -1)
+    sq = pad(sq, (0, 0, size // 2, (size - 1) // 2))
+    div = avg_pool2d(sq, (size, 1), stride=1).reshape(x.shape)
+    div = (div * alpha + k).pow(beta)
+    return input / div
+
