@@ -19,6 +19,7 @@ from ._ops.creation import *  # noqa: F401,F403
 from ._ops.random import *  # noqa: F401,F403
 from ._ops.indexing import *  # noqa: F401,F403
 from ._ops.misc import *  # noqa: F401,F403
+from ._ops.extra import *  # noqa: F401,F403
 from ._ops.scatter import *  # noqa: F401,F403
 from ._ops.sorting import *  # noqa: F401,F403
 from ._ops.linalg_ops import *  # noqa: F401,F403
@@ -70,6 +71,7 @@ def typename(obj):
 import builtins as _builtins  # noqa: E402
 builtins_bool = _builtins.bool
 from . import nn  # noqa: E402,F401
+from .nn._toplevel import *  # noqa: E402,F401,F403
 from . import optim  # noqa: E402,F401
 from . import utils  # noqa: E402,F401
 
