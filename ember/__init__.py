@@ -141,3 +141,27 @@ LongTensor = _legacy_tensor_type(int64)
 IntTensor = _legacy_tensor_type(int32)
 ByteTensor = _legacy_tensor_type(uint8)
 BoolTensor = _legacy_tensor_type(bool)
+
+# torch exposes many nn.functional ops at top level (torch.relu, torch.conv2d, ...): resolve them lazily
+# so that importing ember does not import ember.nn.
+_FUNCTIONAL_AT_TOP = {
+    "relu", "relu_", "softmax", "log_softmax", "dropout", "dropout_", "alpha_dropout", "feature_alpha_dropout",
+    "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "max_pool1d",
+    "max_pool2d", "max_pool3d", "avg_pool1d", "adaptive_avg_pool1d", "adaptive_max_pool1d", "batch_norm",
+    "layer_norm", "group_norm", "instance_norm", "rms_norm", "embedding", "embedding_bag", "cosine_similarity",
+    "pairwise_distance", "pdist", "pixel_shuffle", "pixel_unshuffle", "prelu", "selu", "selu_", "celu", "celu_",
+    "rrelu", "rrelu_", "threshold", "threshold_", "hardshrink", "bilinear", "binary_cross_entropy_with_logits",
+    "kl_div", "margin_ranking_loss", "hinge_embedding_loss", "cosine_embedding_loss", "triplet_margin_loss",
+    "poisson_nll_loss", "ctc_loss", "channel_shuffle", "native_layer_norm", "native_batch_norm",
+}
+
+
+def __getattr__(name):
+    if name in _FUNCTIONAL_AT_TOP:
+        from .nn import functional
+        if hasattr(functional, name):
+            return getattr(functional, name)
+        if name.endswith("_") and hasattr(functional, name[:-1]):
+            fn = getattr(functional, name[:-1])
+            return lambda input, *args, **kwargs: input.copy_(fn(input, *args, **kwargs))
+    raise AttributeError(f"module 'ember' has no attribute '{name}'")
