@@ -1,0 +1,805 @@
+"""Linear algebra ops: inverses, determinants, solves, factorizations, matrix exp and vector norms.
+
+Forward runs NumPy's LAPACK (batched over leading dims); backward is written in ember ops so that
+double backward works. Formulas follow the standard matrix-calculus results (Giles 2008, Murray 2016
+for Cholesky, Walter & Lehmann for QR) and give torch's gradients for real inputs.
+"""
+import math
+
+import numpy as np
+
+from .. import _dtype as D
+from .._tensor import Tensor
+from ..autograd.function import Op
+from ._util import type_name, wrap_dim, compute_dtype
+
+
+class LinAlgError(RuntimeError):
+    """Raised when a factorization or inversion fails (``torch.linalg.LinAlgError``)."""
+
+
+# ------------------------------------------------------------------ argument checks
+def check_matrix(A, fname, square=True, name="A"):
+    """torch's checks: at least 2 dims, square when asked, a floating (not half) dtype."""
+    x = A._data
+    if x.ndim < 2:
+        raise RuntimeError(f"{fname}: The input tensor {name} must have at least 2 dimensions.")
+    if square and x.shape[-1] != x.shape[-2]:
+        raise RuntimeError(f"{fname}: {name} must be batches of square matrices, but they are "
+                           f"{x.shape[-2]} by {x.shape[-1]} matrices")
+    check_float(A, fname)
+
+
+def check_float(A, fname):
+    dt = A._data.dtype
+    if dt.kind not in "fc" and dt not in D.REDUCED_NP:
+        raise RuntimeError(f"{fname}: Expected a floating point or complex tensor as input. Got {type_name(A.dtype)}")
+    if dt in D.REDUCED_NP:
+        raise RuntimeError(f"{fname}: Low precision dtypes not supported. Got {type_name(A.dtype)}")
+
+
+def _batch_prefix(shape, flat_index):
+    """'(Batch element i): ' as torch writes it for batched inputs."""
+    return f"(Batch element {flat_index}): " if len(shape) > 2 else ""
+
+
+def _first_zero_pivot(A):
+    """(batch index, 1-based pivot) of the first exactly-zero pivot of LU with partial pivoting,
+    as LAPACK's getrf reports it. Only run on the error path."""
+    a = np.array(A, dtype=np.complex128 if A.dtype.kind == "c" else np.float64).reshape(-1, *A.shape[-2:])
+    n = a.shape[-1]
+    first = np.zeros(a.shape[0], np.int64)
+    rows = np.arange(a.shape[0])
+    for k in range(n):
+        p = np.argmax(np.abs(a[:, k:, k]), axis=1) + k
+        a[rows, [k] * len(rows)], a[rows, p] = a[rows, p].copy(), a[rows, [k] * len(rows)].copy()
+        piv = a[:, k, k]
+        zero = piv == 0
+        first = np.where(zero & (first == 0), k + 1, first)
+        safe = np.where(zero, 1, piv)
+        factors = np.where(zero[:, None], 0, a[:, k + 1:, k] / safe[:, None])
+        a[:, k + 1:, k:] -= factors[:, :, None] * a[:, k, None, k:]
+    bad = np.flatnonzero(first)
+    return (int(bad[0]), int(first[bad[0]])) if bad.size else (0, n)
+
+
+def _leading_minor(A):
+    """(batch index, order) of the first leading minor that is not positive-definite."""
+    a = A.reshape(-1, *A.shape[-2:])
+    for b in range(a.shape[0]):
+        for k in range(1, a.shape[-1] + 1):
+            try:
+                np.linalg.cholesky(a[b, :k, :k])
+            except np.linalg.LinAlgError:
+                return b, k
+    return 0, a.shape[-1]
+
+
+# ------------------------------------------------------------------ inverse, determinant, solve
+def _inv_error(A, fname):
+    b, i = _first_zero_pivot(A)
+    return LinAlgError(f"{fname}: {_batch_prefix(A.shape, b)}The diagonal element {i} is zero, the inversion "
+                       "could not be completed because the input matrix is singular.")
+
+
+class Inv(Op):
+    def forward(ctx, A, fname):
+        try:
+            out = np.linalg.inv(A)
+        except np.linalg.LinAlgError:
+            raise _inv_error(A, fname) from None
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, g):
+        out, = ctx.saved_tensors
+        h = out.mH
+        return -(h @ g @ h), None
+
+
+class InvEx(Op):
+    """Like Inv, but singular matrices give NaNs and a non-zero ``info`` instead of raising."""
+
+    def forward(ctx, A):
+        info = np.zeros(A.shape[:-2], np.int32)
+        try:
+            out = np.linalg.inv(A)
+        except np.linalg.LinAlgError:
+            flat = A.reshape(-1, *A.shape[-2:])
+            out = np.full(flat.shape, np.nan, A.dtype)
+            info = info.reshape(-1)
+            for b in range(flat.shape[0]):
+                try:
+                    out[b] = np.linalg.inv(flat[b])
+                except np.linalg.LinAlgError:
+                    info[b] = _first_zero_pivot(flat[b])[1]
+            out, info = out.reshape(A.shape), info.reshape(A.shape[:-2])
+        ctx.save_for_backward(out)
+        ctx.mark_non_differentiable(info)
+        return out, info
+
+    def backward(ctx, g, _):
+        out, = ctx.saved_tensors
+        h = out.mH
+        return -(h @ g @ h)
+
+
+class Det(Op):
+    def forward(ctx, A):
+        out = np.asarray(np.linalg.det(A), dtype=A.dtype)
+        ctx.save_for_backward(A, out)
+        return out
+
+    def backward(ctx, g):
+        A, det = ctx.saved_tensors
+        return g.unsqueeze(-1).unsqueeze(-2) * _det_grad(A, det)
+
+
+def _det_grad(A, det):
+    """conj(d det / dA): det^* A^{-H}, or for singular matrices the cofactor matrix through the SVD."""
+    if bool((det._data != 0).all()):
+        return det.conj().unsqueeze(-1).unsqueeze(-2) * Inv.apply(A, "linalg.det").mH
+    # cofactor(A) = det(U) det(Vh) U diag(prod_{j != i} s_j) Vh, finite for singular A
+    U, S, Vh = Svd.apply(A, False)
+    n = S.shape[-1]
+    eye = Tensor._wrap(np.eye(n, dtype=bool))
+    prod_others = S.unsqueeze(-2).expand(*S.shape[:-1], n, n).masked_fill(eye, 1.0).prod(-1)
+    sign = Det.apply(U.detach()) * Det.apply(Vh.detach())
+    cof = (U * (sign.unsqueeze(-1) * prod_others.to(U.dtype)).unsqueeze(-2)) @ Vh
+    return cof.conj()
+
+
+class Slogdet(Op):
+    def forward(ctx, A):
+        sign, logabs = np.linalg.slogdet(A)
+        sign = np.asarray(sign, dtype=A.dtype)
+        logabs = np.asarray(logabs, dtype=np.finfo(A.dtype).dtype)
+        ctx.save_for_backward(A)
+        return sign, logabs
+
+    def backward(ctx, g_sign, g_logabs):
+        A, = ctx.saved_tensors
+        return g_logabs.unsqueeze(-1).unsqueeze(-2) * Inv.apply(A, "linalg.slogdet").mH
+
+
+def _solve_error(A, fname="torch.linalg.solve"):
+    try:
+        np.linalg.inv(A)
+    except np.linalg.LinAlgError:
+        flat = A.reshape(-1, *A.shape[-2:])
+        b = next(i for i in range(flat.shape[0]) if not np.isfinite(np.linalg.cond(flat[i])) or
+                 np.linalg.matrix_rank(flat[i]) < flat.shape[-1])
+        return LinAlgError(f"{fname}: {_batch_prefix(A.shape, b)}The solver failed because the input matrix is "
+                           "singular.")
+    return LinAlgError(f"{fname}: The solver failed because the input matrix is singular.")
+
+
+class Solve(Op):
+    """X = A^{-1} B for a matrix right-hand side; batch dims broadcast."""
+
+    def forward(ctx, A, B):
+        dt = np.result_type(A.dtype, B.dtype)
+        try:
+            X = np.linalg.solve(A.astype(dt, copy=False), B.astype(dt, copy=False))
+        except np.linalg.LinAlgError:
+            raise _solve_error(A) from None
+        ctx.save_for_backward(A, X)
+        return X
+
+    def backward(ctx, g):
+        A, X = ctx.saved_tensors
+        gB = Solve.apply(A.mH, g)
+        gA = -(gB @ X.mH) if ctx.needs_input_grad[0] else None
+        return gA, gB
+
+
+class SolveTriangular(Op):
+    """X = A^{-1} B with A lower (or upper) triangular; the other triangle of A is never read."""
+
+    def forward(ctx, A, B, upper, unitriangular):
+        T = np.triu(A) if upper else np.tril(A)
+        if unitriangular:
+            T = T.copy()
+            idx = np.arange(T.shape[-1])
+            T[..., idx, idx] = 1
+        with np.errstate(all="ignore"):
+            try:
+                X = np.linalg.solve(T, B)
+            except np.linalg.LinAlgError:  # torch returns inf/nan here rather than raising
+                X = np.full(np.broadcast_shapes(T.shape[:-2], B.shape[:-2]) + B.shape[-2:], np.nan, T.dtype)
+        ctx.upper, ctx.unit = upper, unitriangular
+        ctx.save_for_backward(A, X)
+        return X
+
+    def backward(ctx, g):
+        A, X = ctx.saved_tensors
+        gB = SolveTriangular.apply(A.mH, g, not ctx.upper, ctx.unit)
+        gA = None
+        if ctx.needs_input_grad[0]:
+            gA = -(gB @ X.mH)
+            offset = 1 if ctx.unit else 0
+            gA = gA.triu(offset) if ctx.upper else gA.tril(-offset)
+        return gA, gB, None, None
+
+
+def solve_triangular_raw(A, B, upper, left=True, unitriangular=False):
+    """Triangular solve on tensors, ``left=False`` meaning X A = B."""
+    if left:
+        return SolveTriangular.apply(A, B, upper, unitriangular)
+    return SolveTriangular.apply(A.mT, B.mT, not upper, unitriangular).mT
+
+
+# ------------------------------------------------------------------ factorizations
+class Cholesky(Op):
+    """Lower factor L of A = L L^H (only A's lower triangle is read)."""
+
+    def forward(ctx, A, fname):
+        try:
+            L = np.linalg.cholesky(A)
+        except np.linalg.LinAlgError:
+            b, k = _leading_minor(A)
+            raise LinAlgError(f"{fname}: {_batch_prefix(A.shape, b)}The factorization could not be completed "
+                              f"because the input is not positive-definite (the leading minor of order {k} is "
+                              "not positive-definite).") from None
+        ctx.save_for_backward(L)
+        return L
+
+    def backward(ctx, g):
+        L, = ctx.saved_tensors
+        return cholesky_backward(g, L), None
+
+
+def cholesky_backward(gL, L):
+    # gA = sym(L^{-H} Phi(L^H gL) L^{-1}), Phi = lower triangle with the diagonal halved
+    P = L.mH @ gL.tril()
+    P = P.tril() - 0.5 * P.diagonal(0, -2, -1).diag_embed()
+    S = solve_triangular_raw(L.mH, P, upper=True)
+    S = solve_triangular_raw(L, S, upper=False, left=False)
+    return 0.5 * (S + S.mH)
+
+
+class CholeskyEx(Op):
+    def forward(ctx, A):
+        info = np.zeros(A.shape[:-2], np.int32)
+        try:
+            L = np.linalg.cholesky(A)
+        except np.linalg.LinAlgError:
+            flat = A.reshape(-1, *A.shape[-2:])
+            L = np.full(flat.shape, np.nan, A.dtype)
+            info = info.reshape(-1)
+            for b in range(flat.shape[0]):
+                try:
+                    L[b] = np.linalg.cholesky(flat[b])
+                except np.linalg.LinAlgError:
+                    info[b] = _leading_minor(flat[b])[1]
+            L, info = L.reshape(A.shape), info.reshape(A.shape[:-2])
+        ctx.save_for_backward(L)
+        ctx.mark_non_differentiable(info)
+        return L, info
+
+    def backward(ctx, g, _):
+        L, = ctx.saved_tensors
+        return cholesky_backward(g, L)
+
+
+class Eigh(Op):
+    """Eigenvalues (ascending) and orthonormal eigenvectors of a symmetric/Hermitian matrix."""
+
+    def forward(ctx, A, uplo):
+        L, V = np.linalg.eigh(A, UPLO=uplo)
+        ctx.save_for_backward(L, V)
+        return L, V
+
+    def backward(ctx, gL, gV):
+        L, V = ctx.saved_tensors
+        # gA = V (diag(gL) + (V^H gV) / E) V^H with E_ij = L_j - L_i off the diagonal
+        inner = gL.to(V.dtype).diag_embed()
+        if gV is not None:
+            E = L.unsqueeze(-2) - L.unsqueeze(-1)
+            eye = Tensor._wrap(np.eye(L.shape[-1], dtype=bool))
+            VhgV = V.mH @ gV
+            VhgV = 0.5 * (VhgV - VhgV.mH)  # only the skew part moves orthonormal eigenvectors
+            inner = inner + (VhgV / E.masked_fill(eye, 1.0)).masked_fill(eye, 0.0)
+        return V @ inner @ V.mH, None
+
+
+class Svd(Op):
+    """A = U diag(S) Vh; ``full_matrices`` as in torch (the gradient uses the leading k columns)."""
+
+    def forward(ctx, A, full_matrices):
+        U, S, Vh = np.linalg.svd(A, full_matrices=full_matrices)
+        S = S.astype(np.finfo(A.dtype).dtype, copy=False)
+        ctx.full = full_matrices
+        ctx.save_for_backward(U, S, Vh)
+        return U, S, Vh
+
+    def backward(ctx, gU, gS, gVh):
+        U, S, Vh = ctx.saved_tensors
+        if ctx.full:
+            k = S.shape[-1]
+            U, Vh, gU, gVh = U[..., :, :k], Vh[..., :k, :], gU[..., :, :k], gVh[..., :k, :]
+        return svd_backward(gU, gS, gVh, U, S, Vh), None
+
+
+def svd_backward(gU, gS, gVh, U, S, Vh):
+    """Gradient of A = U diag(S) Vh (thin factors) for real inputs."""
+    m, n, k = U.shape[-2], Vh.shape[-1], S.shape[-1]
+    Sr = S.to(U.dtype)
+    inner = gS.to(U.dtype).diag_embed()
+    gU_zero = not bool(gU._data.any())
+    gVh_zero = not bool(gVh._data.any())
+    if gU_zero and gVh_zero:
+        return U @ inner @ Vh
+    eye = Tensor._wrap(np.eye(k, dtype=bool))
+    S2 = Sr * Sr
+    E = (S2.unsqueeze(-2) - S2.unsqueeze(-1)).masked_fill(eye, 1.0)
+    skew_u = U.mH @ gU
+    skew_u = skew_u - skew_u.mH
+    skew_v = Vh @ gVh.mH
+    skew_v = skew_v - skew_v.mH
+    off = (skew_u * Sr.unsqueeze(-2) + Sr.unsqueeze(-1) * skew_v) / E
+    inner = inner + off.masked_fill(eye, 0.0)
+    gA = U @ inner @ Vh
+    if m > k and not gU_zero:  # the part of gU outside U's span
+        proj = gU - U @ (U.mH @ gU)
+        gA = gA + (proj / Sr.unsqueeze(-2)) @ Vh
+    if n > k and not gVh_zero:
+        proj = gVh - (gVh @ Vh.mH) @ Vh
+        gA = gA + U @ (proj / Sr.unsqueeze(-1))
+    return gA
+
+
+class Qr(Op):
+    def forward(ctx, A, mode):
+        if mode == "r":
+            R = np.linalg.qr(A, mode="r")
+            Q = np.empty((0,), A.dtype)
+        else:
+            Q, R = np.linalg.qr(A, mode=mode)
+        ctx.mode = mode
+        ctx.save_for_backward(A, Q, R)
+        return Q, R
+
+    def backward(ctx, gQ, gR):
+        A, Q, R = ctx.saved_tensors
+        m, n = A.shape[-2], A.shape[-1]
+        if ctx.mode == "r":
+            raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed when mode='r'. "
+                               "Please use linalg.qr(A, mode='reduced') if you are going to differentiate through "
+                               "linalg.qr.")
+        if ctx.mode == "complete" and m > n:
+            raise RuntimeError("The QR decomposition is not differentiable when mode='complete' and nrows > ncols.")
+        if m >= n:
+            return _qr_backward_tall(gQ, gR, Q, R), None
+        # A = Q [R1 R2]: the square block X = A[:, :m] = Q R1 carries Q, Y = A[:, m:] = Q R2
+        gR1, gR2 = gR[..., :, :m], gR[..., :, m:]
+        R1, R2 = R[..., :, :m], R[..., :, m:]
+        Y = A[..., :, m:]
+        gX = _qr_backward_tall(gQ + Y @ gR2.mH, gR1, Q, R1)
+        gY = Q @ gR2
+        from .shape import cat
+        return cat([gX, gY], -1), None
+
+
+def _qr_backward_tall(gQ, gR, Q, R):
+    # gA = (gQ + Q copyltu(M)) R^{-H}, M = R gR^H - gQ^H Q, copyltu mirrors the lower triangle up
+    M = R @ gR.mH - gQ.mH @ Q
+    low = M.tril(-1)
+    diag = M.diagonal(0, -2, -1)
+    sym = low + low.mH + (diag.real.to(M.dtype) if M.is_complex() else diag).diag_embed()
+    B = gQ + Q @ sym
+    return solve_triangular_raw(R.mH, B, upper=False, left=False)  # B R^{-H}; R^H is lower triangular
+
+
+# ------------------------------------------------------------------ matrix exponential
+_PADE13 = (64764752532480000., 32382376266240000., 7771770303897600., 1187353796428800., 129060195264000.,
+           10559470521600., 670442572800., 33522128640., 1323241920., 40840800., 960960., 16380., 182., 1.)
+_THETA13 = 5.371920351148152
+
+
+def _expm(A):
+    """exp(A) by scaling and squaring with a degree-13 Pade approximant (Higham 2005), batched."""
+    work = np.complex128 if A.dtype.kind == "c" else np.float64
+    a = A.astype(work)
+    n = a.shape[-1]
+    if n == 0:
+        return A.copy()
+    norm1 = np.abs(a).sum(-2).max(-1)
+    s = np.maximum(0, np.ceil(np.log2(np.maximum(norm1, 1e-300) / _THETA13))).astype(np.int64)
+    a = a / (2.0 ** s)[..., None, None]
+    b = _PADE13
+    ident = np.broadcast_to(np.eye(n, dtype=work), a.shape)
+    a2 = a @ a
+    a4 = a2 @ a2
+    a6 = a4 @ a2
+    u = a @ (a6 @ (b[13] * a6 + b[11] * a4 + b[9] * a2) + b[7] * a6 + b[5] * a4 + b[3] * a2 + b[1] * ident)
+    v = a6 @ (b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 + b[2] * a2 + b[0] * ident
+    r = np.linalg.solve(v - u, v + u)
+    for i in range(int(s.max(initial=0))):
+        r = np.where((s > i)[..., None, None], r @ r, r)
+    return r.astype(A.dtype)
+
+
+class MatrixExp(Op):
+    def forward(ctx, A):
+        ctx.save_for_backward(A)
+        return _expm(A)
+
+    def backward(ctx, g):
+        A, = ctx.saved_tensors
+        # the Frechet derivative's adjoint is the top-right block of exp([[A^H, G], [0, A^H]])
+        from .shape import cat
+        Ah = A.mH
+        zero = Ah.new_zeros(Ah.shape)
+        big = cat([cat([Ah, g], -1), cat([zero, Ah], -1)], -2)
+        n = A.shape[-1]
+        return MatrixExp.apply(big)[..., :n, n:]
+
+
+# ------------------------------------------------------------------ eigen-decomposition (general)
+class Eig(Op):
+    """Complex eigenvalues and eigenvectors of a general square matrix."""
+
+    def forward(ctx, A):
+        cdt = np.complex128 if A.dtype in (np.float64, np.complex128) else np.complex64
+        w, V = np.linalg.eig(A)
+        w, V = w.astype(cdt), V.astype(cdt)
+        ctx.real_input = A.dtype.kind != "c"
+        ctx.save_for_backward(w, V)
+        return w, V
+
+    def backward(ctx, gw, gV):
+        w, V = ctx.saved_tensors
+        n = w.shape[-1]
+        eye = Tensor._wrap(np.eye(n, dtype=bool))
+        inner = gw.diag_embed()
+        if gV is not None and bool(gV._data.any()):
+            # gauge term: V's columns have unit norm, so remove the real part of diag(V^H gV)
+            VhgV = V.mH @ gV
+            diag_re = (V.mH @ V) * VhgV.diagonal(0, -2, -1).real.to(V.dtype).unsqueeze(-2)
+            E = (w.unsqueeze(-2) - w.unsqueeze(-1)).conj().masked_fill(eye, 1.0)
+            inner = inner + ((VhgV - diag_re) / E).masked_fill(eye, 0.0)
+        gA = Solve.apply(V.mH, inner @ V.mH)
+        return gA.real if ctx.real_input else gA
+
+
+# ------------------------------------------------------------------ vector norms
+class VectorNorm(Op):
+    """||x||_ord over ``dims``; the gradient at a zero vector is zero, as in torch."""
+
+    def forward(ctx, x, ord, dims, keepdim, out_dt):
+        a = np.abs(x)
+        if ord == 2:
+            out = np.sqrt(np.sum(a * a, axis=dims, keepdims=keepdim))
+        elif ord == 1:
+            out = np.sum(a, axis=dims, keepdims=keepdim)
+        elif ord == math.inf:
+            out = np.amax(a, axis=dims, keepdims=keepdim)
+        elif ord == -math.inf:
+            out = np.amin(a, axis=dims, keepdims=keepdim)
+        elif ord == 0:
+            out = np.sum(a != 0, axis=dims, keepdims=keepdim, dtype=a.dtype)
+        else:
+            with np.errstate(divide="ignore"):
+                out = np.sum(a ** ord, axis=dims, keepdims=keepdim) ** (1.0 / ord)
+        out = np.asarray(out, dtype=out_dt)
+        ctx.ord, ctx.dims, ctx.keepdim = ord, dims, keepdim
+        ctx.save_for_backward(x, out)
+        return out
+
+    def backward(ctx, g):
+        x, norm = ctx.saved_tensors
+        ord, dims = ctx.ord, ctx.dims
+        if not ctx.keepdim:
+            for d in dims:
+                g, norm = g.unsqueeze(d), norm.unsqueeze(d)
+        g, norm = g.to(x.dtype) if not x.is_complex() else g, norm.to(x.dtype) if not x.is_complex() else norm
+        if ord == 0:
+            return x * 0, None, None, None, None
+        if ord == 1:
+            return g * x.sgn(), None, None, None, None
+        if ord in (math.inf, -math.inf):
+            mask = (x.abs() == norm).to(g.dtype)
+            return g * x.sgn() * mask / mask.sum(dims, keepdim=True), None, None, None, None
+        if ord == 2:
+            scaled = x / norm
+        elif ord < 2:
+            scaled = (x.sgn() * x.abs().pow(ord - 1)).masked_fill(x == 0, 0.0) / norm.pow(ord - 1)
+        else:
+            scaled = x * x.abs().pow(ord - 2) / norm.pow(ord - 1)
+        return (g * scaled).masked_fill(norm == 0, 0.0), None, None, None, None
+
+
+
+class Logcumsumexp(Op):
+    def forward(ctx, x, dim):
+        cdt = compute_dtype(x.dtype)
+        with np.errstate(invalid="ignore"):  # -inf + -inf entries are fine: they stay -inf
+            out = np.logaddexp.accumulate(x.astype(cdt, copy=False), axis=dim) if x.ndim else x.copy()
+        out = out.astype(x.dtype, copy=False)
+        ctx.dim = dim
+        ctx.save_for_backward(x, out)
+        return out
+
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        if x.ndim == 0:
+            return g, None
+        d = ctx.dim
+
+        def reverse_lcse(t):
+            return Logcumsumexp.apply(t.flip(d), d).flip(d)
+
+        # grad_i = sum_{j >= i} g_j exp(x_i - out_j), split by the sign of g to stay in log space;
+        # the lowest finite float (not -inf) marks "no contribution" so that inf - inf never occurs
+        lowest = float(np.finfo(x._data.dtype).min)
+        log_abs = g.abs().log()
+        log_pos = log_abs.masked_fill(g <= 0, lowest)
+        log_neg = log_abs.masked_fill(g >= 0, lowest)
+        return (reverse_lcse(log_pos - out) + x).exp() - (reverse_lcse(log_neg - out) + x).exp(), None
+
+
+# ------------------------------------------------------------------ top-level torch.* functions
+def _la():
+    from .. import linalg
+    return linalg
+
+
+def _svd_t():
+    from collections import namedtuple
+    return namedtuple("svd", ["U", "S", "V"])
+
+
+def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
+    """torch.norm: the vector p-norm over ``dim`` (all dims by default); 'nuc' and 'fro' over two dims
+    are matrix norms.
+
+    >>> torch.norm(torch.tensor([3., 4.]))
+    tensor(5.)
+    """
+    la = _la()
+    _dim = None if dim is None else ([dim] if isinstance(dim, int) else list(dim))
+    if isinstance(p, str):
+        if p == "fro" and (dim is None or isinstance(dim, int) or len(dim) <= 2):
+            return la.vector_norm(input, 2, _dim, keepdim, dtype=dtype, out=out)
+        if _dim is None:
+            _dim = list(range(input.ndim))
+        return la.matrix_norm(input, p, _dim, keepdim, dtype=dtype, out=out)
+    return la.vector_norm(input, 2.0 if p is None else p, _dim, keepdim, dtype=dtype, out=out)
+
+
+def dist(input, other, p=2):
+    """p-norm of ``input - other`` (broadcast)."""
+    return _la().vector_norm(input - other, p)
+
+
+def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
+    """Pairwise p-norm distances between the rows of ``x1`` (B, P, M) and ``x2`` (B, R, M)."""
+    for name, x in (("X1", x1), ("X2", x2)):
+        if not x.is_floating_point():
+            raise RuntimeError(f"cdist only supports floating-point dtypes, {name} got: {type_name(x.dtype)}")
+    if x1.ndim < 2:
+        raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: {x1.ndim}D")
+    if x2.ndim < 2:
+        raise RuntimeError(f"cdist only supports at least 2D tensors, X2 got: {x2.ndim}D")
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: {x2.shape[-1]}")
+    if p < 0:
+        raise RuntimeError("cdist only supports non-negative p values")
+    modes = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist")
+    if compute_mode not in modes:
+        raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
+    P, R = x1.shape[-2], x2.shape[-2]
+    use_mm = p == 2 and (compute_mode == "use_mm_for_euclid_dist" or
+                         (compute_mode == modes[0] and (P > 25 or R > 25)))
+    if use_mm:
+        # |a|^2 + |b|^2 - 2 a.b, as torch computes it (clamped before the square root)
+        n1 = (x1 * x1).sum(-1, keepdim=True)
+        n2 = (x2 * x2).sum(-1, keepdim=True)
+        d2 = n1 - 2 * (x1 @ x2.mT) + n2.mT
+        return d2.clamp_min(1e-30).sqrt()
+    diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
+    return _la().vector_norm(diff, p, -1)
+
+
+def cross(input, other, dim=None, *, out=None):
+    """Cross product along ``dim`` (default: the first dim of size 3)."""
+    if dim is None:
+        import warnings
+        warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the "
+                      "dim explicitly or simply use torch.linalg.cross.\nThe default value of dim will change to "
+                      "agree with that of linalg.cross in a future release.")
+        shape = np.broadcast_shapes(tuple(input.shape), tuple(other.shape))
+        dim = next((i for i, s in enumerate(shape) if s == 3), None)
+        if dim is None:
+            raise RuntimeError(f"no dimension of size 3 in input")
+    return _la().cross(input, other, dim=dim, out=out)
+
+
+def trace(input):
+    """Sum of the main diagonal of a 2-D tensor."""
+    if input.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
+    return input.diagonal().sum()
+
+
+def det(input):
+    return _la().det(input)
+
+
+def logdet(input):
+    """log(det(A)): NaN for a negative determinant, -inf for a singular matrix."""
+    check_matrix(input, "linalg.slogdet")
+    sign, logabs = Slogdet.apply(input)
+    if input.is_complex():
+        return sign.log() + logabs
+    return logabs.masked_fill(sign < 0, math.nan)
+
+
+def slogdet(input):
+    from collections import namedtuple
+    return namedtuple("slogdet", ["sign", "logabsdet"])(*_la().slogdet(input))
+
+
+def inverse(input, *, out=None):
+    return _la().inv(input, out=out)
+
+
+def cholesky(input, upper=False, *, out=None):
+    """Deprecated torch.cholesky: the lower factor (upper with ``upper=True``)."""
+    import warnings
+    warnings.warn("torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be removed in a future "
+                  "PyTorch release.")
+    check_matrix(input, "cholesky")
+    L = Cholesky.apply(input, "cholesky")
+    from .inplace import write_out
+    return write_out(L.mH if upper else L, out)
+
+
+def cholesky_solve(B, L, upper=False):
+    """Solve A X = B given the Cholesky factor of A."""
+    if upper:
+        L = L.mH
+    Y = solve_triangular_raw(L, B, upper=False)
+    return solve_triangular_raw(L.mH, Y, upper=True)
+
+
+def cholesky_inverse(L, upper=False):
+    """A^{-1} from the Cholesky factor of A."""
+    n = L.shape[-1]
+    eye = Tensor._wrap(np.broadcast_to(np.eye(n, dtype=L._data.dtype), L.shape).copy())
+    return cholesky_solve(eye, L, upper)
+
+
+def pinverse(input, rcond=1e-15, hermitian=False):
+    return _la().pinv(input, rtol=rcond, hermitian=hermitian)
+
+
+def matrix_power(input, n):
+    return _la().matrix_power(input, n)
+
+
+def matrix_exp(input):
+    return _la().matrix_exp(input)
+
+
+def svd(input, some=True, compute_uv=True, *, out=None):
+    """Deprecated torch.svd: returns (U, S, V) with V, not V^H."""
+    U, S, Vh = _la().svd(input, full_matrices=not some)
+    if not compute_uv:
+        return _svd_t()(U.new_zeros(U.shape), S, Vh.new_zeros(Vh.mH.shape))
+    return _svd_t()(U, S, Vh.mH)
+
+
+def qr(input, some=True, *, out=None):
+    from collections import namedtuple
+    return namedtuple("qr", ["Q", "R"])(*_la().qr(input, "reduced" if some else "complete"))
+
+
+def logcumsumexp(input, dim, *, out=None):
+    """log(cumsum(exp(input))) along ``dim``, computed stably."""
+    from .inplace import write_out
+    if not (input.is_floating_point() or input.is_complex()):
+        raise RuntimeError(f"\"logcumsumexp_out_cpu\" not implemented for '{type_name(input.dtype)}'")
+    return write_out(Logcumsumexp.apply(input, wrap_dim(dim, input.ndim)), out)
+
+
+def diff(input, n=1, dim=-1, prepend=None, append=None):
+    """n-th forward difference along ``dim``, after attaching ``prepend``/``append``."""
+    from .shape import cat
+    if input.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
+    d = wrap_dim(dim, input.ndim)
+    parts = [t for t in (prepend, input, append) if t is not None]
+    if len(parts) > 1:
+        parts = [t if isinstance(t, Tensor) else input.new_full(
+            tuple(input.shape[:d]) + (1,) + tuple(input.shape[d + 1:]), t) for t in parts]
+        parts = [t.expand(*input.shape[:d], t.shape[d] if t.ndim == input.ndim else 1, *input.shape[d + 1:])
+                 if t.ndim == input.ndim else t for t in parts]
+        input = cat(parts, d)
+    for _ in range(n):
+        length = input.shape[d]
+        if length == 0:
+            break
+        hi, lo = input.narrow(d, 1, length - 1), input.narrow(d, 0, length - 1)
+        input = hi.logical_xor(lo) if input.dtype is D.bool else hi - lo
+    return input
+
+
+def renorm(input, p, dim, maxnorm):
+    """Rescale each slice along ``dim`` whose p-norm exceeds ``maxnorm`` down to ``maxnorm``."""
+    if input.ndim <= 1:
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {input.ndim} dimensions")
+    if p <= 0:
+        raise RuntimeError("renorm: non-positive-norm not supported")
+    if maxnorm < 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+    d = wrap_dim(dim, input.ndim)
+    others = tuple(i for i in range(input.ndim) if i != d)
+    norms = _la().vector_norm(input, p, others, keepdim=True)
+    factor = (maxnorm / (norms + 1e-7)).masked_fill(norms <= maxnorm, 1.0)
+    return input * factor
+
+
+def cov(input, *, correction=1, fweights=None, aweights=None):
+    """Covariance of the variables in the rows of ``input`` (observations in columns)."""
+    if input.ndim > 2:
+        raise ValueError(f"cov(): expected input to have two or fewer dimensions but got an input with "
+                         f"{input.ndim} dimensions")
+    x = input if input.ndim == 2 else input.reshape(1, -1)
+    if not (x.is_floating_point() or x.is_complex()):
+        x = x.to(D.get_default_dtype())
+    n_obs = x.shape[1]
+    w = None
+    if fweights is not None:
+        w = fweights
+    if aweights is not None:
+        w = aweights if w is None else w * aweights
+    if w is None:
+        avg = x.mean(1)
+        norm_factor = x.new_full((), float(n_obs - correction))
+    else:
+        w = w.to(x.dtype)
+        w_sum = w.sum()
+        avg = (x * w).sum(1) / w_sum
+        if aweights is None:
+            norm_factor = w_sum - correction
+        else:
+            norm_factor = w_sum - correction * (w * aweights).sum() / w_sum
+    norm_factor = norm_factor.clamp_min(0)
+    xm = x - avg.unsqueeze(1)
+    xw = xm if w is None else xm * w
+    c = (xw @ xm.mH) / norm_factor
+    return c.squeeze() if input.ndim < 2 else c
+
+
+def corrcoef(input):
+    """Pearson correlation coefficients of the rows of ``input``."""
+    c = cov(input)
+    if c.ndim == 0:
+        return c / c
+    d = c.diagonal()
+    std = d.real.sqrt() if c.is_complex() else d.sqrt()
+    c = c / std.unsqueeze(1) / std.unsqueeze(0)
+    return c.clamp(-1, 1) if not c.is_complex() else c
+
+
+def _install():
+    from ._util import install
+    from .inplace import inplace_method
+    la = _la
+    install(det=lambda self: la().det(self), logdet=logdet, slogdet=slogdet, inverse=inverse,
+            cholesky=cholesky, cholesky_solve=cholesky_solve, cholesky_inverse=cholesky_inverse,
+            pinverse=pinverse, matrix_power=matrix_power, matrix_exp=matrix_exp, trace=trace, norm=norm,
+            renorm=renorm, diff=diff, cross=cross, logcumsumexp=logcumsumexp, cov=cov, corrcoef=corrcoef,
+            dist=dist, svd=svd, qr=qr)
+    Tensor.renorm_ = inplace_method(renorm)
+
+
+_install()
+
+__all__ = ["norm", "dist", "cdist", "cross", "trace", "det", "logdet", "slogdet", "inverse", "cholesky",
+           "cholesky_solve", "cholesky_inverse", "pinverse", "matrix_power", "matrix_exp", "svd", "qr",
+           "logcumsumexp", "diff", "renorm", "cov", "corrcoef"]

@@ -1,0 +1,524 @@
+"""``torch.linalg`` on NumPy: norms, inverses, solves, factorizations, all differentiable and batched.
+
+>>> import ember as torch
+>>> A = torch.tensor([[2., 1.], [1., 3.]])
+>>> torch.linalg.solve(A, torch.tensor([1., 2.]))
+tensor([0.2000, 0.6000])
+"""
+import builtins
+import math
+from collections import namedtuple
+
+import numpy as np
+
+from . import _dtype as D
+from ._tensor import Tensor
+from .autograd.function import Op
+from ._ops._util import wrap_dims, wrap_dim, type_name, shape_str
+from ._ops.inplace import write_out
+from ._ops.linalg_ops import (LinAlgError, check_matrix, check_float, Inv, InvEx, Det, Slogdet, Solve,
+                              SolveTriangular, Cholesky, CholeskyEx, Eigh, Svd, Qr, MatrixExp, Eig, VectorNorm,
+                              svd_backward)
+
+__all__ = ["LinAlgError", "norm", "vector_norm", "matrix_norm", "inv", "inv_ex", "det", "slogdet", "solve",
+           "solve_ex", "solve_triangular", "lstsq", "qr", "svd", "svdvals", "eig", "eigvals", "eigh", "eigvalsh",
+           "cholesky", "cholesky_ex", "pinv", "matrix_rank", "matrix_power", "matrix_exp", "cross", "vecdot",
+           "multi_dot", "diagonal", "tensorinv", "tensorsolve", "cond"]
+
+_slogdet_t = namedtuple("linalg_slogdet", ["sign", "logabsdet"])
+_inv_ex_t = namedtuple("linalg_inv_ex", ["inverse", "info"])
+_solve_ex_t = namedtuple("linalg_solve_ex", ["result", "info"])
+_cholesky_ex_t = namedtuple("linalg_cholesky_ex", ["L", "info"])
+_qr_t = namedtuple("linalg_qr", ["Q", "R"])
+_svd_t = namedtuple("linalg_svd", ["U", "S", "Vh"])
+_eigh_t = namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
+_eig_t = namedtuple("linalg_eig", ["eigenvalues", "eigenvectors"])
+_lstsq_t = namedtuple("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
+
+
+# ------------------------------------------------------------------ norms
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
+    """||x||_ord over ``dim`` (all elements when None); ord may be any real, inf, -inf or 0.
+
+    >>> torch.linalg.vector_norm(torch.tensor([3., -4.]))
+    tensor(5.)
+    """
+    check_float_or_complex(x, "linalg.vector_norm")
+    data = x._data
+    if dtype is not None:
+        dt = D.to_dtype(dtype)
+        if not D.can_cast(x.dtype, dt) or (x.dtype.is_complex and not dt.is_complex) or \
+                np.dtype(dt.np).itemsize < data.dtype.itemsize and dt.np.kind == data.dtype.kind:
+            raise RuntimeError(f"linalg.vector_norm: the dtype of the input ({type_name(x.dtype)}) should be "
+                               f"convertible without narrowing to the specified dtype ({type_name(dt)})")
+        x = x.to(dt)
+        data = x._data
+    if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0 and data.ndim == 0):
+        dims = tuple(range(data.ndim))
+    else:
+        dims = wrap_dims(dim, data.ndim) if not (isinstance(dim, (tuple, list)) and len(dim) == 0) \
+            else tuple(range(data.ndim))
+    ord = float(ord)
+    if ord in (math.inf, -math.inf) or ord < 0:
+        if data.size == 0 and (not dims or any(data.shape[d] == 0 for d in dims)):
+            what = "inf" if ord == math.inf else ("-inf" if ord == -math.inf else "negative")
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {what} norm on an empty tensor because "
+                               "the operation does not have an identity")
+    out_dt = np.finfo(data.dtype).dtype if data.dtype.kind in "fc" else data.dtype
+    if data.dtype in D.REDUCED_NP:  # accumulate half precision in float32, as torch does
+        res = VectorNorm.apply(x.float(), ord, dims, keepdim, np.dtype(np.float32)).to(x.dtype)
+    else:
+        res = VectorNorm.apply(x, ord, dims, keepdim, out_dt)
+    return write_out(res, out)
+
+
+def check_float_or_complex(x, fname):
+    if not (x.is_floating_point() or x.is_complex()):
+        raise RuntimeError(f"{fname}: Expected a floating point or complex tensor as input. Got {type_name(x.dtype)}")
+
+
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
+    """Matrix norm over the two dims ``dim``: 'fro', 'nuc', 1, -1, 2, -2, inf or -inf.
+
+    >>> torch.linalg.matrix_norm(torch.eye(3), 'nuc')
+    tensor(3.)
+    """
+    if A._data.ndim < 2:
+        raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
+    check_float_or_complex(A, "linalg.matrix_norm")
+    if len(dim) != 2:
+        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(str(d) for d in dim)}")
+    d0, d1 = wrap_dim(dim[0], A.ndim), wrap_dim(dim[1], A.ndim)
+    if d0 == d1:
+        raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({dim[0]}, {dim[1]})")
+    if dtype is not None:
+        A = A.to(dtype)
+    if ord == "fro":
+        return write_out(vector_norm(A, 2, (d0, d1), keepdim), out)
+    if ord == "nuc" or ord in (2, -2):
+        S = svdvals(A.movedim((d0, d1), (-2, -1)))
+        if ord == "nuc":
+            res = S.sum(-1)
+        else:
+            res = S.amax(-1) if ord == 2 else S.amin(-1)
+    elif ord in (1, -1, math.inf, -math.inf):
+        # 1: largest column sum (reduce rows first); inf: largest row sum
+        sum_dim, red_dim = (d0, d1) if ord in (1, -1) else (d1, d0)
+        sums = A.abs().sum(sum_dim, keepdim=True)
+        res = sums.amax(red_dim, keepdim=True) if ord > 0 else sums.amin(red_dim, keepdim=True)
+        res = res.squeeze((d0, d1)) if not keepdim else res
+        return write_out(res, out)
+    else:
+        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+    if keepdim:
+        lo, hi = sorted((d0, d1))
+        res = res.unsqueeze(lo).unsqueeze(hi)
+    return write_out(res, out)
+
+
+def norm(A, ord=None, dim=None, keepdim=False, *, out=None, dtype=None):
+    """Vector or matrix norm, chosen from ``ord`` and ``dim`` as ``torch.linalg.norm`` does."""
+    if dim is not None:
+        dims = (dim,) if isinstance(dim, int) else tuple(dim)
+        if len(dims) == 1:
+            if isinstance(ord, str):
+                raise RuntimeError(f"linalg.vector_norm: ord must be a number, but got {ord}")
+            return vector_norm(A, 2 if ord is None else ord, dims, keepdim, dtype=dtype, out=out)
+        if len(dims) == 2:
+            return matrix_norm(A, "fro" if ord is None else ord, dims, keepdim, dtype=dtype, out=out)
+        raise RuntimeError(f"linalg.norm: If dim is specified, it mut be of length 1 or 2. Got {list(dims)}")
+    if ord is None:
+        return vector_norm(A, 2, None, keepdim, dtype=dtype, out=out)
+    if A._data.ndim == 2:
+        return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype, out=out)
+    if A._data.ndim == 1:
+        return vector_norm(A, ord, None, keepdim, dtype=dtype, out=out)
+    raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got {A.ndim}D.")
+
+
+def cond(A, p=None):
+    """Condition number ||A|| ||A^{-1}|| (2-norm ratio of singular values by default)."""
+    check_matrix(A, "linalg.cond", square=p not in (None, 2, -2))
+    if p in (None, 2, -2):
+        S = svdvals(A)
+        return S.amax(-1) / S.amin(-1) if p != -2 else S.amin(-1) / S.amax(-1)
+    return matrix_norm(A, p) * matrix_norm(inv(A), p)
+
+
+# ------------------------------------------------------------------ inverses and determinants
+def inv(A, *, out=None):
+    """Inverse of a (batch of) square matrices; singular input raises ``LinAlgError``."""
+    check_matrix(A, "linalg.inv")
+    return write_out(Inv.apply(A, "linalg.inv"), out)
+
+
+def inv_ex(A, *, check_errors=False, out=None):
+    """(inverse, info): info is the 1-based index of a zero pivot, 0 when ``A`` is invertible."""
+    check_matrix(A, "linalg.inv_ex")
+    if check_errors:
+        return _inv_ex_t(Inv.apply(A, "linalg.inv_ex"), Tensor._wrap(np.zeros(A.shape[:-2], np.int32)))
+    return _inv_ex_t(*InvEx.apply(A))
+
+
+def det(A, *, out=None):
+    """Determinant of a (batch of) square matrices."""
+    check_matrix(A, "linalg.det")
+    return write_out(Det.apply(A), out)
+
+
+def slogdet(A, *, out=None):
+    """(sign, log|det|) of a (batch of) square matrices."""
+    check_matrix(A, "linalg.slogdet")
+    return _slogdet_t(*Slogdet.apply(A))
+
+
+# ------------------------------------------------------------------ solves
+def _is_vector_rhs(A, B):
+    return B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
+
+
+def solve(A, B, *, left=True, out=None):
+    """X with A X = B (or X A = B when ``left=False``); B may be a (batch of) vectors."""
+    check_matrix(A, "linalg.solve")
+    check_float(B, "linalg.solve")
+    if A.dtype != B.dtype:
+        raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found A of type "
+                           f"{type_name(A.dtype)} and B of type {type_name(B.dtype)} instead")
+    vec = _is_vector_rhs(A, B)
+    Bm = B.unsqueeze(-1) if vec else B
+    n = A.shape[-1]
+    rows = Bm.shape[-2] if left else Bm.shape[-1]
+    if rows != n:
+        shown = (f"{Bm.shape[-2]}x{Bm.shape[-1]}" if left else f"{Bm.shape[-1]}x{Bm.shape[-2]}")
+        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation "
+                           f"{'AX = B' if left else 'XA = B'} ({n}x{n} and {shown})")
+    if left:
+        X = Solve.apply(A, Bm)
+    else:
+        X = Solve.apply(A.mT, Bm.mT).mT
+    return write_out(X.squeeze(-1) if vec else X, out)
+
+
+def solve_ex(A, B, *, left=True, check_errors=False, out=None):
+    """(result, info) version of :func:`solve`; a singular ``A`` raises only with ``check_errors``."""
+    try:
+        X = solve(A, B, left=left)
+        info = np.zeros(A.shape[:-2], np.int32)
+    except LinAlgError:
+        if check_errors:
+            raise
+        info = InvEx.apply(A.detach())[1]._data
+        shape = tuple(B.shape) if _is_vector_rhs(A, B) else \
+            np.broadcast_shapes(tuple(A.shape[:-2]), tuple(B.shape[:-2])) + tuple(B.shape[-2:])
+        X = Tensor._wrap(np.full(shape, np.nan, A._data.dtype))
+    return _solve_ex_t(X, Tensor._wrap(info))
+
+
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
+    """X with A X = B for triangular ``A`` (only its ``upper``/lower triangle is read)."""
+    check_matrix(A, "linalg.solve_triangular")
+    if B._data.ndim < 2:
+        raise RuntimeError("linalg.solve_triangular: The input tensor B must have at least 2 dimensions.")
+    if A.dtype != B.dtype:
+        raise RuntimeError(f"linalg.solve_triangular: Expected A and B to have the same dtype, but found A of "
+                           f"type {type_name(A.dtype)} and B of type {type_name(B.dtype)} instead")
+    n = A.shape[-1]
+    if (B.shape[-2] if left else B.shape[-1]) != n:
+        raise RuntimeError(f"linalg.solve_triangular: Incompatible shapes of A and B for the equation "
+                           f"{'AX = B' if left else 'XA = B'} ({n}x{n} and {B.shape[-2]}x{B.shape[-1]})")
+    if left:
+        X = SolveTriangular.apply(A, B, upper, unitriangular)
+    else:
+        X = SolveTriangular.apply(A.mT, B.mT, not upper, unitriangular).mT
+    return write_out(X, out)
+
+
+def lstsq(A, B, rcond=None, *, driver=None):
+    """Least-squares solution of A X = B: (solution, residuals, rank, singular_values).
+
+    As on torch's CPU: driver 'gelsy' (default) fills ``rank``; 'gelsd'/'gelss' also give the
+    singular values; residuals are filled for full-rank tall problems except with 'gelsy'.
+    """
+    drivers = ("gels", "gelsy", "gelsd", "gelss")
+    driver = "gelsy" if driver is None else driver
+    if driver not in drivers:
+        raise RuntimeError(f"torch.linalg.lstsq: parameter `driver` should be one of ({', '.join(drivers)})")
+    check_matrix(A, "torch.linalg.lstsq", square=False)
+    vec = B.ndim == A.ndim - 1
+    Bm = B.unsqueeze(-1) if vec else B
+    if Bm.shape[-2] != A.shape[-2]:
+        raise RuntimeError(f"torch.linalg.lstsq: input.size(-2) should match other.size(-2). Got "
+                           f"{A.shape[-2]} and {Bm.shape[-2]}")
+    m, n = A.shape[-2], A.shape[-1]
+    eps = np.finfo(A._data.dtype).eps
+    rtol = eps * builtins.max(m, n) if rcond is None or rcond < 0 else rcond
+    P = Pinv.apply(A, 0.0, rtol, False)
+    X = P @ Bm
+    S = Tensor._wrap(np.linalg.svd(A._data, compute_uv=False).astype(np.finfo(A._data.dtype).dtype))
+    rank_raw = (S._data > rtol * S._data.max(-1, keepdims=True, initial=0)).sum(-1).astype(np.int64)
+    empty = Tensor._wrap(np.empty((0,), np.finfo(A._data.dtype).dtype))
+    rank = Tensor._wrap(rank_raw) if driver != "gels" else Tensor._wrap(np.empty((0,), np.int64))
+    residuals = empty
+    if driver != "gelsy" and m > n and bool((rank_raw == n).all()):
+        r = A @ X - Bm
+        residuals = (r * r.conj()).real.sum(-2) if r.is_complex() else (r * r).sum(-2)
+    sv = S if driver in ("gelsd", "gelss") else empty
+    return _lstsq_t(X.squeeze(-1) if vec else X, residuals, rank, sv)
+
+
+# ------------------------------------------------------------------ factorizations
+def cholesky(A, *, upper=False, out=None):
+    """Cholesky factor L (A = L L^H), or U = L^H with ``upper=True``."""
+    check_matrix(A, "linalg.cholesky")
+    L = Cholesky.apply(A, "linalg.cholesky")
+    return write_out(L.mH if upper else L, out)
+
+
+def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
+    """(L, info): info is the order of the first non-positive-definite leading minor, or 0."""
+    check_matrix(A, "linalg.cholesky_ex")
+    if check_errors:
+        L = Cholesky.apply(A, "linalg.cholesky_ex")
+        info = Tensor._wrap(np.zeros(A.shape[:-2], np.int32))
+    else:
+        L, info = CholeskyEx.apply(A)
+    return _cholesky_ex_t(L.mH if upper else L, info)
+
+
+def qr(A, mode="reduced", *, out=None):
+    """QR decomposition; ``mode`` is 'reduced', 'complete' or 'r' (Q empty)."""
+    if mode not in ("reduced", "complete", "r"):
+        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), "
+                           "'r', or 'complete'")
+    check_matrix(A, "linalg.qr", square=False)
+    return _qr_t(*Qr.apply(A, mode))
+
+
+def svd(A, full_matrices=True, *, driver=None, out=None):
+    """A = U diag(S) Vh; singular values descending."""
+    check_matrix(A, "linalg.svd", square=False)
+    return _svd_t(*Svd.apply(A, full_matrices))
+
+
+def svdvals(A, *, driver=None, out=None):
+    """Singular values, descending (differentiable; U and V are only formed for the gradient)."""
+    check_matrix(A, "linalg.svdvals", square=False)
+    if A.requires_grad:
+        return write_out(Svd.apply(A, False)[1], out)
+    return write_out(Tensor._wrap(np.linalg.svd(A._data, compute_uv=False).astype(
+        np.finfo(A._data.dtype).dtype, copy=False)), out)
+
+
+def eigh(A, UPLO="L", *, out=None):
+    """Eigenvalues (ascending) and eigenvectors of a symmetric/Hermitian matrix; reads one triangle."""
+    check_matrix(A, "linalg.eigh")
+    if UPLO not in ("L", "U"):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+    return _eigh_t(*Eigh.apply(A, UPLO))
+
+
+def eigvalsh(A, UPLO="L", *, out=None):
+    """Eigenvalues (ascending) of a symmetric/Hermitian matrix."""
+    check_matrix(A, "linalg.eigvalsh")
+    if A.requires_grad:
+        return write_out(Eigh.apply(A, UPLO)[0], out)
+    return write_out(Tensor._wrap(np.linalg.eigvalsh(A._data, UPLO=UPLO)), out)
+
+
+def eig(A, *, out=None):
+    """Complex eigenvalues and eigenvectors (unit norm columns) of a general square matrix."""
+    check_matrix(A, "linalg.eig")
+    return _eig_t(*Eig.apply(A))
+
+
+def eigvals(A, *, out=None):
+    """Complex eigenvalues of a general square matrix."""
+    check_matrix(A, "linalg.eigvals")
+    if A.requires_grad:
+        return write_out(Eig.apply(A)[0], out)
+    cdt = np.complex128 if A._data.dtype in (np.float64, np.complex128) else np.complex64
+    return write_out(Tensor._wrap(np.linalg.eigvals(A._data).astype(cdt)), out)
+
+
+# ------------------------------------------------------------------ pseudo-inverse and rank
+def _tolerances(A, atol, rtol, fname):
+    def raw(t):
+        return t._data if isinstance(t, Tensor) else t
+    atol, rtol = raw(atol), raw(rtol)
+    if rtol is None:
+        m, n = A.shape[-2], A.shape[-1]
+        rtol = np.finfo(A._data.dtype).eps * builtins.max(m, n) if atol is None or np.all(np.asarray(atol) <= 0) \
+            else 0.0
+    return (0.0 if atol is None else atol), rtol
+
+
+class Pinv(Op):
+    """Moore-Penrose pseudo-inverse; singular values <= max(atol, rtol * s_max) are dropped."""
+
+    def forward(ctx, A, atol, rtol, hermitian):
+        if A.shape[-1] == 0 or A.shape[-2] == 0:
+            out = np.zeros(A.shape[:-2] + (A.shape[-1], A.shape[-2]), A.dtype)
+        elif hermitian:
+            w, V = np.linalg.eigh(A)
+            aw = np.abs(w)
+            cut = np.maximum(np.asarray(atol)[..., None], np.asarray(rtol)[..., None] * aw.max(-1, keepdims=True))
+            inv_w = np.where(aw > cut, 1 / np.where(aw > cut, w, 1), 0).astype(A.dtype)
+            out = (V * inv_w[..., None, :]) @ np.conj(np.swapaxes(V, -1, -2))
+        else:
+            U, S, Vh = np.linalg.svd(A, full_matrices=False)
+            cut = np.maximum(np.asarray(atol)[..., None], np.asarray(rtol)[..., None] * S[..., :1])
+            inv_s = np.where(S > cut, 1 / np.where(S > cut, S, 1), 0).astype(A.dtype)
+            out = (np.conj(np.swapaxes(Vh, -1, -2)) * inv_s[..., None, :]) @ np.conj(np.swapaxes(U, -1, -2))
+        out = np.ascontiguousarray(out, dtype=A.dtype)
+        ctx.save_for_backward(A, out)
+        return out
+
+    def backward(ctx, g):
+        A, P = ctx.saved_tensors
+        # d P = -P dA P + P P^H dA^H (I - A P) + (I - P A) dA^H P^H P, taken adjoint
+        Ph, gh = P.mH, g.mH
+        left = Ph @ g @ Ph
+        term2 = (gh - A @ (P @ gh)) @ (P @ Ph)
+        term3 = (Ph @ P) @ (gh - (gh @ P) @ A)
+        return -left + term2 + term3, None, None, None
+
+
+def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
+    """Pseudo-inverse through the SVD (eigh when ``hermitian``)."""
+    check_matrix(A, "linalg.pinv", square=False)
+    atol, rtol = _tolerances(A, atol, rtol, "linalg.pinv")
+    return write_out(Pinv.apply(A, atol, rtol, hermitian), out)
+
+
+def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None, out=None):
+    """Number of singular values above max(atol, rtol * s_max), as int64."""
+    check_matrix(A, "linalg.matrix_rank", square=False)
+    if tol is not None:
+        atol, rtol = tol, 0.0
+    atol, rtol = _tolerances(A, atol, rtol, "linalg.matrix_rank")
+    a = A._data
+    S = np.abs(np.linalg.eigvalsh(a)) if hermitian else np.linalg.svd(a, compute_uv=False)
+    smax = S.max(-1, initial=0)
+    cut = np.maximum(np.asarray(atol), np.asarray(rtol) * smax)
+    return write_out(Tensor._wrap(np.asarray((S > cut[..., None]).sum(-1), dtype=np.int64)), out)
+
+
+# ------------------------------------------------------------------ powers, exp and products
+def matrix_power(A, n, *, out=None):
+    """A^n by repeated squaring; negative ``n`` inverts first, ``n = 0`` gives the identity."""
+    check_matrix(A, "linalg.matrix_power") if A._data.ndim < 2 or A.shape[-1] != A.shape[-2] else None
+    if n == 0:  # the identity, still attached to A's graph (with a zero gradient) as in torch
+        eye = Tensor._wrap(np.eye(A.shape[-1], dtype=A._data.dtype))
+        return write_out(A * 0 + eye if A.requires_grad else eye.expand(A.shape).clone(), out)
+    base = inv(A) if n < 0 else A
+    n = abs(n)
+    result = None
+    while n:
+        if n & 1:
+            result = base if result is None else result @ base
+        n >>= 1
+        if n:
+            base = base @ base
+    return write_out(result if result is not A else A.clone(), out)
+
+
+def matrix_exp(A):
+    """Matrix exponential (scaling and squaring with a Pade approximant)."""
+    check_matrix(A, "linalg.matrix_exp")
+    return MatrixExp.apply(A)
+
+
+def cross(input, other, *, dim=-1, out=None):
+    """Cross product of 3-vectors along ``dim`` (inputs broadcast)."""
+    nd = builtins.max(input.ndim, other.ndim)
+    d = wrap_dim(dim, nd)
+    size_a = input.shape[d - nd + input.ndim] if d - nd + input.ndim >= 0 else 1
+    size_b = other.shape[d - nd + other.ndim] if d - nd + other.ndim >= 0 else 1
+    if size_a != 3 or size_b != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got {size_a} and {size_b}")
+    shape = np.broadcast_shapes(tuple(input.shape), tuple(other.shape))
+    input, other = input.expand(shape), other.expand(shape)
+    a1, a2 = input.roll(-1, d), input.roll(-2, d)
+    b1, b2 = other.roll(-1, d), other.roll(-2, d)
+    return write_out(a1 * b2 - a2 * b1, out)
+
+
+def vecdot(x, y, *, dim=-1, out=None):
+    """Dot product of vectors along ``dim``, conjugating ``x``: sum(conj(x) * y, dim)."""
+    return write_out((x.conj() * y).sum(dim), out)
+
+
+def multi_dot(tensors, *, out=None):
+    """Product of a chain of matrices in the cheapest order; the first/last may be 1-D."""
+    n = len(tensors)
+    if n < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {n}")
+    mats = list(tensors)
+    first_vec, last_vec = mats[0].ndim == 1, mats[-1].ndim == 1
+    if first_vec:
+        mats[0] = mats[0].unsqueeze(0)
+    if last_vec:
+        mats[-1] = mats[-1].unsqueeze(-1)
+    for i, m in enumerate(mats):
+        if m.ndim != 2:
+            which = "first" if i == 0 else ("last" if i == n - 1 else None)
+            if which:
+                raise RuntimeError(f"multi_dot(): the {which} tensor must be 1D or 2D but got {tensors[i].ndim}D")
+            raise RuntimeError(f"multi_dot(): tensor {i} must be 2D but got {m.ndim}D")
+    res = _chain(mats, _chain_order([m.shape[0] for m in mats] + [mats[-1].shape[1]]), 0, n - 1)
+    if first_vec:
+        res = res.squeeze(0)
+    if last_vec:
+        res = res.squeeze(-1)
+    return write_out(res, out)
+
+
+def _chain_order(dims):
+    """Matrix-chain DP: split[i][j] is where to split the product of matrices i..j."""
+    n = len(dims) - 1
+    cost = [[0] * n for _ in range(n)]
+    split = [[0] * n for _ in range(n)]
+    for length in range(1, n):
+        for i in range(n - length):
+            j = i + length
+            cost[i][j] = math.inf
+            for k in range(i, j):
+                c = cost[i][k] + cost[k + 1][j] + dims[i] * dims[k + 1] * dims[j + 1]
+                if c < cost[i][j]:
+                    cost[i][j], split[i][j] = c, k
+    return split
+
+
+def _chain(mats, split, i, j):
+    if i == j:
+        return mats[i]
+    k = split[i][j]
+    return _chain(mats, split, i, k) @ _chain(mats, split, k + 1, j)
+
+
+def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+    """The ``offset`` diagonal of each matrix (a view)."""
+    return A.diagonal(offset, dim1, dim2)
+
+
+def tensorinv(A, ind=2, *, out=None):
+    """Inverse for ``tensordot``: the result X satisfies tensordot(X, A, ind) = identity."""
+    if ind <= 0:
+        raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
+    shape = tuple(A.shape)
+    rows, cols = math.prod(shape[:ind]), math.prod(shape[ind:])
+    if rows != cols:
+        raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[ind:]) == "
+                           f"prod(self.shape[:ind]), but got {cols} != {rows}")
+    return write_out(inv(A.reshape(rows, cols)).reshape(shape[ind:] + shape[:ind]), out)
+
+
+def tensorsolve(A, B, dims=None, *, out=None):
+    """X with tensordot(A, X, X.ndim) = B."""
+    if dims is not None:
+        dims = [d % A.ndim for d in dims]
+        A = A.movedim(dims, list(range(A.ndim - len(dims), A.ndim)))
+    n = B.numel()
+    rest = tuple(A.shape[B.ndim:])
+    X = solve(A.reshape(n, math.prod(rest)), B.reshape(n))
+    return write_out(X.reshape(rest), out)

@@ -1,0 +1,233 @@
+"""Behaviour of ember.linalg, the linear-algebra top-level functions and ember.special beyond the op
+table: errors in torch's words, ``*_ex`` info codes, lstsq drivers, decomposition modes and shapes,
+complex outputs of eig, singular-matrix gradients and the NumPy fallbacks of the special functions."""
+import math
+
+import numpy as np
+import pytest
+
+import ember
+from oracle import assert_same, check_error, check_op, needs_torch, torch
+
+rng = np.random.default_rng(7)
+
+
+def R(*shape):
+    return rng.standard_normal(shape)
+
+
+def both(a, requires_grad=False):
+    e = ember.tensor(a, requires_grad=requires_grad)
+    t = torch.tensor(a, requires_grad=requires_grad)
+    return e, t
+
+
+# ------------------------------------------------------------------ errors
+@needs_torch
+@pytest.mark.parametrize("fn,arg", [
+    (lambda L, a: L.linalg.inv(a), np.zeros((3, 3))),
+    (lambda L, a: L.inverse(a), np.stack([np.eye(2), np.zeros((2, 2))])),
+    (lambda L, a: L.linalg.solve(a, a[..., 0]), np.stack([np.eye(2), np.zeros((2, 2))])),
+    (lambda L, a: L.linalg.cholesky(a), -np.eye(3)),
+    (lambda L, a: L.linalg.cholesky(a), np.stack([np.eye(3), np.diag([1., 2., -1.])])),
+])
+def test_singular_inputs_raise_linalg_error(fn, arg):
+    with pytest.raises(RuntimeError) as t_err:
+        fn(torch, torch.tensor(arg))
+    with pytest.raises(ember.linalg.LinAlgError) as e_err:
+        fn(ember, ember.tensor(arg))
+    assert isinstance(e_err.value, RuntimeError)
+    assert type(e_err.value).__name__ == "LinAlgError"
+    assert str(e_err.value) == str(t_err.value)
+
+
+@needs_torch
+@pytest.mark.parametrize("fn,args", [
+    (lambda L, a: L.linalg.inv(a), [R(2, 3)]),
+    (lambda L, a: L.linalg.inv(a), [R(3)]),
+    (lambda L, a: L.linalg.det(a), [R(3, 2)]),
+    (lambda L, a: L.linalg.inv(a.int()), [R(3, 3)]),
+    (lambda L, a, b: L.linalg.solve(a, b), [R(3, 3), R(4)]),
+    (lambda L, a, b: L.linalg.solve(a, b), [R(3, 3), R(4, 2)]),
+    (lambda L, a: L.linalg.cholesky(a), [R(2, 3)]),
+    (lambda L, a: L.linalg.eigh(a), [R(2, 3)]),
+    (lambda L, a: L.linalg.qr(a), [R(3)]),
+    (lambda L, a: L.linalg.qr(a, mode="thin"), [R(3, 3)]),
+    (lambda L, a: L.linalg.svd(a), [R(3)]),
+    (lambda L, a: L.trace(a), [R(2, 2, 2)]),
+    (lambda L, a: L.linalg.matrix_power(a, 2), [R(2, 3)]),
+    (lambda L, a, b: L.linalg.cross(a, b), [R(2, 4), R(2, 4)]),
+    (lambda L, a: L.linalg.vector_norm(a.int()), [R(3)]),
+    (lambda L, a: L.linalg.vector_norm(a, dtype=L.float16), [R(3)]),
+    (lambda L, a: L.linalg.vector_norm(a, math.inf), [R(0, 3)]),
+    (lambda L, a: L.linalg.matrix_norm(a), [R(4)]),
+    (lambda L, a: L.linalg.matrix_norm(a, 3), [R(3, 3)]),
+    (lambda L, a: L.linalg.norm(a, 2), [R(2, 2, 2)]),
+    (lambda L, a, b: L.linalg.solve_triangular(a, b, upper=True), [R(3, 3), R(3)]),
+    (lambda L, a: L.linalg.multi_dot([a]), [R(3, 3)]),
+    (lambda L, a, b: L.linalg.multi_dot([a, b]), [R(2, 2, 2), R(2, 2)]),
+    (lambda L, a, b: L.cdist(a, b), [R(3, 2), R(3, 4)]),
+    (lambda L, a, b: L.cdist(a, b), [R(3), R(3, 3)]),
+    (lambda L, a: L.diff(a), [R()]),
+    (lambda L, a: L.renorm(a, 2, 0, 1.0), [R(3)]),
+    (lambda L, a: L.linalg.lstsq(a, a, driver="qr"), [R(3, 3)]),
+])
+def test_errors_match_torch(fn, args):
+    e, t = check_error(fn, *args)
+    assert str(e) == str(t)
+
+
+@needs_torch
+def test_qr_backward_errors():
+    for mode, shape in (("r", (3, 3)), ("complete", (4, 3))):
+        e, t = check_error(lambda L, a: L.autograd.grad(L.linalg.qr(a.requires_grad_(), mode)[1].sum(), a),
+                           R(*shape))
+        assert str(e) == str(t)
+
+
+# ------------------------------------------------------------------ *_ex variants
+@needs_torch
+def test_inv_ex_and_cholesky_ex_report_info():
+    a = np.stack([np.eye(3) * 2, np.diag([1., 0., 1.]), np.diag([1., 1., -1.])])
+    e, t = both(a)
+    assert_same(ember.linalg.inv_ex(e).info, torch.linalg.inv_ex(t).info)
+    assert_same(ember.linalg.inv_ex(e).inverse[0], torch.linalg.inv_ex(t).inverse[0])
+    assert_same(ember.linalg.cholesky_ex(e).info, torch.linalg.cholesky_ex(t).info)
+    assert_same(ember.linalg.cholesky_ex(e).L[0], torch.linalg.cholesky_ex(t).L[0])
+    with pytest.raises(ember.linalg.LinAlgError):
+        ember.linalg.inv_ex(e, check_errors=True)
+    sol = ember.linalg.solve_ex(e, ember.ones(3, 3, dtype=ember.float64))
+    assert sol.info.tolist() == [0, 2, 0]
+
+
+# ------------------------------------------------------------------ lstsq
+@needs_torch
+@pytest.mark.parametrize("driver", [None, "gels", "gelsy", "gelsd", "gelss"])
+def test_lstsq_drivers(driver):
+    check_op(lambda L, a, b: tuple(L.linalg.lstsq(a, b, driver=driver)), R(6, 3), R(6, 2), grad=False)
+
+
+@needs_torch
+def test_lstsq_rank_deficient():
+    a = R(5, 2) @ R(2, 4)  # rank 2
+    check_op(lambda L, a, b: L.linalg.lstsq(a, b, driver="gelsd")[2:], a, R(5, 2), grad=False)
+    check_op(lambda L, a: L.linalg.matrix_rank(a), a, grad=False)
+    check_op(lambda L, a: L.linalg.matrix_rank(a, atol=1.0, rtol=0.0), a, grad=False)
+    check_op(lambda L, a: L.linalg.matrix_rank(a @ a.mT, hermitian=True), a, grad=False)
+    check_op(lambda L, a: L.linalg.pinv(a, rtol=1e-2), a, atol=1e-8)
+
+
+# ------------------------------------------------------------------ decompositions
+@needs_torch
+def test_qr_modes_and_svd_shapes():
+    a = R(5, 3)
+    check_op(lambda L, x: L.linalg.qr(x, mode="r").R, a, grad=False)
+    assert tuple(ember.linalg.qr(ember.tensor(a), mode="r").Q.shape) == (0,)
+    for full in (True, False):
+        e = ember.linalg.svd(ember.tensor(a), full_matrices=full)
+        t = torch.linalg.svd(torch.tensor(a), full_matrices=full)
+        assert [tuple(x.shape) for x in e] == [tuple(x.shape) for x in t]
+        np.testing.assert_allclose((e.U[:, :3] * e.S) @ e.Vh[:3], a, atol=1e-12)
+
+
+@needs_torch
+def test_eig_complex_outputs_and_gradients():
+    a = R(4, 4)  # a general matrix: complex-conjugate eigenvalue pairs
+    e, t = both(a, requires_grad=True)
+    we, Ve = ember.linalg.eig(e)
+    wt, Vt = torch.linalg.eig(t)
+    assert we.dtype is ember.complex128
+    order_e, order_t = np.lexsort((we.detach().numpy().imag, we.detach().numpy().real)), \
+        np.lexsort((wt.detach().numpy().imag, wt.detach().numpy().real))
+    np.testing.assert_allclose(we.detach().numpy()[order_e], wt.detach().numpy()[order_t], atol=1e-10)
+    np.testing.assert_allclose(np.sort_complex(ember.linalg.eigvals(ember.tensor(a)).numpy()),
+                               np.sort_complex(wt.detach().numpy()), atol=1e-10)
+    # gauge-invariant loss: eigenvalues, and |V|^2 (each column's phase cancels)
+    gw = rng.standard_normal(4) + 1j * rng.standard_normal(4)
+    G = rng.standard_normal((4, 4)) + 0j
+    ge, = ember.autograd.grad([we, Ve * Ve.conj()], [e], [ember.tensor(gw[order_e.argsort()][order_t]),
+                                                          ember.tensor(G[:, order_e.argsort()][:, order_t])])
+    gt, = torch.autograd.grad([wt, Vt * Vt.conj()], [t], [torch.tensor(gw), torch.tensor(G)])
+    np.testing.assert_allclose(ge.numpy(), gt.numpy(), atol=1e-8)
+
+
+def test_det_gradient_of_singular_matrix_is_the_cofactor_matrix():
+    # torch returns 0 here (its LU path gives up); the true derivative is the cofactor matrix,
+    # the limit of torch's own gradient at nearby invertible matrices
+    a = ember.tensor([[1., 2., 3.], [2., 4., 6.], [0., 1., 1.]], dtype=ember.float64, requires_grad=True)
+    g, = ember.autograd.grad(ember.linalg.det(a), a)
+    cof = np.array([[-2., -2., 2.], [1., 1., -1.], [0., 0., 0.]])
+    np.testing.assert_allclose(g.numpy(), cof, atol=1e-12)
+    assert ember.autograd.gradcheck(ember.linalg.det, [a])
+
+
+@needs_torch
+def test_eigh_and_svd_double_backward_match_torch():
+    a = R(3, 3)
+    v = R(3, 3)
+    outs = []
+    for L in (ember, torch):
+        x = L.tensor(a, requires_grad=True)
+        s = L.linalg.svdvals(x)
+        w = L.linalg.eigvalsh(x + x.mT)
+        g, = L.autograd.grad((s ** 3).sum() + (w ** 3).sum(), x, create_graph=True)
+        h, = L.autograd.grad((g * L.tensor(v)).sum(), x)
+        outs.append(h)
+    assert_same(*outs)
+
+
+# ------------------------------------------------------------------ norms and statistics
+@needs_torch
+def test_norm_dtypes():
+    a = R(3, 4)
+    check_op(lambda L, x: L.linalg.vector_norm(x, dtype=L.float64), a.astype(np.float32))
+    check_op(lambda L, x: L.linalg.vector_norm(x.half(), 2, 1), a.astype(np.float32), atol=1e-2, rtol=1e-2)
+    check_op(lambda L, x: L.linalg.matrix_norm(x, dtype=L.float64), a.astype(np.float32))
+    check_op(lambda L, x: L.norm(x, p=3, dim=1, keepdim=True), a)
+    check_op(lambda L, x: x.norm(), a)
+
+
+@needs_torch
+def test_vector_norm_gradient_at_zero_is_zero():
+    for o in (2, 3, 0.5, 1):
+        check_op(lambda L, x: L.linalg.vector_norm(x, o), np.zeros(3))
+    check_op(lambda L, x: L.linalg.vector_norm(x, 0.5), np.array([0., 1., 0.]))
+
+
+@needs_torch
+def test_statistics_edge_cases():
+    check_op(lambda L, x: L.logcumsumexp(x, 0), np.array([-np.inf, -np.inf, 0.0, 1.0]))
+    check_op(lambda L, x: L.diff(x > 0), R(6), grad=False)
+    check_op(lambda L, x: L.cov(x.int()), (R(2, 5) * 5), grad=False)
+    check_op(lambda L, x: L.corrcoef(x), R(5))
+    check_op(lambda L, x, y: L.cdist(x, y, compute_mode="use_mm_for_euclid_dist"), R(3, 4), R(2, 4))
+    check_op(lambda L, x: x.renorm(1, 1, 0.5), R(3, 4))
+    with pytest.warns(UserWarning):
+        check_op(lambda L, x, y: L.cross(x, y), R(2, 3), R(2, 3))
+
+
+@needs_torch
+def test_tensorsolve_and_cond():
+    a = R(6, 2, 3) + 0
+    a.reshape(6, 6)[:] += 3 * np.eye(6)
+    check_op(lambda L, x, b: L.linalg.tensorsolve(x, b), a, R(6))
+    check_op(lambda L, x: L.linalg.cond(x), R(3, 3))
+    check_op(lambda L, x: L.linalg.cond(x, "fro"), R(3, 3) + 3 * np.eye(3), grad=False)  # torch's own backward fails
+
+
+# ------------------------------------------------------------------ special: NumPy fallbacks
+def test_special_fallbacks_match_scipy(monkeypatch):
+    sp = pytest.importorskip("scipy.special")
+    from ember import special
+    monkeypatch.setattr(special, "_sp", None)
+    x = np.array([0.3, 1.0, 2.5, 7.0, 30.0])
+    np.testing.assert_allclose(special._digamma_np(np.r_[x, -0.5, -2.3]), sp.digamma(np.r_[x, -0.5, -2.3]),
+                               rtol=1e-10)
+    for n in (1, 2, 3):
+        np.testing.assert_allclose(special._polygamma_np(n, x), sp.polygamma(n, x), rtol=1e-12)
+    np.testing.assert_allclose(special._i1_np(np.r_[-x, x]), sp.i1(np.r_[-x, x]), rtol=1e-12)
+    z = np.array([-400., -40., -10., -4., -2.01, -1.99, 0., 3.])
+    np.testing.assert_allclose(special._log_ndtr_np(z), sp.log_ndtr(z), rtol=1e-11)
+    t = ember.tensor([0.5, 2.0], requires_grad=True)
+    g, = ember.autograd.grad(special.digamma(t).sum(), t)
+    np.testing.assert_allclose(g.numpy(), sp.polygamma(1, [0.5, 2.0]), rtol=1e-6)
