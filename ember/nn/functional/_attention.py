@@ -241,4 +241,203 @@ def _sdpa_with_weights(q, k, v, mask, dropout_p, scale):
     return _SDPAWithProbs.apply(q, k, v, mask, float(dropout_p), False, scale, 1, None)
 
 
-__all__ = ["scaled_dot_product_attention"]
+class _SplitHeads(Op):
+    """(A, B, n*E) projections -> n tensors (N, H, L, hd) as strided views, no copy.
+
+    ``batch_first`` says whether (A, B) is (N, L) or (L, N). The backward writes the n head-gradients
+    straight into one (A, B, n*E) buffer instead of summing n zero-padded slices.
+    """
+
+    def forward(ctx, proj, n, heads, batch_first):
+        A, B, nE = proj.shape
+        hd = nE // n // heads
+        ctx.shape, ctx.n, ctx.heads, ctx.batch_first = proj.shape, n, heads, batch_first
+        split = proj.reshape(A, B, n, heads, hd)
+        order = (2, 0, 3, 1, 4) if batch_first else (2, 1, 3, 0, 4)
+        parts = split.transpose(order)
+        return tuple(parts[i] for i in range(n))
+
+    def backward(ctx, *grads):
+        A, B, nE = ctx.shape
+        n, heads = ctx.n, ctx.heads
+        hd = nE // n // heads
+        g0 = next(g for g in grads if g is not None)
+        out = np.zeros((A, B, n, heads, hd), dtype=g0._data.dtype)
+        order = (2, 0, 3, 1, 4) if ctx.batch_first else (2, 1, 3, 0, 4)
+        view = out.transpose(order)
+        for i, g in enumerate(grads):
+            if g is not None:
+                view[i] = g._data
+        return Tensor._wrap(out.reshape(A, B, nE)), None, None, None
+
+
+class _MergeHeads(Op):
+    """(N, H, L, hd) -> (A*B, E) rows in the input's layout (one copy), ready for the output projection."""
+
+    def forward(ctx, x, batch_first):
+        N, H, L, hd = x.shape
+        ctx.shape, ctx.batch_first = x.shape, batch_first
+        order = (0, 2, 1, 3) if batch_first else (2, 0, 1, 3)
+        return np.ascontiguousarray(x.transpose(order)).reshape(-1, H * hd)
+
+    def backward(ctx, g):
+        N, H, L, hd = ctx.shape
+        if ctx.batch_first:
+            out = g._data.reshape(N, L, H, hd).transpose(0, 2, 1, 3)
+        else:
+            out = g._data.reshape(L, N, H, hd).transpose(1, 2, 0, 3)
+        return Tensor._wrap(np.ascontiguousarray(out)), None
+
+
+def _canonical_mask(mask, name, dtype):
+    """Boolean masks (True = masked out) become additive float masks, as torch's MHA does."""
+    if mask is None:
+        return None
+    md = mask._data.dtype
+    if md != np.bool_ and md.kind != "f":
+        raise AssertionError(f"only bool and floating types of {name} are supported")
+    if md == np.bool_:
+        out = np.zeros(mask._data.shape, dtype=dtype)
+        out[mask._data] = -np.inf
+        return Tensor._wrap(out)
+    return mask
+
+
+def _pad_last(mask):
+    from ... import cat, zeros
+    return cat([mask, zeros(*(mask.shape[:-1] + (1,)), dtype=mask.dtype)], -1)
+
+
+def _mha(query, key, value, num_heads, in_proj_weight, in_proj_bias, bias_k, bias_v, add_zero_attn, dropout_p,
+         out_proj_weight, out_proj_bias, training, key_padding_mask, need_weights, attn_mask,
+         use_separate_proj_weight, q_proj_weight, k_proj_weight, v_proj_weight, static_k, static_v,
+         average_attn_weights, is_causal, batch_first):
+    """Multi-head attention over (L, N, E) inputs, or (N, L, E) with ``batch_first`` (no transposes)."""
+    from ._linear import linear
+    from ... import cat, zeros
+    A, B, E = query.shape
+    N, L = (A, B) if batch_first else (B, A)
+    S = key.shape[1] if batch_first else key.shape[0]
+    H = num_heads
+    hd = E // H
+    np_dt = query._data.dtype
+    key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", np_dt)
+    if is_causal and attn_mask is None:
+        raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the Transformer module "
+                           "method `generate_square_subsequent_mask` to create this mask.")
+    if is_causal and key_padding_mask is None and not need_weights:
+        attn_mask = None
+    else:
+        attn_mask = _canonical_mask(attn_mask, "attn_mask", np_dt)
+        if key_padding_mask is not None:
+            is_causal = False
+    if hd * H != E:
+        raise AssertionError(f"embed_dim {E} not divisible by num_heads {H}")
+    # ---- input projections, split into heads as strided views
+    if not use_separate_proj_weight:
+        if in_proj_weight is None:
+            raise AssertionError("use_separate_proj_weight is False but in_proj_weight is None")
+        if key.shape != value.shape:
+            raise AssertionError(f"key shape {key.shape} does not match value shape {value.shape}")
+        if query is key and key is value:
+            q, k, v = _SplitHeads.apply(linear(query, in_proj_weight, in_proj_bias), 3, H, batch_first)
+        else:
+            w_q, w_kv = in_proj_weight[:E], in_proj_weight[E:]
+            b_q, b_kv = (None, None) if in_proj_bias is None else (in_proj_bias[:E], in_proj_bias[E:])
+            q, = _SplitHeads.apply(linear(query, w_q, b_q), 1, H, batch_first)
+            if key is value:
+                k, v = _SplitHeads.apply(linear(key, w_kv, b_kv), 2, H, batch_first)
+            else:
+                b_k, b_v = (None, None) if b_kv is None else (b_kv[:E], b_kv[E:])
+                k, = _SplitHeads.apply(linear(key, w_kv[:E], b_k), 1, H, batch_first)
+                v, = _SplitHeads.apply(linear(value, w_kv[E:], b_v), 1, H, batch_first)
+    else:
+        b_q = b_k = b_v = None
+        if in_proj_bias is not None:
+            b_q, b_k, b_v = in_proj_bias[:E], in_proj_bias[E:2 * E], in_proj_bias[2 * E:]
+        q, = _SplitHeads.apply(linear(query, q_proj_weight, b_q), 1, H, batch_first)
+        k, = _SplitHeads.apply(linear(key, k_proj_weight, b_k), 1, H, batch_first)
+        v, = _SplitHeads.apply(linear(value, v_proj_weight, b_v), 1, H, batch_first)
+    # ---- masks to (N or 1, H or 1, L, S)
+    if attn_mask is not None:
+        if attn_mask.dim() == 2:
+            if tuple(attn_mask.shape) != (L, S):
+                raise RuntimeError(f"The shape of the 2D attn_mask is {attn_mask.shape}, but should be "
+                                   f"{(L, S)}.")
+            attn_mask = attn_mask.reshape(1, 1, L, S)
+        elif attn_mask.dim() == 3:
+            if tuple(attn_mask.shape) != (N * H, L, S):
+                raise RuntimeError(f"The shape of the 3D attn_mask is {attn_mask.shape}, but should be "
+                                   f"{(N * H, L, S)}.")
+            attn_mask = attn_mask.reshape(N, H, L, S)
+        else:
+            raise RuntimeError(f"attn_mask's dimension {attn_mask.dim()} is not supported")
+    if bias_k is not None and bias_v is not None:
+        if static_k is not None:
+            raise AssertionError("bias cannot be added to static key.")
+        if static_v is not None:
+            raise AssertionError("bias cannot be added to static value.")
+        k = cat([k, bias_k.reshape(1, H, 1, hd).expand(N, H, 1, hd)], 2)
+        v = cat([v, bias_v.reshape(1, H, 1, hd).expand(N, H, 1, hd)], 2)
+        attn_mask = _pad_last(attn_mask) if attn_mask is not None else None
+        key_padding_mask = _pad_last(key_padding_mask) if key_padding_mask is not None else None
+    if static_k is not None:
+        k = static_k.reshape(N, H, static_k.shape[1], hd)
+    if static_v is not None:
+        v = static_v.reshape(N, H, static_v.shape[1], hd)
+    if add_zero_attn:
+        k = cat([k, zeros(N, H, 1, hd, dtype=k.dtype)], 2)
+        v = cat([v, zeros(N, H, 1, hd, dtype=v.dtype)], 2)
+        attn_mask = _pad_last(attn_mask) if attn_mask is not None else None
+        key_padding_mask = _pad_last(key_padding_mask) if key_padding_mask is not None else None
+    S = k.shape[2]
+    if key_padding_mask is not None:
+        if tuple(key_padding_mask.shape) != (N, S):
+            raise AssertionError(f"expected shape of key_padding_mask to be {(N, S)}, but got "
+                                 f"{tuple(key_padding_mask.shape)}")
+        kpm = key_padding_mask.reshape(N, 1, 1, S)
+        attn_mask = kpm if attn_mask is None else attn_mask + kpm
+    if not training:
+        dropout_p = 0.0
+    scale = 1.0 / math.sqrt(hd)
+    if need_weights:
+        out, weights = _sdpa_with_weights(q, k, v, attn_mask, dropout_p, scale)
+        if average_attn_weights:
+            weights = weights.mean(dim=1)
+    else:
+        if attn_mask is not None and not attn_mask.requires_grad:
+            attn_mask = attn_mask._data
+        out = _SDPA.apply(q, k, v, attn_mask, float(dropout_p), bool(is_causal), scale, 1, None)
+        weights = None
+    out = linear(_MergeHeads.apply(out, batch_first), out_proj_weight, out_proj_bias)
+    return out.reshape(A, B, E), weights
+
+
+def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias,
+                                 bias_k, bias_v, add_zero_attn, dropout_p, out_proj_weight, out_proj_bias,
+                                 training=True, key_padding_mask=None, need_weights=True, attn_mask=None,
+                                 use_separate_proj_weight=False, q_proj_weight=None, k_proj_weight=None,
+                                 v_proj_weight=None, static_k=None, static_v=None, average_attn_weights=True,
+                                 is_causal=False):
+    """torch.nn.functional.multi_head_attention_forward: inputs (L, N, E), or (L, E) unbatched.
+
+    Returns ``(attn_output, attn_weights)``; weights are ``None`` unless ``need_weights``.
+    """
+    batched = query.dim() == 3
+    if not batched:
+        query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
+        if key_padding_mask is not None:
+            key_padding_mask = key_padding_mask.unsqueeze(0)
+    if query.shape[-1] != embed_dim_to_check:
+        raise AssertionError(f"was expecting embedding dimension of {embed_dim_to_check}, but got {query.shape[-1]}")
+    out, weights = _mha(query, key, value, num_heads, in_proj_weight, in_proj_bias, bias_k, bias_v, add_zero_attn,
+                        dropout_p, out_proj_weight, out_proj_bias, training, key_padding_mask, need_weights,
+                        attn_mask, use_separate_proj_weight, q_proj_weight, k_proj_weight, v_proj_weight, static_k,
+                        static_v, average_attn_weights, is_causal, False)
+    if not batched:
+        out = out.squeeze(1)
+        weights = weights.squeeze(0) if weights is not None else None
+    return out, weights
+
+
+__all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]

@@ -8,3 +8,5 @@ from .loss import *  # noqa: F401,F403
 from .flatten import *  # noqa: F401,F403
 from .rnn import *  # noqa: F401,F403
 from .sparse import *  # noqa: F401,F403
+from .attention import *  # noqa: F401,F403
+from .transformer import *  # noqa: F401,F403
