@@ -165,3 +165,5 @@ def __getattr__(name):
             fn = getattr(functional, name[:-1])
             return lambda input, *args, **kwargs: input.copy_(fn(input, *args, **kwargs))
     raise AttributeError(f"module 'ember' has no attribute '{name}'")
+from .serialization import save, load  # noqa: E402,F401
+from . import serialization  # noqa: E402,F401
