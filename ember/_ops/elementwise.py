@@ -6,6 +6,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.function import Op
+from ..autograd.grad_mode import _enabled
 from ._util import install, compute_dtype, float_dtype_for, broadcast_shapes
 from .inplace import inplace_method, write_out, apply_inplace
 
@@ -792,28 +793,61 @@ def _reflected_scalar(fn, scalar, tensor):
     return fn(tensor, scalar)
 
 
-def _fast_add(self, other):
-    if other.__class__ is Tensor or other.__class__ in (int, float):
-        return _with_shape_check(Add, self, other)
-    return add(self, other)
+# Operator fast paths. For operands of one dtype whose NumPy arithmetic already is torch's (no
+# promotion, no float32 round trip for half types) the op is the bare ufunc: no promote(), no
+# write_out(), no ctx when nothing records. Anything else, including every error (a broadcast
+# failure surfaces as ValueError), takes the general path, which gives torch's result and message.
+_NATIVE_FLOAT = frozenset(np.dtype(t) for t in ("float32", "float64"))
+_NATIVE_ARITH = _NATIVE_FLOAT | frozenset(np.dtype(t) for t in ("int64", "int32", "int16", "int8", "uint8"))
+_new = object.__new__
 
 
-def _fast_mul(self, other):
-    if other.__class__ is Tensor or other.__class__ in (int, float):
-        return _with_shape_check(Mul, self, other)
-    return mul(self, other)
+def _operator(ufunc, op, general, native, scalar_ok=None):
+    def method(self, other):
+        a = self._data
+        if isinstance(other, Tensor):
+            b = other._data
+            if a.dtype is not b.dtype or a.dtype not in native:
+                return general(self, other)
+            if _enabled[0] and (self.requires_grad or other.requires_grad):
+                try:
+                    return op._apply_recording((self, other))
+                except ValueError:
+                    return general(self, other)
+        elif other.__class__ is float or other.__class__ is int:
+            if a.dtype not in _NATIVE_FLOAT or (scalar_ok is not None and not scalar_ok(other)):
+                return general(self, other)
+            if _enabled[0] and self.requires_grad:
+                return op._apply_recording((self, other))
+            b = other
+        else:
+            return general(self, other)
+        try:
+            out = ufunc(a, b)
+        except ValueError:
+            return general(self, other)
+        t = _new(Tensor)
+        t._data = out if out.__class__ is _ND else np.asarray(out)
+        return t
+    method.__name__ = f"__{general.__name__}__"
+    return method
 
 
-def _fast_sub(self, other):
-    if other.__class__ is Tensor or other.__class__ in (int, float):
-        return _with_shape_check(Sub, self, other)
-    return sub(self, other)
+def _general(op, fn):
+    def general(self, other):
+        if other.__class__ is Tensor or other.__class__ in (int, float):
+            return _with_shape_check(op, self, other)
+        return fn(self, other)
+    general.__name__ = fn.__name__
+    return general
 
 
-def _fast_div(self, other):
-    if other.__class__ is Tensor or other.__class__ in (int, float):
-        return _with_shape_check(Div, self, other)
-    return div(self, other)
+_fast_add = _operator(np.add, Add, _general(Add, add), _NATIVE_ARITH)
+_fast_sub = _operator(np.subtract, Sub, _general(Sub, sub), _NATIVE_ARITH)
+_fast_mul = _operator(np.multiply, Mul, _general(Mul, mul), _NATIVE_ARITH)
+# a divisor that is a safe float32 (neither 0 nor denormal once cast) cannot raise divide/invalid
+_fast_div = _operator(np.true_divide, Div, _general(Div, div), _NATIVE_FLOAT, 
+                         lambda s: 1e-30 < s < 1e30 or -1e30 < s < -1e-30)  # builtin abs is shadowed here
 
 
 def _fast_inplace(op, fallback):
