@@ -165,7 +165,6 @@ class _ConvTranspose(_ConvNd):
         if output_size is None:
             return self.output_padding
         has_batch = input.dim() == num_spatial_dims + 2
-        output_size = list(output_size)
         if len(output_size) == num_spatial_dims + (2 if has_batch else 1):
             output_size = output_size[-num_spatial_dims:]
         if len(output_size) != num_spatial_dims:
