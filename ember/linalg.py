@@ -430,12 +430,12 @@ def matrix_exp(A):
 
 def cross(input, other, *, dim=-1, out=None):
     """Cross product of 3-vectors along ``dim`` (inputs broadcast)."""
-    nd = builtins.max(input.ndim, other.ndim)
-    d = wrap_dim(dim, nd)
-    size_a = input.shape[d - nd + input.ndim] if d - nd + input.ndim >= 0 else 1
-    size_b = other.shape[d - nd + other.ndim] if d - nd + other.ndim >= 0 else 1
-    if size_a != 3 or size_b != 3:
-        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got {size_a} and {size_b}")
+    if input.ndim != other.ndim:
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    d = wrap_dim(dim, builtins.max(input.ndim, 1))
+    if input.shape[d] != 3 or other.shape[d] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got {input.shape[d]} and "
+                           f"{other.shape[d]}")
     shape = np.broadcast_shapes(tuple(input.shape), tuple(other.shape))
     input, other = input.expand(shape), other.expand(shape)
     a1, a2 = input.roll(-1, d), input.roll(-2, d)

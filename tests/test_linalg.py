@@ -57,6 +57,7 @@ def test_singular_inputs_raise_linalg_error(fn, arg):
     (lambda L, a: L.trace(a), [R(2, 2, 2)]),
     (lambda L, a: L.linalg.matrix_power(a, 2), [R(2, 3)]),
     (lambda L, a, b: L.linalg.cross(a, b), [R(2, 4), R(2, 4)]),
+    (lambda L, a, b: L.linalg.cross(a, b), [R(2, 3), R(3)]),
     (lambda L, a: L.linalg.vector_norm(a.int()), [R(3)]),
     (lambda L, a: L.linalg.vector_norm(a, dtype=L.float16), [R(3)]),
     (lambda L, a: L.linalg.vector_norm(a, math.inf), [R(0, 3)]),
