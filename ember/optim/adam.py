@@ -80,9 +80,9 @@ def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, *, amsgra
             np.sqrt(max_exp_avg_sqs[i], out=buf)
         else:
             np.sqrt(exp_avg_sq, out=buf)
-        buf /= bias_correction2_sqrt
-        buf += eps
-        # param.addcdiv_(exp_avg, denom, value=-step_size)
+        # param.addcdiv_(exp_avg, sqrt(v) / bc2_sqrt + eps, value=-lr / bc1), with bc2_sqrt moved into the
+        # scalars: the same update less one pass over the data (equal up to rounding)
+        buf += eps * bias_correction2_sqrt
         np.divide(exp_avg, buf, out=buf)
-        buf *= -(lr / bias_correction1)
+        buf *= -(lr / bias_correction1) * bias_correction2_sqrt
         param += buf

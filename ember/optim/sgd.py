@@ -48,7 +48,8 @@ class SGD(Optimizer):
                     buf = self.state[p].get("momentum_buffer")
                     bufs.append(None if buf is None else _as_real(buf._data))
             sgd(params, grads, bufs, weight_decay=group["weight_decay"], momentum=momentum, lr=float(group["lr"]),
-                dampening=group["dampening"], nesterov=group["nesterov"], maximize=group["maximize"])
+                dampening=group["dampening"], nesterov=group["nesterov"], maximize=group["maximize"],
+                tmp=self._tmp)
             if momentum != 0:
                 for p, buf in zip(owners, bufs):
                     state = self.state[p]
@@ -57,9 +58,10 @@ class SGD(Optimizer):
         return loss
 
 
-def sgd(params, grads, momentum_buffers, *, weight_decay, momentum, lr, dampening, nesterov, maximize):
+def sgd(params, grads, momentum_buffers, *, weight_decay, momentum, lr, dampening, nesterov, maximize, tmp=None):
     """The SGD update over lists of NumPy arrays, in place. A ``None`` momentum buffer is created
     (as a copy of the first gradient) and stored back into ``momentum_buffers``."""
+    tmp = tmp or np.empty_like
     for i, param in enumerate(params):
         grad = grads[i] if not maximize else -grads[i]
         if weight_decay != 0:
@@ -72,15 +74,13 @@ def sgd(params, grads, momentum_buffers, *, weight_decay, momentum, lr, dampenin
             else:
                 buf *= momentum
                 if dampening != 0:
-                    buf += (1 - dampening) * grad
+                    buf += np.multiply(grad, 1 - dampening, out=tmp(param))
                 else:
                     buf += grad
             if nesterov:
                 grad = grad + momentum * buf
             else:
                 grad = buf
-        if lr == 1:
-            param -= grad
-        else:
-            # param.add_(grad, alpha=-lr) without a full-size temporary when grad is ours to scale
-            param += (-lr) * grad
+        # param.add_(grad, alpha=-lr) through the reused scratch buffer (no fresh allocation per step)
+        scaled = np.multiply(grad, -lr, out=tmp(param))
+        param += scaled
