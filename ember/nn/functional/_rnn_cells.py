@@ -61,10 +61,12 @@ class _RecurrentLayer(Op):
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mode, batch_sizes, reverse):
         dt = x.dtype
         cdt = compute_dtype(dt)
+        train = any(ctx.needs_input_grad)
+        if train:  # version-checked, and the inputs of the composite form for double backward
+            ctx.save_for_backward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr)
         if cdt != dt:
             cast = [a if a is None else a.astype(cdt) for a in (x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr)]
             x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr = cast
-        train = any(ctx.needs_input_grad)
         steps = _schedule(batch_sizes, reverse)
         G = np.matmul(x, w_ih.T)
         if b_ih is not None:
