@@ -53,7 +53,33 @@ def _convert_key(key):
             except AttributeError:
                 raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
                                  "are valid indices (got " + type(k).__name__ + ")") from None
+    if not basic and any(type(k) is int for k in out):
+        return _split_ints(out), False
     return tuple(out), basic
+
+
+class _TwoStep(tuple):
+    """``(int_key, rest)``. torch selects integer indices before applying index tensors; NumPy counts an
+    int as an index array, which moves the result's dims when an int sits between index arrays."""
+
+
+def _split_ints(key):
+    first = []
+    for k in key:
+        if type(k) is int or k is Ellipsis:
+            first.append(k)
+        elif isinstance(k, _ND) and k.dtype == np.bool_:
+            first.extend([slice(None)] * k.ndim)
+        elif k is not None and not isinstance(k, bool):
+            first.append(slice(None))
+    return _TwoStep((tuple(first), tuple(k for k in key if type(k) is not int)))
+
+
+def _locate(arr, key):
+    """(array view, key into it) for a raw key; a two-step key selects its ints first (a view)."""
+    if key.__class__ is _TwoStep:
+        return _index(arr, key[0]), key[1]
+    return arr, key
 
 
 def _int(v):
@@ -65,6 +91,8 @@ def _unwrap(x):
 
 
 def _index(x, key):
+    if key.__class__ is _TwoStep:
+        return _index(_index(x, key[0]), key[1])
     try:
         return x[key]
     except IndexError as e:
@@ -135,7 +163,8 @@ class IndexPutAcc(Op):
     def forward(ctx, base, values, key):
         ctx.key = key
         out = base.copy()
-        np.add.at(out, key, values) if _has_array(key) else out.__setitem__(key, out[key] + values)
+        view, k = _locate(out, key)
+        np.add.at(view, k, values) if _has_array(k) else view.__setitem__(k, view[k] + values)
         return out
 
     def backward(ctx, g):
@@ -149,15 +178,16 @@ class IndexPut(Op):
         ctx.key, ctx.accumulate = key, accumulate
         out = base.copy()
         v = values if values.__class__ is _ND else np.asarray(values)
+        view, k = _locate(out, key)
         try:
             if accumulate:
-                np.add.at(out, key, v.astype(out.dtype))
+                np.add.at(view, k, v.astype(out.dtype))
             else:
-                out[key] = v.astype(out.dtype) if v.dtype != out.dtype else v
+                view[k] = v.astype(out.dtype) if v.dtype != out.dtype else v
         except IndexError as e:
-            raise IndexError(_torch_index_message(str(e), base.shape, key)) from None
+            raise IndexError(_torch_index_message(str(e), view.shape, k)) from None
         except ValueError:
-            raise RuntimeError(_shape_mismatch(v, out[key].shape, key)) from None
+            raise RuntimeError(_shape_mismatch(v, view[k].shape, k)) from None
         return out
 
     def backward(ctx, g):
@@ -171,6 +201,8 @@ class IndexPut(Op):
 
 
 def _has_array(key):
+    if key.__class__ is _TwoStep:
+        key = key[1]
     return any(isinstance(k, _ND) or isinstance(k, bool) for k in key)
 
 
@@ -189,12 +221,13 @@ def setitem(self, key, value):
         apply_inplace(self, lambda old, v: IndexPut.apply(old, v, raw, False), value)
         return
     v = value._data if isinstance(value, Tensor) else value
+    view, k = _locate(self._data, raw)
     try:
-        self._data[raw] = v
+        view[k] = v
     except IndexError as e:
-        raise IndexError(_torch_index_message(str(e), self._data.shape, raw)) from None
+        raise IndexError(_torch_index_message(str(e), view.shape, k)) from None
     except ValueError:
-        raise RuntimeError(_shape_mismatch(np.asarray(v), self._data[raw].shape, raw)) from None
+        raise RuntimeError(_shape_mismatch(np.asarray(v), view[k].shape, k)) from None
     self._bump_version()
 
 
