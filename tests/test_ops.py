@@ -59,3 +59,45 @@ def test_gradcheck(op):
     if not any(isinstance(a, np.ndarray) and a.dtype.kind == "f" and a.size for a in sample):
         sample = _cast(op.samples(rng)[-1], "float64")
     gradcheck_op(op.fn, *sample, atol=op.gradcheck_atol, second_order=op.gradgrad)
+
+
+def _second_order(lib, fn, inputs, seed=7):
+    """d/dx <grad_x <f(x), u>, v>: a Hessian-vector-style product through create_graph."""
+    out = fn(lib, *inputs)
+    outs = [o for o in (out if isinstance(out, (tuple, list)) else (out,)) if o.requires_grad]
+    xs = [x for x in inputs if isinstance(x, lib.Tensor) and x.requires_grad]
+    rng = np.random.default_rng(seed)
+    us = [lib.tensor(rng.standard_normal(tuple(o.shape)), dtype=o.dtype) for o in outs]
+    grads = lib.autograd.grad(outs, xs, us, create_graph=True, allow_unused=True)
+    total = sum((g * lib.tensor(rng.standard_normal(tuple(g.shape)), dtype=g.dtype)).sum()
+                for g in grads if g is not None and g.requires_grad)
+    if not isinstance(total, lib.Tensor):
+        return None
+    return lib.autograd.grad(total, xs, allow_unused=True)
+
+
+@needs_torch
+@pytest.mark.parametrize("op", [o for o in OPS if o.grad and o.gradcheck and o.gradgrad], ids=lambda o: o.name)
+def test_second_derivatives_match_torch(op):
+    import ember
+    from oracle import assert_same, to_ember, to_torch
+    rng = np.random.default_rng(_RNG_SEED)
+    sample = _cast(op.samples(rng)[0], "float64")
+    floats = [isinstance(a, np.ndarray) and a.dtype.kind == "f" for a in sample]
+    e_in = [to_ember(a, True) if f else (to_ember(a) if isinstance(a, np.ndarray) else a) for a, f in zip(sample, floats)]
+    t_in = [to_torch(a, True) if f else (to_torch(a) if isinstance(a, np.ndarray) else a) for a, f in zip(sample, floats)]
+    try:
+        t_res = _second_order(torch, op.fn, t_in)
+    except NotImplementedError:
+        pytest.skip("torch has no double backward for this op (gradgradcheck covers ember's)")
+    e_res = _second_order(ember, op.fn, e_in)
+    if t_res is None:
+        return
+    for i, (e, t) in enumerate(zip(e_res, t_res)):
+        if t is not None and t._is_zerotensor():
+            t = torch.zeros(t.shape, dtype=t.dtype)
+        if t is None:
+            assert e is None or not np.any(e.detach().numpy()), f"second derivative {i}: torch none, ember non-zero"
+        else:
+            assert e is not None, f"second derivative {i}: ember returned None"
+            assert_same(e, t, 1e-7, 1e-6, f"second derivative wrt input {i}")
