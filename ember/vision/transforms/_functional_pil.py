@@ -28,10 +28,7 @@ def pad(img, padding, fill=0, padding_mode="constant"):
     left, top, right, bottom = padding
     if padding_mode == "constant" and min(padding) >= 0:
         from PIL import ImageOps
-        if isinstance(fill, (list, tuple)) and len(fill) == 1:
-            fill = fill[0]
-        return ImageOps.expand(img, border=(left, top, right, bottom),
-                               fill=tuple(fill) if isinstance(fill, (list, tuple)) else fill)
+        return ImageOps.expand(img, border=(left, top, right, bottom), fill=_fill(fill, img))
     from . import _functional_tensor as FT
     arr = np.asarray(img)
     if arr.ndim == 2:

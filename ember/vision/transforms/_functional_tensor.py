@@ -180,8 +180,8 @@ def apply_grid(img, src_x, src_y, mode, fill):
     x = img.astype(dt, copy=False)
     fill_arr = _fill_array(fill, c, dt).astype(dt)
     if mode == "nearest":
-        xi = np.floor(src_x + 0.5).astype(np.int64)
-        yi = np.floor(src_y + 0.5).astype(np.int64)
+        xi = np.rint(src_x).astype(np.int64)  # round half to even, as grid_sample's nearest mode
+        yi = np.rint(src_y).astype(np.int64)
         inside = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
         out = x[..., np.clip(yi, 0, h - 1), np.clip(xi, 0, w - 1)]
         out = np.where(inside, out, fill_arr)
@@ -201,24 +201,37 @@ def apply_grid(img, src_x, src_y, mode, fill):
     return cast_back(out, img.dtype, round_ints=True)
 
 
+def _unnormalize(g, size):
+    """grid_sample's align_corners=False map from [-1, 1] to pixel coordinates (float32, as torch computes)."""
+    return ((g + np.float32(1)) * np.float32(size) - np.float32(1)) / np.float32(2)
+
+
 def affine_grid(matrix, out_h, out_w, in_h, in_w):
-    """Source pixel coordinates for an inverse affine ``matrix`` (2x3, centre-relative coordinates)."""
-    ys, xs = np.meshgrid(np.arange(out_h, dtype=np.float64), np.arange(out_w, dtype=np.float64), indexing="ij")
-    cx, cy = (out_w - 1) * 0.5, (out_h - 1) * 0.5
-    xr, yr = xs - cx, ys - cy
-    a, b, c, d, e, f = matrix
-    src_x = a * xr + b * yr + c + (in_w - 1) * 0.5
-    src_y = d * xr + e * yr + f + (in_h - 1) * 0.5
-    return src_x, src_y
+    """Source pixel coordinates for an inverse affine ``matrix`` (2x3, centre-relative coordinates).
+
+    Computed in float32 in torchvision's order (normalised grid, then grid_sample's unnormalisation), so
+    nearest-neighbour picks land on the same pixels where a coordinate falls on a .5 boundary."""
+    f32 = np.float32
+    xs = np.linspace(-out_w * 0.5 + 0.5, out_w * 0.5 - 0.5, out_w, dtype=f32)
+    ys = np.linspace(-out_h * 0.5 + 0.5, out_h * 0.5 - 0.5, out_h, dtype=f32)
+    theta = np.asarray(matrix, dtype=f32).reshape(2, 3)
+    rescaled = theta.T / np.array([0.5 * in_w, 0.5 * in_h], dtype=f32)
+    gx = xs[None, :] * rescaled[0, 0] + ys[:, None] * rescaled[1, 0] + rescaled[2, 0]
+    gy = xs[None, :] * rescaled[0, 1] + ys[:, None] * rescaled[1, 1] + rescaled[2, 1]
+    return _unnormalize(gx, in_w), _unnormalize(gy, in_h)
 
 
 def perspective_grid(coeffs, out_h, out_w):
-    """Source coordinates for PIL-style perspective coefficients (a..h), sampling at pixel centres."""
-    a, b, c, d, e, f, g, h = coeffs
-    ys, xs = np.meshgrid(np.arange(out_h, dtype=np.float64) + 0.5, np.arange(out_w, dtype=np.float64) + 0.5,
-                         indexing="ij")
-    den = g * xs + h * ys + 1.0
-    return (a * xs + b * ys + c) / den - 0.5, (d * xs + e * ys + f) / den - 0.5
+    """Source pixel coordinates for PIL-style perspective coefficients (a..h), float32 like torchvision."""
+    f32 = np.float32
+    a, b, c, d, e, f, g, h = (f32(v) for v in coeffs)
+    xs = np.linspace(0.5, out_w + 0.5 - 1.0, out_w, dtype=f32)[None, :]
+    ys = np.linspace(0.5, out_h + 0.5 - 1.0, out_h, dtype=f32)[:, None]
+    sx, sy = f32(0.5 * out_w), f32(0.5 * out_h)
+    num_x = xs * (a / sx) + ys * (b / sx) + c / sx
+    num_y = xs * (d / sy) + ys * (e / sy) + f / sy
+    den = xs * g + ys * h + f32(1)
+    return _unnormalize(num_x / den - f32(1), out_w), _unnormalize(num_y / den - f32(1), out_h)
 
 
 # --- colour -------------------------------------------------------------------------------------------------

@@ -317,15 +317,15 @@ def rotate(img, angle, interpolation=InterpolationMode.NEAREST, expand=False, ce
 
 
 def _expanded_size(m, w, h):
-    """Size of the box holding the whole rotated image (torchvision's _compute_affine_output_size)."""
+    """Size of the box holding the whole rotated image: the corners mapped through m, shifted to [0, w] x [0, h]
+    and rounded outwards at a 1e-4 tolerance (torchvision's rule, which matches PIL's expand=True)."""
     pts = np.array([[-0.5 * w, -0.5 * h, 1.0], [-0.5 * w, 0.5 * h, 1.0], [0.5 * w, 0.5 * h, 1.0],
-                    [0.5 * w, -0.5 * h, 1.0]])
-    theta = np.array(m, dtype=np.float64).reshape(2, 3)
-    fwd = np.linalg.inv(np.vstack([theta, [0, 0, 1]]))[:2]
-    new = pts @ fwd.T
-    lo, hi = new.min(axis=0), new.max(axis=0)
+                    [0.5 * w, -0.5 * h, 1.0]], dtype=np.float32)
+    new = pts @ np.asarray(m, dtype=np.float32).reshape(2, 3).T
+    shift = np.array([w * 0.5, h * 0.5], dtype=np.float32)
+    lo, hi = new.min(axis=0) + shift, new.max(axis=0) + shift
     tol = 1e-4
-    size = np.ceil(hi - tol) - np.floor(lo + tol)
+    size = np.ceil(np.trunc(hi / tol) * tol) - np.floor(np.trunc(lo / tol) * tol)
     return int(size[0]), int(size[1])
 
 
@@ -354,7 +354,7 @@ def _perspective_coeffs(startpoints, endpoints):
         a[2 * i] = [x, y, 1, 0, 0, 0, -u * x, -u * y]
         a[2 * i + 1] = [0, 0, 0, x, y, 1, -v * x, -v * y]
     b = np.asarray(startpoints, dtype=np.float64).reshape(8)
-    return np.linalg.lstsq(a, b, rcond=None)[0].tolist()
+    return np.linalg.lstsq(a, b, rcond=None)[0].astype(np.float32).tolist()  # float32, as torchvision
 
 
 def perspective(img, startpoints, endpoints, interpolation=InterpolationMode.BILINEAR, fill=None):
