@@ -242,7 +242,7 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     k = len(normalized_shape)
     if x.shape[x.ndim - k:] != normalized_shape:
         raise RuntimeError(f"Given normalized_shape={shape_str(normalized_shape)}, expected input with shape "
-                           f"[*, {', '.join(map(str, normalized_shape))}], but got input of size"
+                           f"[*{', '.join(map(str, normalized_shape))}], but got input of size"
                            f"{shape_str(x.shape)}")
     if eps is None:
         import ml_dtypes  # finfo that knows bfloat16
