@@ -17,3 +17,4 @@ __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta"
            "ASGD", "Rprop", "LBFGS", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook"]
 
 from . import lr_scheduler  # noqa: E402
+from . import swa_utils  # noqa: E402
