@@ -232,3 +232,48 @@ def test_special_fallbacks_match_scipy(monkeypatch):
     t = ember.tensor([0.5, 2.0], requires_grad=True)
     g, = ember.autograd.grad(special.digamma(t).sum(), t)
     np.testing.assert_allclose(g.numpy(), sp.polygamma(1, [0.5, 2.0]), rtol=1e-6)
+
+
+# ------------------------------------------------------------------ complex inputs
+def _C(*shape):
+    return rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
+
+
+def _spd(L, a):
+    return a @ a.mH + 3 * L.eye(a.shape[-1], dtype=a.dtype)
+
+
+_COMPLEX_CASES = {
+    "inv": (lambda L, a: L.linalg.inv(a), [(3, 3)]),
+    "det": (lambda L, a: L.linalg.det(a), [(3, 3)]),
+    "slogdet": (lambda L, a: L.linalg.slogdet(a).logabsdet, [(3, 3)]),
+    "solve": (lambda L, a, b: L.linalg.solve(a, b), [(3, 3), (3, 2)]),
+    "cholesky": (lambda L, a: L.linalg.cholesky(_spd(L, a)), [(3, 3)]),
+    "qr": (lambda L, a: L.linalg.qr(a), [(4, 3)]),
+    "eigh": (lambda L, a: (lambda r: (r[0], r[1] * r[1].conj()))(L.linalg.eigh(a + a.mH)), [(3, 3)]),
+    "svd": (lambda L, a: (lambda r: (r[1], r[0] @ r[2]))(L.linalg.svd(a, full_matrices=False)), [(4, 3)]),
+    "pinv": (lambda L, a: L.linalg.pinv(a), [(4, 3)]),
+    "matrix_exp": (lambda L, a: L.linalg.matrix_exp(a), [(3, 3)]),
+    "vector_norm": (lambda L, a: L.linalg.vector_norm(a, 3), [(3, 3)]),
+    "matrix_norm_nuc": (lambda L, a: L.linalg.matrix_norm(a, "nuc"), [(3, 3)]),
+    "matmul": (lambda L, a, b: a @ b, [(2, 3), (3, 2)]),
+}
+
+
+@needs_torch
+@pytest.mark.parametrize("name", sorted(_COMPLEX_CASES))
+def test_complex_values_and_gradients(name):
+    """Complex inputs: values and the conjugate-convention gradients torch computes."""
+    fn, shapes = _COMPLEX_CASES[name]
+    inputs = [_C(*s) for s in shapes]
+    results = []
+    for L in (ember, torch):
+        xs = [L.tensor(x, requires_grad=True) for x in inputs]
+        out = fn(L, *xs)
+        outs = out if isinstance(out, tuple) else (out,)
+        r = np.random.default_rng(1)
+        gs = [L.tensor(r.standard_normal(tuple(o.shape)) + (1j * r.standard_normal(tuple(o.shape))
+                                                            if o.is_complex() else 0)).to(o.dtype) for o in outs]
+        results.append((out, L.autograd.grad(outs, xs, gs)))
+    assert_same(results[0][0], results[1][0])
+    assert_same(results[0][1], results[1][1], atol=1e-8, rtol=1e-6)

@@ -27,6 +27,8 @@ class Matmul(Op):
 
     def backward(ctx, g):
         a, b = ctx.saved_tensors
+        if a.is_complex():  # torch's convention: each gradient multiplies by the other operand's conjugate
+            a, b = a.conj(), b.conj()
         need_a, need_b = ctx.needs_input_grad
         ga = gb = None
         if a.ndim == 1 and b.ndim == 1:

@@ -250,12 +250,12 @@ class Cholesky(Op):
 
 
 def cholesky_backward(gL, L):
-    # gA = sym(L^{-H} Phi(L^H gL) L^{-1}), Phi = lower triangle with the diagonal halved
-    P = L.mH @ gL.tril()
-    P = P.tril() - 0.5 * P.diagonal(0, -2, -1).diag_embed()
+    # gA = L^{-H} Phi L^{-1} with Phi = (X + tril(X, -1)^H) / 2, X = tril(L^H gL): the lower triangle
+    # mirrored up, diagonal halved (torch's Hermitian form of Murray's formula)
+    X = (L.mH @ gL.tril()).tril()
+    P = 0.5 * (X + X.tril(-1).mH)
     S = solve_triangular_raw(L.mH, P, upper=True)
-    S = solve_triangular_raw(L, S, upper=False, left=False)
-    return 0.5 * (S + S.mH)
+    return solve_triangular_raw(L, S, upper=False, left=False)
 
 
 class CholeskyEx(Op):
@@ -339,6 +339,10 @@ def svd_backward(gU, gS, gVh, U, S, Vh):
     skew_v = skew_v - skew_v.mH
     off = (skew_u * Sr.unsqueeze(-2) + Sr.unsqueeze(-1) * skew_v) / E
     inner = inner + off.masked_fill(eye, 0.0)
+    if U.is_complex() and not gU_zero:
+        # the phase of each singular pair is free: only i Im(diag(U^H gU)) / S reaches A
+        d = (U.mH @ gU).diagonal(0, -2, -1)
+        inner = inner + ((d - d.conj()) / (2 * Sr)).diag_embed()
     gA = U @ inner @ Vh
     if m > k and not gU_zero:  # the part of gU outside U's span
         proj = gU - U @ (U.mH @ gU)
