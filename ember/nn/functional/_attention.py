@@ -13,7 +13,6 @@ import numpy as np
 
 from ... import _dtype as D
 from ..._tensor import Tensor
-from ...autograd import grad_mode
 from ...autograd.function import Op
 from ..._ops._util import compute_dtype, type_name
 from ..._ops.random import default_generator
@@ -206,7 +205,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     """softmax(Q K^T * scale + mask) V, fused into one op with a closed-form backward.
 
     ``attn_mask`` is boolean (True = may attend) or additive; ``is_causal`` applies a lower-triangular
-    mask (combined with ``attn_mask`` when both are given). Rows with nothing to attend to give zeros.
+    mask (giving both raises, as torch). Rows with nothing to attend to give zeros.
 
     >>> q = k = v = ember.randn(2, 4, 16, 8)
     >>> F.scaled_dot_product_attention(q, k, v, is_causal=True).shape
@@ -223,15 +222,11 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{int(np.prod(b[:-2]))}, {b[-1]}] but got: [{int(np.prod(b[:-2]))}, {a[-1]}].")
     mask = attn_mask
-    if mask is not None and is_causal and _recording(query, key, value):
+    if mask is not None and is_causal:
         raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
     if mask is not None and not (mask.requires_grad and mask._data.dtype != np.bool_):
         mask = mask._data  # a constant: no gradient to route
     return _SDPA.apply(query, key, value, mask, float(dropout_p), bool(is_causal), scale, groups, None)
-
-
-def _recording(*tensors):
-    return grad_mode._enabled[0] and any(t.requires_grad for t in tensors)
 
 
 def _sdpa_with_weights(q, k, v, mask, dropout_p, scale):
