@@ -86,7 +86,7 @@ class Hardtanh(Op):
 
     def backward(ctx, g):
         x, = ctx.saved_tensors
-        return g * ((x > ctx.lo) & (x < ctx.hi))
+        return g * ((x > ctx.lo) & (x < ctx.hi)), None, None
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
@@ -113,7 +113,7 @@ class LeakyRelu(Op):
 
     def backward(ctx, g):
         x, = ctx.saved_tensors
-        return E.where(x > 0, g, g * ctx.slope)
+        return E.where(x > 0, g, g * ctx.slope), None
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
@@ -154,7 +154,7 @@ class RreluTrain(Op):
         return _down(xc * noise, x.dtype)
 
     def backward(ctx, g):
-        return g * Tensor._wrap(ctx.noise)
+        return g * Tensor._wrap(ctx.noise), None, None, None
 
 
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
@@ -185,7 +185,7 @@ class Elu(Op):
     def backward(ctx, g):
         x, = ctx.saved_tensors
         a, s, i = ctx.alpha, ctx.scale, ctx.input_scale
-        return E.where(x > 0, g * s, g * (s * a * i) * E.exp(x.clamp(max=0) * i))
+        return E.where(x > 0, g * s, g * (s * a * i) * E.exp(x.clamp(max=0) * i)), None, None, None
 
 
 def elu(input, alpha=1.0, inplace=False):
@@ -239,15 +239,15 @@ class Gelu(Op):
         x, = ctx.saved_tensors
         if not _enabled[0]:
             xc = _up(x._data)
-            return Tensor._wrap(_down(g._data * _gelu_grad_raw(xc, ctx.approximate), g._data.dtype))
+            return Tensor._wrap(_down(g._data * _gelu_grad_raw(xc, ctx.approximate), g._data.dtype)), None
         if ctx.approximate == "tanh":
             inner = _SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)
             t = E.tanh(inner)
             d_inner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
-            return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * d_inner)
+            return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * d_inner), None
         cdf = 0.5 * (1 + E.erf(x * _INV_SQRT_2))
         pdf = E.exp(-0.5 * x * x) * _INV_SQRT_2PI
-        return g * (cdf + x * pdf)
+        return g * (cdf + x * pdf), None
 
 
 def _gelu_grad_raw(x, approximate):
@@ -307,7 +307,7 @@ class Softplus(Op):
     def backward(ctx, g):
         x, = ctx.saved_tensors
         bx = x * ctx.beta
-        return E.where(bx > ctx.threshold, g, g * E.sigmoid(bx))
+        return E.where(bx > ctx.threshold, g, g * E.sigmoid(bx)), None, None
 
 
 def softplus(input, beta=1.0, threshold=20.0):
@@ -350,7 +350,7 @@ class Hardsigmoid(Op):
 
     def backward(ctx, g):
         x, = ctx.saved_tensors
-        return g * ((x > -3) & (x < 3)) / 6
+        return g * ((x > -3) & (x < 3)) * (1.0 / 6)
 
 
 def hardsigmoid(input, inplace=False):
@@ -368,7 +368,7 @@ class Hardswish(Op):
 
     def backward(ctx, g):
         x, = ctx.saved_tensors
-        mid = g * (x / 3 + 0.5)
+        mid = g * (x * (1.0 / 3) + 0.5)
         return E.where(x < -3, g * 0, E.where(x <= 3, mid, g))
 
 
@@ -400,7 +400,7 @@ class Shrink(Op):
 
     def backward(ctx, g):
         x, = ctx.saved_tensors
-        return g * ((x > ctx.lambd) | (x < -ctx.lambd))
+        return g * ((x > ctx.lambd) | (x < -ctx.lambd)), None, None
 
 
 def softshrink(input, lambd=0.5):
@@ -428,7 +428,7 @@ class Threshold(Op):
 
     def backward(ctx, g):
         x, = ctx.saved_tensors
-        return g * (x > ctx.threshold)
+        return g * (x > ctx.threshold), None, None
 
 
 def threshold(input, threshold, value, inplace=False):
@@ -502,9 +502,9 @@ class Softmax(Op):
         if not _enabled[0]:
             y, gd = _up(out._data), _up(g._data)
             gy = gd * y
-            return Tensor._wrap(_down(gy - y * gy.sum(axis=dim, keepdims=True), g._data.dtype))
+            return Tensor._wrap(_down(gy - y * gy.sum(axis=dim, keepdims=True), g._data.dtype)), None
         gy = g * out
-        return gy - out * gy.sum(dim, keepdim=True)
+        return gy - out * gy.sum(dim, keepdim=True), None
 
 
 class LogSoftmax(Op):
@@ -525,8 +525,8 @@ class LogSoftmax(Op):
         dim = ctx.dim
         if not _enabled[0]:
             y, gd = _up(out._data), _up(g._data)
-            return Tensor._wrap(_down(gd - np.exp(y) * gd.sum(axis=dim, keepdims=True), g._data.dtype))
-        return g - E.exp(out) * g.sum(dim, keepdim=True)
+            return Tensor._wrap(_down(gd - np.exp(y) * gd.sum(axis=dim, keepdims=True), g._data.dtype)), None
+        return g - E.exp(out) * g.sum(dim, keepdim=True), None
 
 
 def _softmax_args(input, dim, dtype, name):

@@ -28,7 +28,7 @@ class MaskAffine(Op):
 
     def backward(ctx, g):
         scaled = ctx.mask * np.asarray(ctx.a, dtype=ctx.mask.dtype)
-        return g * Tensor._wrap(scaled)
+        return g * Tensor._wrap(scaled), None, None, None
 
 
 def _check_p(p):

@@ -50,6 +50,18 @@ def _reduce(loss, reduction):
     raise ValueError(f"{reduction} is not a valid value for reduction")
 
 
+def _weighted(loss, weight, input, reduction, mean_over_weight):
+    """torch's weighted regression losses: 'mean' divides by sum(weight) (mse, l1) or numel (huber)."""
+    if weight.shape != input.shape:
+        raise ValueError("Weights and input must have the same size.")
+    loss = loss * weight
+    if reduction == "mean":
+        return loss.sum() / weight.sum() if mean_over_weight else loss.mean()
+    if reduction in ("sum", "none"):
+        return _reduce(loss, reduction)
+    raise ValueError(f"Invalid reduction mode: {reduction}. Expected one of 'none', 'mean', 'sum'.")
+
+
 def _warn_size(input, target):
     if target.shape != input.shape:
         warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
@@ -66,8 +78,8 @@ class MSE(Op):
         dt = D.result_type_raw(x, t).np
         cdt = compute_dtype(dt)
         diff = x.astype(cdt, copy=False) - t.astype(cdt, copy=False)
-        ctx.diff = diff
-        ctx.in_shapes = (x.shape, t.shape)
+        ctx.diff = diff  # reused by the raw backward
+        ctx.save_for_backward(x, t)
         if reduction == "none":
             return (diff * diff).astype(dt, copy=False)
         flat = diff.reshape(-1)
@@ -82,8 +94,9 @@ class MSE(Op):
         if not _enabled[0]:
             gd = ctx.diff * (g._data * scale).astype(ctx.diff.dtype, copy=False)
             gd = Tensor._wrap(gd.astype(g._data.dtype, copy=False))
-        else:
-            gd = g * Tensor._wrap(ctx.diff) * scale
+        else:  # create_graph: the difference as ember ops, so that it is differentiable again
+            x, t = ctx.saved_tensors
+            gd = g * (x - t) * scale
         return (gd if need_x else None), (-gd if need_t else None), None
 
 
@@ -97,7 +110,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if weight is not None:
-        return _reduce(weight * (input - target) ** 2, reduction)
+        return _weighted((input - target) ** 2, weight, input, reduction, True)
     return MSE.apply(input, target, reduction)
 
 
@@ -107,7 +120,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     reduction = _legacy_reduction(size_average, reduce, reduction)
     loss = (input - target).abs()
     if weight is not None:
-        loss = loss * weight
+        return _weighted(loss, weight, input, reduction, True)
     return _reduce(loss, reduction)
 
 
@@ -130,7 +143,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     d = (input - target).abs()
     loss = E.where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta))
     if weight is not None:
-        loss = loss * weight
+        return _weighted(loss, weight, input, reduction, False)
     return _reduce(loss, reduction)
 
 
@@ -253,7 +266,10 @@ class CrossEntropy(Op):
         """d total / d row loss, as an (M, 1) array or tensor."""
         if ctx.reduction == "none":
             return g.reshape(-1, 1)
-        return g.reshape(1, 1) / ctx.denom if ctx.reduction == "mean" else g.reshape(1, 1)
+        if ctx.reduction == "sum":
+            return g.reshape(1, 1)
+        # every target ignored: the loss is nan but, as in torch, the gradient is zero
+        return g.reshape(1, 1) / (ctx.denom if ctx.denom != 0 else 1)
 
     def backward(ctx, g):
         need_x, need_t = ctx.needs_input_grad[:2]
