@@ -277,3 +277,61 @@ def test_torch_pickled_module_is_refused_but_safe_globals_allow_types(tmp_path):
         ember.serialization.clear_safe_globals()
     with pytest.raises(pickle.UnpicklingError):
         ember.load(tmp_path / "c.pt")
+
+
+def _train(lib, model, opt, sched, batches):
+    loss_fn = lib.nn.MSELoss()
+    for x, y in batches:
+        opt.zero_grad()
+        loss = loss_fn(model(lib.tensor(x)), lib.tensor(y))
+        loss.backward()
+        opt.step()
+        sched.step()
+
+
+@needs_torch
+def test_model_and_optimizer_checkpoint_resumes_identically(tmp_path):
+    rng = np.random.default_rng(0)
+    batches = [(rng.standard_normal((8, 4)).astype(np.float32), rng.standard_normal((8, 2)).astype(np.float32))
+               for _ in range(10)]
+
+    def build(lib, init=None):
+        model = lib.nn.Sequential(lib.nn.Linear(4, 16), lib.nn.ReLU(), lib.nn.Linear(16, 2))
+        if init is not None:
+            model.load_state_dict(init)
+        opt = lib.optim.Adam(model.parameters(), lr=0.01, weight_decay=1e-3)
+        sched = lib.optim.lr_scheduler.StepLR(opt, step_size=3, gamma=0.5)
+        return model, opt, sched
+
+    t_model, t_opt, t_sched = build(torch)
+    init = {k: ember.tensor(v.detach().numpy().copy()) for k, v in t_model.state_dict().items()}
+    _train(torch, t_model, t_opt, t_sched, batches)
+
+    full = build(ember, init)
+    _train(ember, *full, batches)
+
+    model, opt, sched = build(ember, init)
+    _train(ember, model, opt, sched, batches[:5])
+    ember.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
+                "epoch": 5}, tmp_path / "ckpt.pt")
+    ck = ember.load(tmp_path / "ckpt.pt")
+    model2, opt2, sched2 = build(ember)
+    model2.load_state_dict(ck["model"])
+    opt2.load_state_dict(ck["optimizer"])
+    sched2.load_state_dict(ck["scheduler"])
+    _train(ember, model2, opt2, sched2, batches[5:])
+
+    for key, value in full[0].state_dict().items():
+        np.testing.assert_array_equal(model2.state_dict()[key].numpy(), value.numpy(), err_msg=key)
+        np.testing.assert_allclose(value.numpy(), t_model.state_dict()[key].detach().numpy(), rtol=1e-4,
+                                   atol=1e-5, err_msg=key)
+    assert opt2.param_groups[0]["lr"] == t_opt.param_groups[0]["lr"]
+    # and torch itself resumes from ember's checkpoint
+    tm, to, ts = build(torch)
+    ck = torch.load(tmp_path / "ckpt.pt")
+    tm.load_state_dict(ck["model"])
+    to.load_state_dict(ck["optimizer"])
+    ts.load_state_dict(ck["scheduler"])
+    _train(torch, tm, to, ts, batches[5:])
+    for key, value in t_model.state_dict().items():
+        np.testing.assert_allclose(tm.state_dict()[key].numpy(), value.numpy(), rtol=1e-4, atol=1e-5, err_msg=key)
