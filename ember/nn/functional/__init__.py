@@ -9,3 +9,6 @@ from ._conv import *  # noqa: F401,F403
 from ._pooling import *  # noqa: F401,F403
 from ._normalization import *  # noqa: F401,F403
 from ._padding import *  # noqa: F401,F403
+from ._sampling import *  # noqa: F401,F403
+from ._distance import *  # noqa: F401,F403
+from ._misc import *  # noqa: F401,F403
