@@ -802,32 +802,38 @@ _NATIVE_ARITH = _NATIVE_FLOAT | frozenset(np.dtype(t) for t in ("int64", "int32"
 _new = object.__new__
 
 
-def _operator(ufunc, op, general, native, scalar_ok=None):
+def _operator(ufunc, op, general, native, scalar_ok=None, saves=None):
+    # saves: None records through op's own forward; True/False records the node directly, saving
+    # (self, other) or nothing, as that forward would.
     def method(self, other):
         a = self._data
         if isinstance(other, Tensor):
             b = other._data
             if a.dtype is not b.dtype or a.dtype not in native:
                 return general(self, other)
-            if _enabled[0] and (self.requires_grad or other.requires_grad):
-                try:
-                    return op._apply_recording((self, other))
-                except ValueError:
-                    return general(self, other)
+            record = _enabled[0] and (self.requires_grad or other.requires_grad)
         elif other.__class__ is float or other.__class__ is int:
             if a.dtype not in _NATIVE_FLOAT or (scalar_ok is not None and not scalar_ok(other)):
                 return general(self, other)
-            if _enabled[0] and self.requires_grad:
-                return op._apply_recording((self, other))
             b = other
+            record = _enabled[0] and self.requires_grad
         else:
             return general(self, other)
+        if record and (saves is None or a.dtype not in _NATIVE_FLOAT):
+            try:
+                return op._apply_recording((self, other))
+            except ValueError:
+                return general(self, other)
         try:
             out = ufunc(a, b)
         except ValueError:
             return general(self, other)
+        if out.__class__ is not _ND:
+            out = np.asarray(out)
+        if record:
+            return op._record_binary(self, other, out, saves)
         t = _new(Tensor)
-        t._data = out if out.__class__ is _ND else np.asarray(out)
+        t._data = out
         return t
     method.__name__ = f"__{general.__name__}__"
     return method
@@ -842,9 +848,9 @@ def _general(op, fn):
     return general
 
 
-_fast_add = _operator(np.add, Add, _general(Add, add), _NATIVE_ARITH)
-_fast_sub = _operator(np.subtract, Sub, _general(Sub, sub), _NATIVE_ARITH)
-_fast_mul = _operator(np.multiply, Mul, _general(Mul, mul), _NATIVE_ARITH)
+_fast_add = _operator(np.add, Add, _general(Add, add), _NATIVE_ARITH, saves=False)
+_fast_sub = _operator(np.subtract, Sub, _general(Sub, sub), _NATIVE_ARITH, saves=False)
+_fast_mul = _operator(np.multiply, Mul, _general(Mul, mul), _NATIVE_ARITH, saves=True)
 # a divisor that is a safe float32 (neither 0 nor denormal once cast) cannot raise divide/invalid
 _fast_div = _operator(np.true_divide, Div, _general(Div, div), _NATIVE_FLOAT, 
                          lambda s: 1e-30 < s < 1e30 or -1e30 < s < -1e-30)  # builtin abs is shadowed here

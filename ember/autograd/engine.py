@@ -5,15 +5,7 @@ buffer; a target runs once every edge into it has delivered. Broadcasting and dt
 undone here, at the edge, so op backwards never repeat that work.
 """
 from .function import _FREED, _BACKWARD_TWICE, Node
-from . import grad_mode
-
-
-def _reduce_to(grad, shape, np_dtype):
-    if grad.shape != shape:
-        grad = grad.sum_to_size(shape)
-    if grad._data.dtype != np_dtype:
-        grad = grad._to_np_dtype(np_dtype)
-    return grad
+from . import function, grad_mode
 
 
 def _accumulate(buffers, target, nr, n_out, grad):
@@ -70,8 +62,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     With ``accumulate`` the leaves' ``.grad`` receive the result (``Tensor.backward``); otherwise the
     gradients of ``inputs`` are returned (``autograd.grad``).
     """
-    from .._tensor import Tensor
-
+    Tensor = function.Tensor
     captures = {}
     if inputs is not None:
         for i, t in enumerate(inputs):
@@ -97,23 +88,33 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
         while ready:
             target = ready.pop()
             slot = buffers.pop(target, None)
-            if isinstance(target, Node):
-                grads_in = _run_node(target, slot, captures, results, retain_graph, useful)
-                for e, g in zip(target._edges, grads_in):
-                    if e is None or (useful is not None and e[0] not in useful and e[0] not in needed):
-                        continue
-                    nxt, nr = e[0], e[1]
-                    if g is not None:
-                        if not isinstance(g, Tensor):
-                            g = Tensor._wrap(g)
-                        g = _reduce_to(g, e[2], e[3])
-                        _accumulate(buffers, nxt, nr, nxt._n_out if isinstance(nxt, Node) else 1, g)
-                    left = deps[nxt] - 1
-                    deps[nxt] = left
-                    if left == 0:
-                        ready.append(nxt)
-            else:
+            if not isinstance(target, Node):
                 _finish_leaf(target, slot[0] if slot else None, captures, results, accumulate, inputs)
+                continue
+            grads_in = _run_node(target, slot, captures, results, retain_graph, useful)
+            for e, g in zip(target._edges, grads_in):
+                if e is None:
+                    continue
+                nxt = e[0]
+                if useful is not None and nxt not in useful and nxt not in needed:
+                    continue
+                if g is not None:
+                    # Undo broadcasting and dtype changes here, once, at the edge.
+                    if not isinstance(g, Tensor):
+                        g = Tensor._wrap(g)
+                    if g._data.shape != e[2]:
+                        g = g.sum_to_size(e[2])
+                    if g._data.dtype != e[3]:
+                        g = g._to_np_dtype(e[3])
+                    slot = buffers.get(nxt)
+                    if slot is None:
+                        slot = buffers[nxt] = [None] * nxt._n_out if isinstance(nxt, Node) else [None]
+                    prev = slot[e[1]]
+                    slot[e[1]] = g if prev is None else prev + g
+                left = deps[nxt] - 1
+                deps[nxt] = left
+                if left == 0:
+                    ready.append(nxt)
     finally:
         grad_mode._enabled[0] = prev_mode
     return results
@@ -135,7 +136,7 @@ def _run_node(node, slot, captures, results, retain_graph, useful):
                 results[i] = grads[nr]
     if useful is not None and node not in useful:
         return ()
-    if all(g is None for g in grads):
+    if grads[0] is None if len(grads) == 1 else all(g is None for g in grads):
         return [None] * len(node._edges)
     if node._saved is _FREED:
         raise RuntimeError(_BACKWARD_TWICE)

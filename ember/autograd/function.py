@@ -123,14 +123,15 @@ class Node:
     def _entry(self, item, inputs, outputs):
         if item is None:
             return None
-        data = getattr(item, "_data", item)
+        data = item._data if isinstance(item, Tensor) else item
         for i, out in enumerate(outputs):
-            if out is not None and out._data is data and out.grad_fn is self:
+            if isinstance(out, Tensor) and out._data is data and out.grad_fn is self:
                 vc = out._version_counter()
                 return (_OUT, (data, vc), vc[0], i)
         for inp in inputs:
-            if getattr(inp, "_data", None) is data:
-                return (_IN, inp, inp._version, inp._out_nr)
+            if isinstance(inp, Tensor) and inp._data is data:
+                vc = inp._vc
+                return (_IN, inp, vc[0] if vc is not None else 0, inp._out_nr)
         if isinstance(item, np.ndarray):
             item = Tensor._make(item)
         return (_CONST, item, 0, 0)
@@ -393,6 +394,36 @@ class Op(Node):
             t._become_view_of(args[0], cls, args[1:])
         if ctx._to_save:
             ctx._resolve_saved(args, (t,))
+        return t
+
+    @classmethod
+    def _record_binary(cls, a, b, out, save_inputs):
+        """Record the node for ``cls(a, b)`` whose forward a fast path already computed as ``out``.
+
+        ``a`` is a tensor, ``b`` a tensor or a Python scalar, ``out`` a floating ndarray. The node is
+        exactly what ``_apply_recording`` builds for a forward that saves ``(a, b)`` (``save_inputs``)
+        or nothing, without running ``forward`` again.
+        """
+        ctx = _new(cls)
+        d = a._data
+        ea = (a.grad_fn or a, a._out_nr, d.shape, d.dtype) if a.requires_grad else None
+        if isinstance(b, Tensor):
+            d = b._data
+            ctx._edges = (ea, (b.grad_fn or b, b._out_nr, d.shape, d.dtype) if b.requires_grad else None)
+            if save_inputs:
+                va, vb = a._vc, b._vc
+                ctx._saved = ((_IN, a, va[0] if va is not None else 0, a._out_nr),
+                              (_IN, b, vb[0] if vb is not None else 0, b._out_nr))
+        else:
+            ctx._edges = (ea, None)
+            if save_inputs:
+                va = a._vc
+                ctx._saved = ((_IN, a, va[0] if va is not None else 0, a._out_nr), (_CONST, b, 0, 0))
+        ctx._seq = next(_sequence)
+        t = _new(Tensor)
+        t._data = out
+        t.requires_grad = True
+        t.grad_fn = ctx
         return t
 
     def _run_backward(self, grads):
