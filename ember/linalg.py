@@ -14,11 +14,10 @@ import numpy as np
 from . import _dtype as D
 from ._tensor import Tensor
 from .autograd.function import Op
-from ._ops._util import wrap_dims, wrap_dim, type_name, shape_str
+from ._ops._util import wrap_dims, wrap_dim, type_name
 from ._ops.inplace import write_out
 from ._ops.linalg_ops import (LinAlgError, check_matrix, check_float, Inv, InvEx, Det, Slogdet, Solve,
-                              SolveTriangular, Cholesky, CholeskyEx, Eigh, Svd, Qr, MatrixExp, Eig, VectorNorm,
-                              svd_backward)
+                              SolveTriangular, Cholesky, CholeskyEx, Eigh, Svd, Qr, MatrixExp, Eig, VectorNorm)
 
 __all__ = ["LinAlgError", "norm", "vector_norm", "matrix_norm", "inv", "inv_ex", "det", "slogdet", "solve",
            "solve_ex", "solve_triangular", "lstsq", "qr", "svd", "svdvals", "eig", "eigvals", "eigh", "eigvalsh",

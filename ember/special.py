@@ -282,3 +282,23 @@ def i0(input, *, out=None):
 def i1(input, *, out=None):
     """Modified Bessel function of the first kind, order 1."""
     return write_out(I1.apply(input), out)
+
+
+mvlgamma = multigammaln
+
+
+def _install():
+    """Tensor methods torch has for these functions (top-level aliases live in ember/__init__)."""
+    Tensor.i0 = i0
+    Tensor.sinc = sinc
+    Tensor.polygamma = lambda self, n: polygamma(n, self)
+    Tensor.mvlgamma = lambda self, p: multigammaln(self, p)
+    Tensor.xlog1py = xlog1py
+    from ._ops.inplace import inplace_method
+    Tensor.i0_ = inplace_method(i0)
+    Tensor.sinc_ = inplace_method(sinc)
+    Tensor.polygamma_ = lambda self, n: self.copy_(polygamma(n, self))
+    Tensor.mvlgamma_ = lambda self, p: self.copy_(multigammaln(self, p))
+
+
+_install()

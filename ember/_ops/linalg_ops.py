@@ -163,15 +163,8 @@ class Slogdet(Op):
 
 
 def _solve_error(A, fname="torch.linalg.solve"):
-    try:
-        np.linalg.inv(A)
-    except np.linalg.LinAlgError:
-        flat = A.reshape(-1, *A.shape[-2:])
-        b = next(i for i in range(flat.shape[0]) if not np.isfinite(np.linalg.cond(flat[i])) or
-                 np.linalg.matrix_rank(flat[i]) < flat.shape[-1])
-        return LinAlgError(f"{fname}: {_batch_prefix(A.shape, b)}The solver failed because the input matrix is "
-                           "singular.")
-    return LinAlgError(f"{fname}: The solver failed because the input matrix is singular.")
+    b, _ = _first_zero_pivot(A)
+    return LinAlgError(f"{fname}: {_batch_prefix(A.shape, b)}The solver failed because the input matrix is singular.")
 
 
 class Solve(Op):
@@ -675,6 +668,16 @@ def cholesky_inverse(L, upper=False):
     return cholesky_solve(eye, L, upper)
 
 
+def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False):
+    """Deprecated torch.triangular_solve: (solution of op(A) X = b, a copy of A)."""
+    from collections import namedtuple
+    import warnings
+    warnings.warn("torch.triangular_solve is deprecated in favor of torch.linalg.solve_triangular")
+    T = A.mT if transpose else A
+    X = SolveTriangular.apply(T, b, upper != transpose, unitriangular)
+    return namedtuple("triangular_solve", ["solution", "cloned_coefficient"])(X, A.clone())
+
+
 def pinverse(input, rcond=1e-15, hermitian=False):
     return _la().pinv(input, rtol=rcond, hermitian=hermitian)
 
@@ -798,12 +801,12 @@ def _install():
             cholesky=cholesky, cholesky_solve=cholesky_solve, cholesky_inverse=cholesky_inverse,
             pinverse=pinverse, matrix_power=matrix_power, matrix_exp=matrix_exp, trace=trace, norm=norm,
             renorm=renorm, diff=diff, cross=cross, logcumsumexp=logcumsumexp, cov=cov, corrcoef=corrcoef,
-            dist=dist, svd=svd, qr=qr)
+            dist=dist, svd=svd, qr=qr, triangular_solve=triangular_solve)
     Tensor.renorm_ = inplace_method(renorm)
 
 
 _install()
 
 __all__ = ["norm", "dist", "cdist", "cross", "trace", "det", "logdet", "slogdet", "inverse", "cholesky",
-           "cholesky_solve", "cholesky_inverse", "pinverse", "matrix_power", "matrix_exp", "svd", "qr",
+           "cholesky_solve", "cholesky_inverse", "triangular_solve", "pinverse", "matrix_power", "matrix_exp", "svd", "qr",
            "logcumsumexp", "diff", "renorm", "cov", "corrcoef"]

@@ -145,5 +145,11 @@ OPS = [
     _one("special.i1", lambda lib, x: lib.special.i1(x * 3), [(3, 4)]),
     _one("special.expit", lambda lib, x: lib.special.expit(x), [(3, 4)]),
     _one("special.logit", lambda lib, x: lib.special.logit(x * 0.4 + 0.5), [(3, 4)], gen=unit),
+    _one("i0_sinc_methods", lambda lib, x: [x.i0(), x.sinc(), lib.i0(x), lib.sinc(x)], [(3, 4)]),
+    _one("polygamma_mvlgamma", lambda lib, x: [lib.polygamma(1, x), x.polygamma(2), lib.mvlgamma(x + 1, 2),
+                                                x.mvlgamma(3)], [(3, 4)], gen=lambda rng, *s: positive(rng, *s) + 1),
+    OpInfo("triangular_solve", lambda lib, b, a, up, tr: lib.triangular_solve(b, a, up, tr),
+           lambda rng: [(randn(rng, 3, 2), well_conditioned(rng, 3, 3), up, tr) for up in (True, False)
+                        for tr in (False, True)]),
     _one("special.gammaln", lambda lib, x: lib.special.gammaln(x), [(3, 4)], gen=positive),
 ]
