@@ -86,7 +86,7 @@ def _output_sizes(x, nd, size, scale_factor, recompute_scale_factor):
         if isinstance(size, (list, tuple)):
             if len(size) != nd:
                 raise ValueError(f"Input and output must have the same number of spatial dimensions, but got input "
-                                 f"with spatial dimensions of {list(in_size)} and output size of {list(size)}. Please "
+                                 f"with spatial dimensions of {list(in_size)} and output size of {size}. Please "
                                  "provide input tensor in (N, C, d1, d2, ...,dK) format and output size in (o1, o2, "
                                  "...,oK) format.")
             out = tuple(int(s) for s in size)
@@ -99,7 +99,7 @@ def _output_sizes(x, nd, size, scale_factor, recompute_scale_factor):
         if len(scale_factor) != nd:
             raise ValueError(f"Input and scale_factor must have the same number of spatial dimensions, but got input "
                              f"with spatial dimensions of {list(in_size)} and scale_factor of shape "
-                             f"{list(scale_factor)}. Please provide input tensor in (N, C, d1, d2, ...,dK) format and "
+                             f"{scale_factor}. Please provide input tensor in (N, C, d1, d2, ...,dK) format and "
                              "scale_factor in (s1, s2, ...,sK) format.")
         scales = tuple(float(s) for s in scale_factor)
     else:
@@ -483,7 +483,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     cols = input._data
     if cols.shape[1] % k:
         raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the product of kernel_size, but "
-                           f"got input.size(1)={cols.shape[1]} and kernel_size=({', '.join(map(str, geo.kernel))})")
+                           f"got input.size(1)={cols.shape[1]} and kernel_size=({', '.join(map(str, geo.kernel))}).")
     if cols.shape[2] != math.prod(geo.out):
         raise RuntimeError(f"Given output_size=({', '.join(map(str, geo.in_size))}), kernel_size=("
                            f"{', '.join(map(str, geo.kernel))}), dilation=({', '.join(map(str, geo.dilation))}), "
