@@ -212,8 +212,13 @@ def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_seriali
             raise
         return
     if not hasattr(f, "write"):
-        raise AttributeError(f"expected 'f' to be string, path, or a file-like object with a 'write' attribute")
-    _write_zip(obj, f, "archive")
+        raise AttributeError("expected 'f' to be string, path, or a file-like object with a 'write' attribute")
+    if getattr(f, "seekable", lambda: False)():
+        _write_zip(obj, f, "archive")
+    else:  # a pipe or socket: build the archive in memory (the zip writer needs to know its offsets)
+        buf = io.BytesIO()
+        _write_zip(obj, buf, "archive")
+        f.write(buf.getvalue())
 
 
 # ---------------------------------------------------------------------------- reading
@@ -372,9 +377,9 @@ def _array_from_bytes(raw, dtype, numel, name, key):
     if len(raw) < expected:
         raise RuntimeError(f"ember.load: {name} is truncated or corrupt: storage {key} holds {len(raw)} bytes, "
                            f"{expected} expected")
-    # a bytearray keeps the loaded tensors writable (optimizer states are updated in place)
-    arr = np.frombuffer(bytearray(raw[:expected]), dtype=np_dtype)
-    return arr.astype(dtype.np) if np_dtype != dtype.np else arr
+    # a private copy keeps the loaded tensors writable (optimizer states are updated in place)
+    arr = np.frombuffer(raw, dtype=np_dtype, count=numel)
+    return arr.astype(dtype.np) if np_dtype != dtype.np else arr.copy()
 
 
 class _StorageLoader:
@@ -494,7 +499,9 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
 
 
 def _load_file(f, name, map_location):
-    start = f.tell() if f.seekable() else 0
+    if not getattr(f, "seekable", lambda: False)():
+        f = io.BytesIO(f.read())  # zip reading needs random access
+    start = f.tell()
     head = f.read(4)
     f.seek(start)
     if len(head) == 0:
