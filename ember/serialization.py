@@ -16,7 +16,6 @@ import io
 import os
 import pickle
 import struct
-import sys
 import tempfile
 import zipfile
 
@@ -55,7 +54,6 @@ class _Global:
 
 _REBUILD_TENSOR = _Global("torch._utils", "_rebuild_tensor_v2")
 _REBUILD_PARAMETER = _Global("torch._utils", "_rebuild_parameter")
-_ORDERED_DICT = _Global("collections", "OrderedDict")
 _TORCH_DEVICE = _Global("torch", "device")
 _TORCH_SIZE = _Global("torch", "Size")
 _DTYPE_GLOBALS = {d: _Global("torch", d.name) for d in D.ALL_DTYPES}
@@ -129,16 +127,14 @@ class _Pickler(pickle._Pickler):
 
     def reducer_override(self, obj):
         if isinstance(obj, Tensor):
-            arr = obj._data if isinstance(obj._data, np.ndarray) else obj._data.get()  # CuPy -> host
-            storage, offset, strides = self._storage_for(arr)
-            if obj.grad_fn is not None and obj.requires_grad:
-                raise RuntimeError("Can't pickle a non-leaf tensor that requires grad; call .detach() first.")
-            rebuilt = (_REBUILD_TENSOR, (storage, offset, tuple(arr.shape), strides, bool(obj.requires_grad),
-                                         collections.OrderedDict()))
             if type(obj).__name__ == "Parameter":
                 plain = Tensor._make(obj._data)
                 return _REBUILD_PARAMETER, (plain, bool(obj.requires_grad), collections.OrderedDict())
-            return rebuilt
+            arr = obj._data if isinstance(obj._data, np.ndarray) else obj._data.get()  # CuPy -> host
+            storage, offset, strides = self._storage_for(arr)
+            # like torch, a non-leaf tensor is saved as a leaf that keeps its requires_grad flag
+            return _REBUILD_TENSOR, (storage, offset, tuple(arr.shape), strides, bool(obj.requires_grad),
+                                     collections.OrderedDict())
         if isinstance(obj, _device_cls):
             return _TORCH_DEVICE, (str(obj),)
         if isinstance(obj, Size):
@@ -160,7 +156,8 @@ def _write_zip(obj, fileobj, archive):
     pickler.dump(obj)
     with zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
         records = [("data.pkl", data.getvalue()), (".format_version", b"1"),
-                   (".storage_alignment", str(_ALIGNMENT).encode()), ("byteorder", sys.byteorder.encode())]
+                   (".storage_alignment", str(_ALIGNMENT).encode()),
+                   ("byteorder", b"little")]  # storages are always written little-endian
         records += [("data/" + s.key, s.array) for s in pickler.storages.values()]
         records += [("version", b"3\n")]
         for name, payload in records:
@@ -371,8 +368,8 @@ def _target_device(map_location, location):
     return _device_cls(str(target)) if not isinstance(target, _device_cls) else target
 
 
-def _array_from_bytes(raw, dtype, numel, name, key):
-    np_dtype = dtype.np.newbyteorder("<")
+def _array_from_bytes(raw, dtype, numel, name, key, order="<"):
+    np_dtype = dtype.np.newbyteorder(order)
     expected = numel * np_dtype.itemsize
     if len(raw) < expected:
         raise RuntimeError(f"ember.load: {name} is truncated or corrupt: storage {key} holds {len(raw)} bytes, "
@@ -385,14 +382,14 @@ def _array_from_bytes(raw, dtype, numel, name, key):
 class _StorageLoader:
     """Reads each storage record once (views of one storage share it) and applies ``map_location``."""
 
-    def __init__(self, read_record, name, map_location):
-        self.read_record, self.name, self.map_location = read_record, name, map_location
+    def __init__(self, read_record, name, map_location, order="<"):
+        self.read_record, self.name, self.map_location, self.order = read_record, name, map_location, order
         self.cache = {}
 
     def __call__(self, key, dtype, numel, location):
         arr = self.cache.get(key)
         if arr is None:
-            arr = _array_from_bytes(self.read_record(key), dtype, numel, self.name, key)
+            arr = _array_from_bytes(self.read_record(key), dtype, numel, self.name, key, self.order)
             if callable(self.map_location):
                 moved = self.map_location(Tensor._make(arr), location)
                 if isinstance(moved, Tensor):
@@ -424,9 +421,12 @@ def _load_zip(zf, name, map_location):
     if pkl is None:
         raise RuntimeError(f"ember.load: {name} is a zip file but not a checkpoint (no data.pkl record)")
     prefix = pkl[: -len("data.pkl")]
-    byteorder = prefix + "byteorder"
-    if byteorder in names and zf.read(byteorder).decode() not in ("little", sys.byteorder):
-        raise RuntimeError(f"ember.load: {name}: unsupported byte order {zf.read(byteorder)!r}")
+    order = "<"
+    if prefix + "byteorder" in names:
+        recorded = zf.read(prefix + "byteorder")
+        if recorded not in (b"little", b"big"):
+            raise RuntimeError(f"ember.load: {name} is corrupt: unknown byte order {recorded!r}")
+        order = "<" if recorded == b"little" else ">"
 
     def read_record(key):
         try:
@@ -434,7 +434,7 @@ def _load_zip(zf, name, map_location):
         except KeyError:
             raise RuntimeError(f"ember.load: {name} is corrupt: storage record data/{key} is missing") from None
 
-    loader = _StorageLoader(read_record, name, map_location)
+    loader = _StorageLoader(read_record, name, map_location, order)
     return _Unpickler(io.BytesIO(zf.read(pkl)), name, loader).load()
 
 

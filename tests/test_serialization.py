@@ -335,3 +335,21 @@ def test_model_and_optimizer_checkpoint_resumes_identically(tmp_path):
     _train(torch, tm, to, ts, batches[5:])
     for key, value in t_model.state_dict().items():
         np.testing.assert_allclose(tm.state_dict()[key].numpy(), value.numpy(), rtol=1e-4, atol=1e-5, err_msg=key)
+
+
+def test_big_endian_checkpoint_is_byteswapped(tmp_path):
+    # a file written on a big-endian machine records byteorder 'big' and holds byteswapped storages
+    value = ember.tensor([[1.5, -2.0], [3.25, 4.0]], dtype=ember.float64)
+    with zipfile.ZipFile(io.BytesIO(_saved_bytes({"w": value}))) as zf:
+        pkl, raw = zf.read("archive/data.pkl"), zf.read("archive/data/0")
+    swapped = np.frombuffer(raw, dtype="<f8").astype(">f8").tobytes()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("archive/data.pkl", pkl)
+        zf.writestr("archive/byteorder", "big")
+        zf.writestr("archive/data/0", swapped)
+    path = tmp_path / "big.pt"
+    path.write_bytes(buf.getvalue())
+    out = ember.load(path)["w"]
+    assert out.dtype is ember.float64 and out._data.dtype.isnative
+    np.testing.assert_array_equal(out.numpy(), value.numpy())
