@@ -269,14 +269,33 @@ def test_torch_pickled_module_is_refused_but_safe_globals_allow_types(tmp_path):
     torch.save(torch.nn.Linear(2, 2), path)
     with pytest.raises(pickle.UnpicklingError, match="allow-list"):
         ember.load(path)
-    ember.serialization.add_safe_globals([(collections.Counter, "collections.Counter")])
+    ember.save({"c": collections.deque([1, 2])}, tmp_path / "c.pt")
+    with pytest.raises(pickle.UnpicklingError, match="collections.deque"):
+        ember.load(tmp_path / "c.pt")
+    ember.serialization.add_safe_globals([collections.deque])
     try:
-        ember.save({"c": collections.Counter("aab")}, tmp_path / "c.pt")
-        assert ember.load(tmp_path / "c.pt")["c"] == collections.Counter("aab")
+        assert ember.load(tmp_path / "c.pt")["c"] == collections.deque([1, 2])
     finally:
         ember.serialization.clear_safe_globals()
     with pytest.raises(pickle.UnpicklingError):
         ember.load(tmp_path / "c.pt")
+
+
+@needs_torch
+def test_scheduler_checkpoints_cross_libraries(tmp_path):
+    # MultiStepLR keeps a collections.Counter: allowed by both loaders
+    opt = ember.optim.SGD([ember.zeros(1, requires_grad=True)], lr=1.0)
+    sched = ember.optim.lr_scheduler.MultiStepLR(opt, milestones=[2, 4], gamma=0.5)
+    for _ in range(3):
+        opt.step()
+        sched.step()
+    ember.save(sched.state_dict(), tmp_path / "s.pt")
+    topt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    tsched = torch.optim.lr_scheduler.MultiStepLR(topt, milestones=[9])
+    tsched.load_state_dict(torch.load(tmp_path / "s.pt"))
+    assert tsched.milestones == collections.Counter([2, 4]) and tsched.last_epoch == 3
+    torch.save(tsched.state_dict(), tmp_path / "t.pt")
+    assert ember.load(tmp_path / "t.pt") == torch.load(tmp_path / "t.pt")
 
 
 def _train(lib, model, opt, sched, batches):
