@@ -78,14 +78,22 @@ class Add(Op):
 
 class Sub(Op):
     def forward(ctx, a, b):
-        a, b, dt = promote(a, b)
-        if dt == np.bool_:
+        a_bool, b_bool = _is_bool(a), _is_bool(b)
+        if a_bool and b_bool:
             raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
                                "Use the `^` or `logical_xor()` operator instead.")
+        if a_bool or b_bool:
+            raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+                               "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+        a, b, dt = promote(a, b)
         return finish(np.subtract(a, b), dt)
 
     def backward(ctx, g):
         return g, (-g if ctx.needs_input_grad[1] else None)
+
+
+def _is_bool(x):
+    return x.dtype == np.bool_ if x.__class__ is _ND else x.__class__ is bool or x.__class__ is np.bool_
 
 
 class Mul(Op):
@@ -785,6 +793,8 @@ def imag(input):
 # ------------------------------------------------------------------ methods and operators
 def _reflected_scalar(fn, scalar, tensor):
     if fn is sub:
+        if scalar.__class__ is bool or tensor._data.dtype == np.bool_:
+            return Sub.apply(scalar, tensor)  # raises torch's bool-subtraction error
         return add(neg(tensor), scalar)  # noqa: F821
     if fn is div:
         return mul(reciprocal(tensor), scalar)  # noqa: F821

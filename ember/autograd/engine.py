@@ -4,6 +4,10 @@ Targets of edges are graph nodes or leaf tensors. Gradients arriving at a target
 buffer; a target runs once every edge into it has delivered. Broadcasting and dtype changes are
 undone here, at the edge, so op backwards never repeat that work.
 """
+import sys
+
+import numpy as np
+
 from .function import _FREED, _BACKWARD_TWICE, Node
 from . import function, grad_mode
 
@@ -89,7 +93,10 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
             target = ready.pop()
             slot = buffers.pop(target, None)
             if not isinstance(target, Node):
-                _finish_leaf(target, slot[0] if slot else None, captures, results, accumulate, inputs)
+                grad = slot[0] if slot else None
+                slot = None  # the only engine reference left is ``grad`` (see _exclusive)
+                _finish_leaf(target, grad, captures, results, accumulate, inputs)
+                grad = None
                 continue
             grads_in = _run_node(target, slot, captures, results, retain_graph, useful)
             for e, g in zip(target._edges, grads_in):
@@ -115,6 +122,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 deps[nxt] = left
                 if left == 0:
                     ready.append(nxt)
+            grads_in = e = g = slot = None  # drop references so that leaves can take their gradient
     finally:
         grad_mode._enabled[0] = prev_mode
     return results
@@ -166,6 +174,20 @@ def _free(node):
     node._saved = _FREED
 
 
+# When nothing but the engine references a fresh gradient it becomes ``.grad`` without a copy, as
+# torch's AccumulateGrad steals a gradient whose use_count() is 1. CPython's reference counts tell:
+# unshared, the tensor is held by run_backward's local, _finish_leaf's and this function's
+# arguments and getrefcount's own; its array by the tensor, ``d`` and getrefcount. Any other holder
+# (another leaf, a hook, a saved tensor, the caller, a view) raises a count, and the copy is kept.
+_CAN_STEAL = sys.implementation.name == "cpython" and sys.version_info < (3, 14)
+
+
+def _exclusive(grad):
+    d = grad._data
+    return (_CAN_STEAL and sys.getrefcount(grad) == 4 and sys.getrefcount(d) == 3
+            and d.__class__ is np.ndarray and d.base is None and d.flags.c_contiguous and d.flags.writeable)
+
+
 def _finish_leaf(leaf, grad, captures, results, accumulate, inputs):
     if grad is None:
         return
@@ -185,7 +207,10 @@ def _finish_leaf(leaf, grad, captures, results, accumulate, inputs):
         return
     if leaf.grad is None:
         # Own the memory: the same gradient array may reach several leaves or be a broadcast view.
-        leaf.grad = grad.detach().clone() if not grad.requires_grad else grad.clone()
+        if not grad.requires_grad and not leaf._hooks and _exclusive(grad):
+            leaf.grad = grad._make(grad._data)
+        else:
+            leaf.grad = grad.detach().clone() if not grad.requires_grad else grad.clone()
     elif grad.requires_grad or leaf.grad.requires_grad:
         leaf.grad = leaf.grad + grad
     else:

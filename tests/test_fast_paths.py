@@ -1,0 +1,145 @@
+"""The speed paths (operator fast paths, direct node recording, gradient stealing) behave exactly
+like the general paths: same values, dtypes, gradients, errors, and no aliasing of gradients."""
+import numpy as np
+import pytest
+
+import ember
+from oracle import check_op, check_error, needs_torch, torch
+
+RNG = np.random.default_rng(0)
+F32 = RNG.standard_normal((3, 4)).astype(np.float32)
+F32_ROW = RNG.standard_normal((4,)).astype(np.float32)
+F64 = RNG.standard_normal((3, 4))
+I64 = RNG.integers(-5, 5, (3, 4))
+
+OPERATORS = {
+    "add": lambda a, b: a + b, "radd": lambda a, b: b + a, "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b, "rmul": lambda a, b: b * a, "div": lambda a, b: a / b,
+}
+
+
+@needs_torch
+@pytest.mark.parametrize("op", OPERATORS)
+@pytest.mark.parametrize("pair", ["f32-f32", "f32-row", "f64-f64", "f32-f64", "i64-i64", "i64-f32", "f32-0d"])
+def test_tensor_operators_match_torch(op, pair):
+    a, b = {"f32-f32": (F32, F32 * 0.5 + 2), "f32-row": (F32, F32_ROW + 3), "f64-f64": (F64, F64 + 3),
+            "f32-f64": (F32, F64 + 3), "i64-i64": (I64, I64 + 7), "i64-f32": (I64, F32 + 3),
+            "f32-0d": (F32, np.array(2.5, np.float32))}[pair]
+    fn = OPERATORS[op]
+    check_op(lambda lib, x, y: fn(x, y), a, b)
+
+
+@needs_torch
+@pytest.mark.parametrize("op", OPERATORS)
+@pytest.mark.parametrize("scalar", [2, 2.5, -3.0, 1e-40, 0.0, True])  # bool - : test_bool_subtraction
+@pytest.mark.parametrize("arr", ["f32", "f64", "i64", "0d"])
+def test_scalar_operators_match_torch(op, scalar, arr):
+    a = {"f32": F32, "f64": F64, "i64": I64, "0d": np.array(1.5, np.float32)}[arr]
+    fn = OPERATORS[op]
+    if op == "sub" and scalar is True:
+        return
+    if op == "div" and scalar in (0.0, 1e-40) or (arr == "i64" and op == "div" and scalar is True):
+        with np.errstate(all="ignore"):
+            check_op(lambda lib, x: fn(x, scalar), a, grad=False)
+        return
+    check_op(lambda lib, x: fn(x, scalar), a)
+
+
+@needs_torch
+@pytest.mark.parametrize("a,b", [(F32, True), (True, F32), (F32, F32 > 0), (F32 > 0, F32), (F32 > 0, F32 < 0),
+                                 (F32 > 0, 1)])
+def test_bool_subtraction_raises_like_torch(a, b):
+    def fn(lib, *xs):
+        x, y = _pair(xs, a, b)
+        return x - y
+    check_error(fn, *[v for v in (a, b) if isinstance(v, np.ndarray)], match="Subtraction, the `-` operator")
+
+
+def _pair(xs, a, b):
+    xs = list(xs)
+    return [xs.pop(0) if isinstance(v, np.ndarray) else v for v in (a, b)]
+
+
+@needs_torch
+@pytest.mark.parametrize("op", OPERATORS)
+def test_operator_broadcast_error_matches_torch(op):
+    fn = OPERATORS[op]
+    err, _ = check_error(lambda lib, x, y: fn(x, y), F32, RNG.standard_normal((5,)).astype(np.float32))
+    assert "must match the size of tensor" in str(err)
+
+
+def test_fast_paths_respect_no_grad_and_record_otherwise():
+    a = ember.randn(3, requires_grad=True)
+    with ember.no_grad():
+        assert (a * a).grad_fn is None and not (a + 1.0).requires_grad
+    y = a * 2.0
+    assert y.grad_fn is not None and y.grad_fn.name() == "MulBackward0"
+    assert (a + a).grad_fn.name() == "AddBackward0" and (a - 1).grad_fn.name() == "SubBackward0"
+
+
+def test_fast_mul_saves_inputs_with_version_check():
+    a = ember.randn(3, requires_grad=True)
+    b = ember.randn(3)
+    y = a * b
+    b.add_(1)  # modifies a tensor saved for backward
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+
+
+def test_fast_mul_double_backward():
+    x = ember.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = (x * x * x).sum()
+    (g,) = ember.autograd.grad(y, x, create_graph=True)
+    (h,) = ember.autograd.grad(g.sum(), x)
+    np.testing.assert_allclose(h.numpy(), 6 * x.detach().numpy())
+
+
+# ------------------------------------------------------------------ gradients reaching leaves
+def test_shared_gradient_is_not_aliased_between_leaves():
+    a = ember.randn(3, requires_grad=True)
+    b = ember.randn(3, requires_grad=True)
+    (a + b).sum().backward()  # AddBackward hands the same gradient tensor to both leaves
+    assert not np.shares_memory(a.grad._data, b.grad._data)
+    (a + b).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [2, 2, 2])
+    np.testing.assert_array_equal(b.grad.numpy(), [2, 2, 2])
+
+
+def test_user_gradient_is_never_taken_over():
+    a = ember.randn(2, 3, requires_grad=True)
+    g = ember.ones(2, 3)
+    (a * 1.0).backward(g)
+    a.backward(g)  # a leaf: the user's gradient arrives unchanged
+    assert not np.shares_memory(a.grad._data, g._data)
+    np.testing.assert_array_equal(g.numpy(), np.ones((2, 3)))
+    np.testing.assert_array_equal(a.grad.numpy(), 2 * np.ones((2, 3)))
+
+
+def test_gradient_held_by_a_hook_or_retained_graph_is_copied():
+    a = ember.randn(3, 3, requires_grad=True)
+    w = ember.randn(3, 3, requires_grad=True)
+    seen = []
+    y = a @ w
+    y.register_hook(lambda g: seen.append(g))
+    y.sum().backward(retain_graph=True)
+    first = w.grad.numpy().copy()
+    y.sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), 2 * first, rtol=1e-6)
+    for g in seen:
+        np.testing.assert_array_equal(g.numpy(), np.ones((3, 3)))
+
+
+@needs_torch
+def test_accumulated_gradients_match_torch_over_steps():
+    def run(lib):
+        lib.manual_seed(0)
+        w = lib.from_numpy(np.linspace(-1, 1, 12, dtype=np.float32).reshape(3, 4)).requires_grad_()
+        x = lib.from_numpy(F32.T.copy())
+        grads = []
+        for _ in range(3):
+            ((x @ w).clamp(min=0) * 2.0 - 1).sum().backward()
+            grads.append(w.grad.detach().numpy().copy())
+            w.grad.mul_(0.5)  # in-place on .grad must not reach any other buffer
+        return grads
+    for e, t in zip(run(ember), run(torch)):
+        np.testing.assert_allclose(e, t, rtol=1e-5, atol=1e-5)
