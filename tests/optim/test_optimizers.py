@@ -257,3 +257,18 @@ def test_closure_runs_with_grad_enabled():
         loss = opt.step(closure)
     assert float(loss) == 5.0
     assert w.grad is not None
+
+
+def _signature(fn):
+    import inspect
+    return [(p.name, p.kind, p.default) for p in inspect.signature(fn).parameters.values()]
+
+
+@needs_torch
+def test_signatures_match_torch():
+    names = list(CONFIGS) + ["LBFGS"]
+    for name in names:
+        assert _signature(getattr(ember.optim, name).__init__) == _signature(getattr(torch.optim, name).__init__), name
+    for name in torch.optim.lr_scheduler.__all__:
+        assert _signature(getattr(ember.optim.lr_scheduler, name).__init__) == \
+            _signature(getattr(torch.optim.lr_scheduler, name).__init__), name
