@@ -13,7 +13,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numpy as np  # noqa: E402
 
 import ember  # noqa: E402
-from ember.nn.functional import _conv as EF  # noqa: E402
+import ember.nn.functional as EF  # noqa: E402
 
 
 def best_of(fn, repeat=15):

@@ -51,12 +51,13 @@ def windows(x, kernel, stride, dilation, out):
 
 
 def col2im(cols, padded_shape, kernel, stride, dilation, out):
-    """Adjoint of ``windows``: sum ``cols`` laid out (K, B, *out), kernel offset first, onto a zero array
-    of ``padded_shape`` = (B, *padded). Loops over the K kernel offsets only; each step is one strided
-    add of a contiguous block over the whole batch."""
+    """Adjoint of ``windows``: sum ``cols`` laid out (N, C, *kernel, *out) onto a zero array of
+    ``padded_shape`` = (N, C, *padded). Loops over the K kernel offsets only; each step is one strided
+    add over the whole batch."""
     gx = np.zeros(padded_shape, dtype=cols.dtype)
-    for k, offset in enumerate(itertools.product(*(range(n) for n in kernel))):
-        key = (slice(None),) + tuple(slice(o * d, o * d + s * (n - 1) + 1, s)
-                                     for o, d, s, n in zip(offset, dilation, stride, out))
-        gx[key] += cols[k]
+    lead = (slice(None), slice(None))
+    for offset in itertools.product(*(range(n) for n in kernel)):
+        key = lead + tuple(slice(o * d, o * d + s * (n - 1) + 1, s) for o, d, s, n in zip(offset, dilation, stride, out))
+        view = gx[key]
+        np.add(view, cols[lead + offset], out=view)  # in place: ``gx[key] += ...`` would copy the view back
     return gx

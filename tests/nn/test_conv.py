@@ -184,7 +184,10 @@ def test_conv_module_errors(kwargs, exc):
         torch.nn.Conv2d(3, 4, 3, **kwargs)
     with pytest.raises(exc) as e_err:
         ember.nn.Conv2d(3, 4, 3, **kwargs)
-    assert str(e_err.value) == str(t_err.value)
+    e, t = str(e_err.value), str(t_err.value)
+    if "{" in t:  # a set in the message: its order depends on string hashing
+        e, t = e.split("{")[0] + e.split("}")[1], t.split("{")[0] + t.split("}")[1]
+    assert e == t
 
 
 def test_weight_gradient_reuses_forward_im2col_and_matches_fresh():

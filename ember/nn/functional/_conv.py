@@ -7,6 +7,8 @@ is an Op whose backward calls the other two, so gradients of any order stay conv
 Layout: im2col gives (N, G, C/G*K, L) with L the output pixels, and the weight is (G, O/G, C/G*K), so
 ``weight @ col`` lands directly in (N, O, L), torch's memory layout, with no output transpose.
 """
+import itertools
+
 import numpy as np
 
 from ...autograd.function import Op
@@ -53,16 +55,39 @@ def _conv_raw(x, w, geo, col=None):
 
 def _input_grad_raw(g, w, geo, x_shape):
     n, c = x_shape[:2]
-    G = geo.groups
-    og, cg = w.shape[0] // G, c // G
-    gm = g.reshape(1, n, G, og, geo.L)
-    # weight as (K, 1, G, C/G, O/G): the product comes out kernel-offset first, (K, N, G, C/G, L), so
-    # col2im adds one contiguous block per offset
-    wk = w.reshape(G, og, cg, geo.K).transpose(3, 0, 2, 1)[:, None]
-    dcol = np.matmul(wk, gm).reshape((geo.K, n * c) + geo.out)
-    padded = (n * c,) + tuple(s + lo + hi for s, (lo, hi) in zip(geo.in_size, geo.pads))
-    gx = crop(col2im(dcol, padded, geo.kernel, geo.stride, geo.dilation, geo.out), geo.pads)
-    return np.ascontiguousarray(gx).reshape(x_shape)
+    if all(st == 1 for st in geo.stride) and len(geo.out) > 1:
+        return _input_grad_wide(g, w, geo, x_shape)
+    gm = g.reshape(n, geo.groups, w.shape[0] // geo.groups, geo.L)
+    # (G, C/G*K, O/G) @ (N, G, O/G, L): one GEMM per sample and group, then col2im over kernel offsets
+    dcol = np.matmul(_weight_matrix(w, geo).transpose(0, 2, 1), gm)
+    cols = dcol.reshape((n, c) + geo.kernel + geo.out)
+    padded = (n, c) + tuple(s + lo + hi for s, (lo, hi) in zip(geo.in_size, geo.pads))
+    gx = crop(col2im(cols, padded, geo.kernel, geo.stride, geo.dilation, geo.out), geo.pads)
+    return np.ascontiguousarray(gx)
+
+
+def _input_grad_wide(g, w, geo, x_shape):
+    """Unit-stride input gradient on "wide rows": the output gradient is laid out with the padded
+    input's row length (zeros in the extra columns), so every kernel offset's contribution is one
+    contiguous span of each flattened input plane. col2im then adds long contiguous runs instead of
+    short rows, at the price of a slightly wider GEMM."""
+    n, c = x_shape[:2]
+    o = w.shape[0]
+    padded = tuple(s + lo + hi for s, (lo, hi) in zip(geo.in_size, geo.pads))
+    plane_strides = [int(np.prod(padded[d + 1:])) for d in range(len(padded))]
+    span = geo.out[0] * plane_strides[0]
+    slack = sum((k - 1) * d * st for k, d, st in zip(geo.kernel[1:], geo.dilation[1:], plane_strides[1:]))
+    wide = np.zeros((n, o, geo.out[0]) + padded[1:], g.dtype)
+    wide[(Ellipsis,) + tuple(slice(0, m) for m in geo.out[1:])] = g
+    gm = wide.reshape(n, geo.groups, o // geo.groups, span)
+    dcol = np.matmul(_weight_matrix(w, geo).transpose(0, 2, 1), gm).reshape(n, c, geo.K, span)
+    buf = np.zeros((n, c, int(np.prod(padded)) + slack), g.dtype)
+    for k, offset in enumerate(itertools.product(*(range(m) for m in geo.kernel))):
+        start = sum(i * d * st for i, d, st in zip(offset, geo.dilation, plane_strides))
+        view = buf[:, :, start:start + span]
+        np.add(view, dcol[:, :, k], out=view)
+    gx = buf[:, :, :int(np.prod(padded))].reshape((n, c) + padded)
+    return np.ascontiguousarray(crop(gx, geo.pads))
 
 
 def _weight_grad_raw(x, g, geo, w_shape, col=None):

@@ -152,7 +152,7 @@ class AvgPool(Op):
         xp = pad_array(x.astype(np.int64 if integer else compute_dtype(x.dtype), copy=False), geo.pads)
         acc = xp[geo.keys[0]].copy()
         for key in geo.keys[1:]:
-            acc += xp[key]
+            np.add(acc, xp[key], out=acc)
         if integer:
             return np.trunc(acc / div).astype(x.dtype)
         acc /= np.asarray(div, acc.dtype)
@@ -173,7 +173,8 @@ class AvgPoolAdjoint(Op):
         padded = in_shape[:-nd] + tuple(n + lo + hi for n, (lo, hi) in zip(geo.in_size, geo.pads))
         gx = np.zeros(padded, cdt)
         for key in geo.keys:
-            gx[key] += gd
+            view = gx[key]
+            np.add(view, gd, out=view)
         gx = np.ascontiguousarray(crop(gx, geo.pads))
         return gx if gx.dtype == g.dtype else gx.astype(g.dtype)
 

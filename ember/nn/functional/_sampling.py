@@ -428,14 +428,11 @@ class Fold(Op):
     def forward(ctx, cols, geo):
         ctx.geo = geo
         n = cols.shape[0]
-        k = math.prod(geo.kernel)
-        c = cols.shape[1] // k
-        # kernel offset first, as col2im wants: (K, N*C, *out)
-        blocks = cols.reshape((n, c, k) + geo.out).transpose((2, 0, 1) + tuple(range(3, 3 + len(geo.out))))
-        blocks = blocks.reshape((k, n * c) + geo.out)
-        padded = (n * c,) + tuple(s + lo + hi for s, (lo, hi) in zip(geo.in_size, geo.pads))
+        c = cols.shape[1] // math.prod(geo.kernel)
+        blocks = cols.reshape((n, c) + geo.kernel + geo.out)
+        padded = (n, c) + tuple(s + lo + hi for s, (lo, hi) in zip(geo.in_size, geo.pads))
         out = crop(col2im(blocks, padded, geo.kernel, geo.stride, geo.dilation, geo.out), geo.pads)
-        return np.ascontiguousarray(out).reshape((n, c) + tuple(geo.in_size))
+        return np.ascontiguousarray(out)
 
     def backward(ctx, g):
         return Unfold.apply(g, ctx.geo), None
