@@ -33,7 +33,8 @@ class Linear(Op):
         xc, wc = (x, w) if cdt == x.dtype else (x.astype(cdt), w.astype(cdt))
         # Fold leading dims into one GEMM.
         x2 = xc.reshape(-1, xc.shape[-1]) if xc.ndim != 2 else xc
-        out = x2 @ wc.T if w.ndim == 2 else x2 @ wc
+        # np.dot hands the transpose to BLAS as a flag; np.matmul copies F-ordered operands
+        out = np.dot(x2, wc.T) if w.ndim == 2 else np.dot(x2, wc)
         if b is not None:
             out += b if b.dtype == cdt else b.astype(cdt)
         out = out.reshape(x.shape[:-1] + w.shape[:-1])
@@ -58,10 +59,11 @@ def _raw_backward(g, x, w, n_out, need_x, need_w, need_b):
     g2 = g.reshape(-1, n_out).astype(cdt, copy=False)
     gx = gw = gb = None
     if need_x:
-        gx = Tensor._wrap((g2 @ w.reshape(n_out, -1).astype(cdt, copy=False)).reshape(x.shape).astype(dt, copy=False))
+        gx = Tensor._wrap(np.dot(g2, w.reshape(n_out, -1).astype(cdt, copy=False)).reshape(x.shape)
+                          .astype(dt, copy=False))
     if need_w:
         x2 = x.reshape(-1, x.shape[-1]).astype(cdt, copy=False)
-        gw = Tensor._wrap((g2.T @ x2).reshape(w.shape).astype(dt, copy=False))
+        gw = Tensor._wrap(np.dot(g2.T, x2).reshape(w.shape).astype(dt, copy=False))
     if need_b:
         gb = Tensor._wrap(g2.sum(0, dtype=cdt).reshape(w.shape[:-1]).astype(dt, copy=False))
     return gx, gw, gb
