@@ -12,9 +12,12 @@ from .radam import RAdam
 from .asgd import ASGD
 from .rprop import Rprop
 from .lbfgs import LBFGS
+from .adafactor import Adafactor
+from .muon import Muon
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam",
-           "ASGD", "Rprop", "LBFGS", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook"]
+           "ASGD", "Rprop", "LBFGS", "Adafactor", "Muon", "register_optimizer_step_pre_hook",
+           "register_optimizer_step_post_hook"]
 
 from . import lr_scheduler  # noqa: E402
 from . import swa_utils  # noqa: E402

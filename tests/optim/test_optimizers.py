@@ -27,6 +27,8 @@ CONFIGS = {
               dict(lr=0.1, betas=(0.9, 0.5))],
     "ASGD": [dict(lr=0.1), dict(lr=0.1, t0=3, lambd=1e-2, alpha=0.5, weight_decay=0.1), dict(lr=0.1, maximize=True)],
     "Rprop": [dict(), dict(lr=0.1, etas=(0.3, 1.5), step_sizes=(1e-3, 0.2)), dict(maximize=True)],
+    "Adafactor": [dict(), dict(lr=0.05, beta2_decay=-0.5, eps=(1e-4, 1e-2), d=1.5, weight_decay=0.1),
+                  dict(maximize=True)],
 }
 CASES = [(name, cfg) for name, cfgs in CONFIGS.items() for cfg in cfgs]
 TOL = {"float64": dict(rtol=1e-9, atol=1e-11), "float32": dict(rtol=2e-4, atol=2e-5)}
@@ -110,6 +112,27 @@ def test_complex_params(name):
         eo.step()
         to.step()
         np.testing.assert_allclose(ep.detach().numpy(), tp.detach().numpy(), rtol=1e-9, atol=1e-12)
+
+
+@needs_torch
+@pytest.mark.parametrize("cfg", [dict(lr=0.02), dict(lr=0.02, nesterov=False, weight_decay=0.0, momentum=0.5,
+                                                     adjust_lr_fn="match_rms_adamw")])
+def test_muon(cfg):
+    # Muon orthogonalises in bfloat16: compare to bfloat16 accuracy
+    rng = np.random.default_rng(3)
+    init = [rng.standard_normal((6, 4)).astype(np.float32), rng.standard_normal((3, 5)).astype(np.float32)]
+    ep = [ember.tensor(a.copy(), requires_grad=True) for a in init]
+    tp = [torch.tensor(a.copy(), requires_grad=True) for a in init]
+    eo, to = ember.optim.Muon(ep, **cfg), torch.optim.Muon(tp, **cfg)
+    for k in range(5):
+        _set_grads(ep, tp, k)
+        eo.step()
+        to.step()
+        for e, t in zip(ep, tp):
+            np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), rtol=2e-2, atol=2e-3)
+    assert eo.state_dict()["param_groups"] == to.state_dict()["param_groups"]
+    with pytest.raises(ValueError, match="Muon only supports 2D parameters"):
+        ember.optim.Muon([ember.zeros(3, requires_grad=True)])
 
 
 @needs_torch
@@ -266,7 +289,7 @@ def _signature(fn):
 
 @needs_torch
 def test_signatures_match_torch():
-    names = list(CONFIGS) + ["LBFGS"]
+    names = list(CONFIGS) + ["LBFGS", "Muon"]
     for name in names:
         assert _signature(getattr(ember.optim, name).__init__) == _signature(getattr(torch.optim, name).__init__), name
     for name in torch.optim.lr_scheduler.__all__:
