@@ -76,6 +76,10 @@ def run_workload(wl, frameworks, args):
     from benchmarks.timing import interleaved, short_error
     row = {"workload": wl.name, "description": wl.description, "unit": wl.unit, "kind": wl.kind}
     steps, errors = {}, {}
+    widened = wl.uses_workers and hasattr(os, "sched_setaffinity")
+    if widened:  # workers need cores of their own: the point of this workload
+        saved = os.sched_getaffinity(0)
+        os.sched_setaffinity(0, range(os.cpu_count()))
     for name, fw in frameworks.items():
         if fw is None:
             errors[name] = "not installed"
@@ -86,10 +90,6 @@ def run_workload(wl, frameworks, args):
             steps[name] = step
         except Exception as exc:  # a missing feature must show up in the table, not abort the run
             errors[name] = "not runnable: " + short_error(exc)
-    widened = wl.uses_workers and hasattr(os, "sched_setaffinity")
-    if widened:  # workers need cores of their own: the point of this workload
-        saved = os.sched_getaffinity(0)
-        os.sched_setaffinity(0, range(os.cpu_count()))
     try:
         timings = interleaved(steps, args.rounds, args.round_seconds, args.warmup, args.steps) if steps else {}
     except Exception as exc:

@@ -143,3 +143,32 @@ def test_accumulated_gradients_match_torch_over_steps():
         return grads
     for e, t in zip(run(ember), run(torch)):
         np.testing.assert_allclose(e, t, rtol=1e-5, atol=1e-5)
+
+
+def test_two_views_of_one_gradient_buffer_are_not_aliased():
+    class Twice(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            return a + b
+
+        @staticmethod
+        def backward(ctx, g):
+            buf = g * 1.0  # fresh buffer, handed out as two whole-buffer views
+            return buf.reshape(3, 4), buf.reshape(3, 4)
+
+    a = ember.randn(3, 4, requires_grad=True)
+    b = ember.randn(3, 4, requires_grad=True)
+    Twice.apply(a, b).sum().backward()
+    assert not np.shares_memory(a.grad._data, b.grad._data)
+    a.grad.add_(1.0)
+    np.testing.assert_array_equal(b.grad.numpy(), np.ones((3, 4)))
+
+
+def test_linear_weight_gradient_is_taken_without_copy_and_stays_correct():
+    lin = ember.nn.Linear(4, 3)
+    x = ember.randn(5, 4)
+    lin(x).sum().backward()
+    first = lin.weight.grad.numpy().copy()
+    lin(x).sum().backward()
+    np.testing.assert_allclose(lin.weight.grad.numpy(), 2 * first, rtol=1e-6)
+    np.testing.assert_allclose(first, np.broadcast_to(x.numpy().sum(0), (3, 4)), rtol=1e-5)

@@ -184,8 +184,14 @@ _CAN_STEAL = sys.implementation.name == "cpython" and sys.version_info < (3, 14)
 
 def _exclusive(grad):
     d = grad._data
-    return (_CAN_STEAL and sys.getrefcount(grad) == 4 and sys.getrefcount(d) == 3
-            and d.__class__ is np.ndarray and d.base is None and d.flags.c_contiguous and d.flags.writeable)
+    if not (_CAN_STEAL and sys.getrefcount(grad) == 4 and sys.getrefcount(d) == 3 and d.__class__ is np.ndarray
+            and d.flags.c_contiguous and d.flags.writeable):
+        return False
+    base = d.base
+    # A whole-buffer view (a reshape of a fresh result) counts when nothing else can reach the buffer:
+    # NumPy points every view at the owning array, so any other view would raise its count (d, base, arg).
+    return base is None or (base.__class__ is np.ndarray and base.base is None and base.size == d.size
+                            and sys.getrefcount(base) == 3)
 
 
 def _finish_leaf(leaf, grad, captures, results, accumulate, inputs):
