@@ -35,6 +35,15 @@ def test_sdpa(kw):
     check_op(lambda lib, q, k, v: sdpa(lib, q, k, v, **kw), Q, K, V)
 
 
+@pytest.mark.parametrize("L,S", [(70, 70), (70, 90), (96, 40)])
+def test_sdpa_causal_long_blocks(L, S):
+    # long causal sequences take the blocked path that skips the masked upper triangle
+    check_op(lambda lib, q, k, v: sdpa(lib, q, k, v, is_causal=True), randn(2, 2, L, 4), randn(2, 2, S, 4),
+             randn(2, 2, S, 3))
+    check_op(lambda lib, q, k, v: sdpa(lib, q, k, v, is_causal=True, enable_gqa=True),
+             *(a.astype(np.float64) for a in (randn(1, 4, L, 4), randn(1, 2, S, 4), randn(1, 2, S, 3))))
+
+
 def test_sdpa_float_mask_gets_gradient_and_dtypes():
     check_op(lambda lib, q, k, v, m: sdpa(lib, q, k, v, m), Q, K, V, randn(3, 4, 6))
     check_op(lambda lib, q, k, v: sdpa(lib, q, k, v, is_causal=True), *(a.astype(np.float64) for a in (Q, K, V)))

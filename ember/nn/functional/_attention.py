@@ -49,6 +49,24 @@ def _sum_heads(g, groups):
     return g.reshape(shp[:-3] + (shp[-3] // groups, groups) + shp[-2:]).sum(axis=-3)
 
 
+def _query_blocks(L, S, causal_blocks):
+    """(i0, i1, kl): query rows [i0, i1) attend to keys [0, kl).
+
+    Under a causal mask a block of queries never sees keys past its last row, so splitting the
+    queries into blocks skips the masked upper triangle (about 40% of the work at 4 blocks).
+    """
+    if not causal_blocks:
+        return [(0, L, S)]
+    size = max(32, -(-L // 8))
+    return [(i0, min(i0 + size, L), min(i0 + size, S)) for i0 in range(0, L, size)]
+
+
+def _mask_block(mask, i0, i1, kl):
+    rows = slice(None) if mask.shape[-2] == 1 else slice(i0, i1)
+    cols = slice(None) if mask.shape[-1] == 1 else slice(0, kl)
+    return mask[..., rows, cols] if mask.ndim >= 2 else mask[..., cols]
+
+
 class _SDPA(Op):
     """Fused attention, output ``out`` only (the common case: no probabilities to materialise)."""
 
@@ -63,30 +81,42 @@ class _SDPA(Op):
             if mask is not None and mask.dtype != np.bool_:
                 mask = mask.astype(cdt)
         kk, vv = _repeat_heads(k, groups), _repeat_heads(v, groups)
-        s = np.matmul(q * np.asarray(scale, cdt), np.swapaxes(kk, -1, -2))
+        L, S = q.shape[-2], kk.shape[-2]
+        qs = q * np.asarray(scale, cdt)
+        out = np.empty(np.broadcast_shapes(q.shape[:-2], vv.shape[:-2]) + (L, vv.shape[-1]), dtype=cdt)
+        blocks = _query_blocks(L, S, is_causal and L >= 64 and not ctx.with_probs)
         has_mask = mask is not None or is_causal
-        if mask is not None:
-            if mask.dtype == np.bool_:
-                np.copyto(s, -np.inf, where=~mask)
+        saved = []
+        for i0, i1, kl in blocks:
+            s = np.matmul(qs[..., i0:i1, :], np.swapaxes(kk[..., :kl, :], -1, -2))
+            if mask is not None:
+                m = _mask_block(mask, i0, i1, kl)
+                if m.dtype == np.bool_:
+                    np.copyto(s, -np.inf, where=~m)
+                elif s.shape == np.broadcast_shapes(s.shape, m.shape):
+                    s += m
+                else:
+                    s = s + m
+            if is_causal and kl > i0:  # only keys from i0 on can lie above the diagonal
+                above = np.arange(i0, kl)[None, :] > np.arange(i0, i1)[:, None]
+                np.copyto(s[..., i0:kl], -np.inf, where=above)
+            p = _masked_softmax_(s, has_mask)
+            if dropout_p > 0:
+                keep = default_generator._rng.random(p.shape, dtype=np.float32) >= dropout_p
+                pd = p * keep
+                pd *= 1.0 / (1.0 - dropout_p)
             else:
-                s = s + mask if s.shape != np.broadcast_shapes(s.shape, mask.shape) else np.add(s, mask, out=s)
-        if is_causal:
-            np.copyto(s, -np.inf, where=~_causal(s.shape[-2], s.shape[-1]))
-        p = _masked_softmax_(s, has_mask)
-        if dropout_p > 0:
-            keep = default_generator._rng.random(p.shape, dtype=np.float32) >= dropout_p
-            pd = p * keep
-            pd *= 1.0 / (1.0 - dropout_p)
-        else:
-            keep, pd = None, p
-        out = np.matmul(pd, vv)
-        ctx.keep, ctx.p, ctx.dropout_p, ctx.scale, ctx.groups = keep, p, dropout_p, scale, groups
+                keep, pd = None, p
+            np.matmul(pd, vv[..., :kl, :], out=out[..., i0:i1, :])
+            saved.append((i0, i1, kl, p, keep))
+        ctx.blocks, ctx.dropout_p, ctx.scale, ctx.groups = saved, dropout_p, scale, groups
         ctx.is_causal = is_causal
         ctx.raw = (q, k, v) if cdt != dt else None
         ctx.mask = mask
-        if cdt != dt:
-            out, pd = out.astype(dt), pd.astype(dt)
-        return (out, pd) if ctx.with_probs else out
+        ctx.keep = saved[0][4] if len(saved) == 1 else None  # the double-backward path reuses it
+        if not ctx.with_probs:
+            return out.astype(dt) if cdt != dt else out
+        return (out.astype(dt), pd.astype(dt)) if cdt != dt else (out, pd)
 
     def backward(ctx, g_out, g_p=None):
         if creating_graph():
@@ -94,31 +124,45 @@ class _SDPA(Op):
         q, k, v = ctx.raw if ctx.raw is not None else (t._data for t in ctx.saved_tensors[:3])
         dt_out = g_out._data.dtype
         go = g_out._data.astype(q.dtype, copy=False)
-        p, keep, groups, scale = ctx.p, ctx.keep, ctx.groups, ctx.scale
+        groups, scale = ctx.groups, ctx.scale
         kk, vv = _repeat_heads(k, groups), _repeat_heads(v, groups)
         need_q, need_k, need_v, need_m = ctx.needs_input_grad[:4]
-        inv = 1.0 / (1.0 - ctx.dropout_p) if keep is not None else 1.0
-        dq = dk = dv = dm = None
-        if need_v:
-            pd = p if keep is None else p * keep * np.asarray(inv, p.dtype)
-            dv = _sum_heads(np.matmul(np.swapaxes(pd, -1, -2), go), groups)
-        if need_q or need_k or need_m:
-            dp = np.matmul(go, np.swapaxes(vv, -1, -2))
-            if g_p is not None and np.any(g_p._data):
-                dp += g_p._data
+        inv = np.asarray(1.0 / (1.0 - ctx.dropout_p), q.dtype)
+        sc = np.asarray(scale, q.dtype)
+        batch = np.broadcast_shapes(q.shape[:-2], kk.shape[:-2])
+        L, S = q.shape[-2], kk.shape[-2]
+        dq = np.empty(batch + q.shape[-2:], q.dtype) if need_q else None
+        dk = np.zeros(batch + kk.shape[-2:], q.dtype) if need_k else None
+        dv = np.zeros(batch + vv.shape[-2:], q.dtype) if need_v else None
+        dm = np.zeros(batch + (L, S), q.dtype) if need_m else None
+        gp = g_p._data if g_p is not None and np.any(g_p._data) else None
+        for i0, i1, kl, p, keep in ctx.blocks:
+            g = go[..., i0:i1, :]
+            if need_v:
+                pd = p if keep is None else p * keep * inv
+                dv[..., :kl, :] += np.matmul(np.swapaxes(pd, -1, -2), g)
+            if not (need_q or need_k or need_m):
+                continue
+            dp = np.matmul(g, np.swapaxes(vv[..., :kl, :], -1, -2))
+            if gp is not None:
+                dp += gp[..., i0:i1, :kl]
             if keep is not None:
                 dp *= keep
-                dp *= np.asarray(inv, dp.dtype)
+                dp *= inv
             # dS = P * (dP - rowsum(dP * P)), in place in dp
-            row = np.einsum("...ij,...ij->...i", dp, p)[..., None]
-            dp -= row
+            dp -= np.einsum("...ij,...ij->...i", dp, p)[..., None]
             dp *= p
             if need_q:
-                dq = np.matmul(dp, kk) * np.asarray(scale, dp.dtype)
+                np.matmul(dp, kk[..., :kl, :], out=dq[..., i0:i1, :])
+                dq[..., i0:i1, :] *= sc
             if need_k:
-                dk = _sum_heads(np.matmul(np.swapaxes(dp, -1, -2), q) * np.asarray(scale, dp.dtype), groups)
+                dk[..., :kl, :] += np.matmul(np.swapaxes(dp, -1, -2), q[..., i0:i1, :])
             if need_m:
-                dm = dp
+                dm[..., i0:i1, :kl] = dp
+        if need_k:
+            dk *= sc
+        dk = _sum_heads(dk, groups) if need_k else None
+        dv = _sum_heads(dv, groups) if need_v else None
         wrap = _wrapper(dt_out)
         return wrap(dq), wrap(dk), wrap(dv), wrap(dm), None, None, None, None, None
 

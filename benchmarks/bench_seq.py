@@ -1,0 +1,165 @@
+"""Sequence-model training speed, ember vs torch side by side (interleaved, one thread each).
+
+Workloads, written once against the torch API and run on both libraries:
+  lstm_lm  2-layer LSTM word LM: vocab 10,000, embedding/hidden 256, seq 35, batch 20, SGD,
+           truncated BPTT, gradient clipping 0.25
+  tfm_lm   decoder-only Transformer: vocab 256, d_model 128, 4 layers (nn.TransformerEncoderLayer,
+           causal, pre-norm, default ReLU, dim_feedforward 512), 4 heads, seq 128, batch 16, AdamW
+
+    OMP_NUM_THREADS=1 python benchmarks/bench_seq.py [--workload lstm_lm] [--rounds 5] [--seconds 2]
+"""
+import argparse
+import os
+import sys
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # before NumPy/torch start their thread pools
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from timing import interleaved  # noqa: E402
+
+LSTM = dict(vocab=10_000, emb=256, hidden=256, layers=2, seq=35, batch=20, clip=0.25)
+TFM = dict(vocab=256, d=128, layers=4, heads=4, ff=512, seq=128, batch=16)
+
+
+def _clip(lib, params, max_norm):
+    """nn.utils.clip_grad_norm_ where the library has it (else the same formula, reported once)."""
+    clip = getattr(lib.nn.utils, "clip_grad_norm_", None)
+    if clip is not None:
+        return clip(params, max_norm)
+    if not _NOTED:
+        _NOTED.append(print(f"note: {lib.__name__}.nn.utils.clip_grad_norm_ is missing; using the formula inline"))
+    with lib.no_grad():
+        grads = [p.grad for p in params if p.grad is not None]
+        total = sum(float((g * g).sum()) for g in grads) ** 0.5
+        coef = max_norm / (total + 1e-6)
+        if coef < 1:
+            for g in grads:
+                g.mul_(coef)
+    return total
+
+
+_NOTED = []
+
+
+def build_lstm_lm(lib):
+    lib.manual_seed(0)
+    nn, c = lib.nn, LSTM
+
+    class LM(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.encoder = nn.Embedding(c["vocab"], c["emb"])
+            self.rnn = nn.LSTM(c["emb"], c["hidden"], c["layers"])
+            self.decoder = nn.Linear(c["hidden"], c["vocab"])
+
+        def forward(self, tokens, hidden):
+            out, hidden = self.rnn(self.encoder(tokens), hidden)
+            return self.decoder(out).view(-1, c["vocab"]), hidden
+
+    model = LM()
+    opt = lib.optim.SGD(model.parameters(), lr=20.0)
+    loss_fn = nn.CrossEntropyLoss()
+    stream = np.random.default_rng(0).integers(0, c["vocab"], (c["seq"] * 8 + 1, c["batch"])).astype(np.int64)
+    data = lib.from_numpy(stream)
+    zeros = lib.zeros(c["layers"], c["batch"], c["hidden"])
+    state = {"i": 0, "hidden": (zeros, zeros)}
+    params = list(model.parameters())
+
+    def step():
+        i = state["i"] = (state["i"] + 1) % 8
+        x = data[i * c["seq"]:(i + 1) * c["seq"]]
+        y = data[i * c["seq"] + 1:(i + 1) * c["seq"] + 1].reshape(-1)
+        hidden = tuple(h.detach() for h in state["hidden"])  # truncated BPTT
+        opt.zero_grad()
+        logits, state["hidden"] = model(x, hidden)
+        loss = loss_fn(logits, y)
+        loss.backward()
+        _clip(lib, params, c["clip"])
+        opt.step()
+        return loss
+    return step
+
+
+def build_tfm_lm(lib):
+    lib.manual_seed(0)
+    nn, c = lib.nn, TFM
+
+    class DecoderOnly(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.tok = nn.Embedding(c["vocab"], c["d"])
+            self.pos = nn.Embedding(c["seq"], c["d"])
+            layer = nn.TransformerEncoderLayer(c["d"], c["heads"], c["ff"], dropout=0.0,
+                                               batch_first=True, norm_first=True)
+            self.blocks = nn.TransformerEncoder(layer, c["layers"], enable_nested_tensor=False)
+            self.ln_f = nn.LayerNorm(c["d"])
+            self.head = nn.Linear(c["d"], c["vocab"], bias=False)
+            self.register_buffer("mask", nn.Transformer.generate_square_subsequent_mask(c["seq"]))
+            self.register_buffer("positions", lib.arange(c["seq"]))
+
+        def forward(self, idx):
+            x = self.tok(idx) + self.pos(self.positions)
+            x = self.blocks(x, mask=self.mask, is_causal=True)
+            return self.head(self.ln_f(x))
+
+    model = DecoderOnly()
+    opt = lib.optim.AdamW(model.parameters(), lr=3e-4)
+    rng = np.random.default_rng(0)
+    seqs = [lib.from_numpy(rng.integers(0, c["vocab"], (c["batch"], c["seq"] + 1)).astype(np.int64))
+            for _ in range(2)]
+    state = {"i": 0}
+    F = nn.functional
+
+    def step():
+        i = state["i"] = (state["i"] + 1) % len(seqs)
+        s = seqs[i]
+        opt.zero_grad()
+        logits = model(s[:, :-1])
+        loss = F.cross_entropy(logits.reshape(-1, c["vocab"]), s[:, 1:].reshape(-1))
+        loss.backward()
+        opt.step()
+        return loss
+    return step
+
+
+WORKLOADS = {"lstm_lm": build_lstm_lm, "tfm_lm": build_tfm_lm}
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--workload", choices=sorted(WORKLOADS), action="append")
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--seconds", type=float, default=2.0, help="target seconds per framework per round")
+    p.add_argument("--warmup", type=int, default=2)
+    args = p.parse_args(argv)
+    import ember
+    ember.set_num_threads(1)
+    libs = {"ember": ember}
+    try:
+        import torch
+        torch.set_num_threads(1)
+        libs["torch"] = torch
+    except ImportError:
+        print("torch is not installed: ember only")
+    print(f"{'workload':10s} {'ember steps/s':>14s} {'torch steps/s':>14s} {'ratio':>7s}")
+    results = {}
+    for name in args.workload or sorted(WORKLOADS):
+        steps = {}
+        for lib_name, lib in libs.items():
+            try:
+                steps[lib_name] = WORKLOADS[name](lib)
+            except Exception as exc:  # a workload ember cannot run yet is reported, not hidden
+                print(f"{name:10s} {lib_name} cannot run it: {type(exc).__name__}: {exc}")
+        r = interleaved(steps, args.rounds, args.seconds, args.warmup)
+        e = r.get("ember", {}).get("steps_per_s", float("nan"))
+        t = r.get("torch", {}).get("steps_per_s", float("nan"))
+        results[name] = (e, t)
+        print(f"{name:10s} {e:14.2f} {t:14.2f} {e / t:7.2f}", flush=True)
+    return results
+
+
+if __name__ == "__main__":
+    main()
