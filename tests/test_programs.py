@@ -66,7 +66,9 @@ def mnist_example(torch, init_from=None, steps=4):
 def regression_example(torch, init_from=None, steps=6):
     """An MLP regressor: Sequential, BatchNorm1d, GELU, AdamW with weight decay, MSE, gradient clipping."""
     nn = torch.nn
-    model = nn.Sequential(nn.Linear(5, 32), nn.BatchNorm1d(32), nn.GELU(), nn.Linear(32, 1))
+    # BatchNorm after the activation: a bias right before BN has an exactly-zero gradient, which Adam
+    # would turn into noise-driven steps
+    model = nn.Sequential(nn.Linear(5, 32), nn.GELU(), nn.BatchNorm1d(32), nn.Linear(32, 1))
     if init_from is not None:
         _copy_weights(init_from, model)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=0.1)
