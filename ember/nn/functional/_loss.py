@@ -208,27 +208,71 @@ def _check_target_dtype(target):
             RuntimeError(f"expected scalar type Long but found {type_name(name)}")
 
 
-def _index_coefficients(t2, c, weight, ignore_index, label_smoothing, cdt):
-    """Per-row target weights ``a`` (M, C) such that loss_row = -sum_c a[row, c] * logp[row, c],
-    plus the 'mean' denominator (sum of the weights of the non-ignored targets)."""
-    valid = t2 != ignore_index
-    safe = np.where(valid, t2, 0)
-    if valid.any():
-        bad = (safe < 0) | (safe >= c)
+class _Coef:
+    """Target weights ``a`` (M, C) with loss_row = -sum_c a[row, c] * logp[row, c].
+
+    Class-index targets keep ``a`` implicit: a one-hot part (``idx``, ``w_hot``) plus, with label
+    smoothing, a rank-one part ``s_row x w_cls``; so a large vocabulary never gets a dense (M, C)
+    weight matrix. Probability targets carry a dense ``a``.
+    """
+
+    def __init__(self, dense=None, idx=None, w_hot=None, s_row=None, w_cls=None):
+        self.dense_a, self.idx, self.w_hot, self.s_row, self.w_cls = dense, idx, w_hot, s_row, w_cls
+
+    @classmethod
+    def from_indices(cls, t2, c, weight, ignore_index, label_smoothing, cdt):
+        valid = t2 != ignore_index
+        safe = np.where(valid, t2, 0)
+        bad = valid & ((t2 < 0) | (t2 >= c))
         if bad.any():
             raise IndexError(f"Target {int(t2[np.argmax(bad)])} is out of bounds.")
-    w_cls = np.ones(c, cdt) if weight is None else weight.astype(cdt, copy=False)
-    w_row = w_cls[safe] * valid
-    m = t2.shape[0]
-    a = np.zeros((m, c), cdt)
-    a[np.arange(m), safe] = w_row * (1 - label_smoothing)
-    if label_smoothing > 0:
-        a += (label_smoothing / c) * (w_cls[None, :] * valid[:, None])
-    return a, w_row.sum(dtype=cdt)
+        w_cls = np.ones(c, cdt) if weight is None else weight.astype(cdt, copy=False)
+        w_row = w_cls[safe] * valid
+        s_row = valid * np.asarray(label_smoothing / c, cdt) if label_smoothing > 0 else None
+        coef = cls(idx=safe, w_hot=(w_row * (1 - label_smoothing)).astype(cdt, copy=False), s_row=s_row,
+                   w_cls=w_cls)
+        return coef, w_row.sum(dtype=cdt)
+
+    def losses(self, logp):
+        if self.dense_a is not None:
+            a = self.dense_a
+            return -(a * np.where(a != 0, logp, 0)).sum(axis=1)
+        picked = logp[np.arange(logp.shape[0]), self.idx]
+        out = -np.where(self.w_hot != 0, self.w_hot * picked, 0)
+        if self.s_row is not None:
+            out = out - self.s_row * np.dot(logp, self.w_cls)
+        return out
+
+    def row_sums(self):
+        if self.dense_a is not None:
+            return self.dense_a.sum(axis=1)
+        if self.s_row is None:
+            return self.w_hot
+        return self.w_hot + self.s_row * self.w_cls.sum()
+
+    def subtract_from(self, rows, scale):
+        """rows -= a * scale (scale: (M, 1) or (1, 1)), in place."""
+        if self.dense_a is not None:
+            rows -= self.dense_a * scale
+            return rows
+        r = np.arange(rows.shape[0])
+        rows[r, self.idx] -= self.w_hot * (scale[:, 0] if scale.shape[0] == rows.shape[0] else scale[0, 0])
+        if self.s_row is not None:
+            rows -= (self.s_row[:, None] * self.w_cls[None, :]) * scale
+        return rows
+
+    def dense(self, m, c, dtype):
+        if self.dense_a is not None:
+            return self.dense_a
+        a = np.zeros((m, c), dtype)
+        a[np.arange(m), self.idx] = self.w_hot
+        if self.s_row is not None:
+            a += self.s_row[:, None] * self.w_cls[None, :]
+        return a
 
 
 class CrossEntropy(Op):
-    """log_softmax + weighted NLL in one op; gradient = scale * (softmax * sum(a) - a)."""
+    """log_softmax + weighted NLL in one op; gradient = scale * (softmax * sum_c(a) - a)."""
 
     def forward(ctx, x, target, weight, ignore_index, reduction, label_smoothing):
         probs = target.dtype.kind == "f"
@@ -246,13 +290,13 @@ class CrossEntropy(Op):
             q = t2.astype(cdt, copy=False)
             if label_smoothing > 0:
                 q = q * (1 - label_smoothing) + label_smoothing / c
-            a = q if weight is None else q * weight.astype(cdt, copy=False)
+            coef = _Coef(dense=q if weight is None else q * weight.astype(cdt, copy=False))
             denom = np.asarray(t2.shape[0], cdt)
         else:
-            a, denom = _index_coefficients(t2, c, weight, ignore_index, label_smoothing, cdt)
-        losses = -(a * np.where(a != 0, logp, 0)).sum(axis=1)
+            coef, denom = _Coef.from_indices(t2, c, weight, ignore_index, label_smoothing, cdt)
+        losses = coef.losses(logp)
         ctx.x_shape, ctx.out_shape, ctx.reduction = x.shape, out_shape, reduction
-        ctx.a, ctx.logp, ctx.denom, ctx.probs, ctx.ls, ctx.c = a, logp, denom, probs, label_smoothing, c
+        ctx.coef, ctx.logp, ctx.denom, ctx.probs, ctx.ls, ctx.c = coef, logp, denom, probs, label_smoothing, c
         ctx.weight = weight
         ctx.save_for_backward(x)
         if reduction == "none":
@@ -273,14 +317,15 @@ class CrossEntropy(Op):
 
     def backward(ctx, g):
         need_x, need_t = ctx.needs_input_grad[:2]
-        a = ctx.a
+        coef = ctx.coef
         gx = gt = None
         if not _enabled[0]:
-            gd = g._data.astype(a.dtype, copy=False)
-            scale = CrossEntropy._row_scale(ctx, gd)
+            cdt = ctx.logp.dtype
+            scale = CrossEntropy._row_scale(ctx, g._data.astype(cdt, copy=False))
             if need_x:
-                p = np.exp(ctx.logp)
-                rows = (p * a.sum(axis=1, keepdims=True) - a) * scale
+                rows = np.exp(ctx.logp)
+                rows *= coef.row_sums()[:, None] * scale
+                coef.subtract_from(rows, scale)
                 gx = Tensor._wrap(_rows_to_input(rows, ctx.x_shape).astype(g._data.dtype, copy=False))
             if need_t and ctx.probs:
                 gt = Tensor._wrap(_rows_to_input(_target_grad_rows(ctx) * scale, ctx.x_shape)
@@ -291,9 +336,10 @@ class CrossEntropy(Op):
         x, = ctx.saved_tensors
         scale = CrossEntropy._row_scale(ctx, g)
         if need_x:
+            m = ctx.logp.shape[0]
             x2 = x.movedim(1, -1).reshape(-1, ctx.c) if x.dim() > 2 else x.reshape(-1, ctx.c)
-            at = Tensor._wrap(a)
-            rows = (softmax(x2, 1) * Tensor._wrap(a.sum(axis=1, keepdims=True)) - at) * scale
+            at = Tensor._wrap(coef.dense(m, ctx.c, ctx.logp.dtype))
+            rows = (softmax(x2, 1) * Tensor._wrap(coef.row_sums()[:, None]) - at) * scale
             gx = _rows_to_input_t(rows, ctx.x_shape)
         if need_t and ctx.probs:
             gt = _rows_to_input_t(Tensor._wrap(_target_grad_rows(ctx)) * scale, ctx.x_shape)
@@ -337,12 +383,9 @@ class NLL(Op):
         dt = x.dtype
         cdt = compute_dtype(dt)
         x2, t2, out_shape = _class_layout(x, target, False)
-        a, denom = _index_coefficients(t2, c, weight, ignore_index, 0.0, cdt)
-        safe = np.where(t2 != ignore_index, t2, 0)
-        picked = x2[np.arange(t2.shape[0]), safe].astype(cdt, copy=False)
-        w_row = a[np.arange(t2.shape[0]), safe]
-        losses = -np.where(w_row != 0, picked * w_row, 0)
-        ctx.a, ctx.denom, ctx.x_shape, ctx.reduction = a, denom, x.shape, reduction
+        coef, denom = _Coef.from_indices(t2, c, weight, ignore_index, 0.0, cdt)
+        losses = coef.losses(x2.astype(cdt, copy=False))
+        ctx.coef, ctx.denom, ctx.x_shape, ctx.reduction, ctx.mc = coef, denom, x.shape, reduction, x2.shape
         if reduction == "none":
             return losses.reshape(out_shape).astype(dt, copy=False)
         total = losses.sum(dtype=cdt)
@@ -352,11 +395,14 @@ class NLL(Op):
 
     def backward(ctx, g):
         scale = CrossEntropy._row_scale(ctx, g)
+        cdt = ctx.coef.w_hot.dtype
         if not _enabled[0]:
-            rows = -ctx.a * scale._data.astype(ctx.a.dtype, copy=False)
+            rows = np.zeros(ctx.mc, cdt)
+            ctx.coef.subtract_from(rows, scale._data.astype(cdt, copy=False))
             return Tensor._wrap(_rows_to_input(rows, ctx.x_shape).astype(g._data.dtype, copy=False)), \
                 None, None, None, None
-        return _rows_to_input_t(-Tensor._wrap(ctx.a) * scale, ctx.x_shape), None, None, None, None
+        a = Tensor._wrap(ctx.coef.dense(ctx.mc[0], ctx.mc[1], cdt))
+        return _rows_to_input_t(-a * scale, ctx.x_shape), None, None, None, None
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
