@@ -243,8 +243,9 @@ def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=Fals
     name, arr = storage
     _validate_view(name, arr.size, storage_offset, tuple(size), tuple(stride))
     itemsize = arr.itemsize
-    view = np.lib.stride_tricks.as_strided(arr[storage_offset:] if arr.size else arr, shape=tuple(size),
-                                           strides=tuple(s * itemsize for s in stride))
+    # an ndarray over the storage buffer: its .base is the storage, so saving it again shares storage too
+    view = np.ndarray(tuple(size), dtype=arr.dtype, buffer=arr, offset=storage_offset * itemsize,
+                      strides=tuple(s * itemsize for s in stride)) if arr.size else np.zeros(tuple(size), arr.dtype)
     t = Tensor._make(view)
     t.requires_grad = bool(requires_grad)
     return t
@@ -369,28 +370,32 @@ def _target_device(map_location, location):
     return _device_cls(str(target)) if not isinstance(target, _device_cls) else target
 
 
-def _array_from_bytes(raw, dtype, numel, name, key, order="<"):
+def _array_from_bytes(raw, dtype, numel, name, key, order="<", copy=True):
     np_dtype = dtype.np.newbyteorder(order)
     expected = numel * np_dtype.itemsize
     if len(raw) < expected:
         raise RuntimeError(f"ember.load: {name} is truncated or corrupt: storage {key} holds {len(raw)} bytes, "
                            f"{expected} expected")
-    # a private copy keeps the loaded tensors writable (optimizer states are updated in place)
     arr = np.frombuffer(raw, dtype=np_dtype, count=numel)
-    return arr.astype(dtype.np) if np_dtype != dtype.np else arr.copy()
+    if np_dtype != dtype.np:
+        return arr.astype(dtype.np)
+    # a private copy keeps the loaded tensors writable (optimizer states are updated in place); a
+    # copy-on-write memory map is writable already
+    return arr.copy() if copy else arr
 
 
 class _StorageLoader:
     """Reads each storage record once (views of one storage share it) and applies ``map_location``."""
 
-    def __init__(self, read_record, name, map_location, order="<"):
+    def __init__(self, read_record, name, map_location, order="<", copy=True):
         self.read_record, self.name, self.map_location, self.order = read_record, name, map_location, order
+        self.copy = copy
         self.cache = {}
 
     def __call__(self, key, dtype, numel, location):
         arr = self.cache.get(key)
         if arr is None:
-            arr = _array_from_bytes(self.read_record(key), dtype, numel, self.name, key, self.order)
+            arr = _array_from_bytes(self.read_record(key), dtype, numel, self.name, key, self.order, self.copy)
             if callable(self.map_location):
                 moved = self.map_location(Tensor._make(arr), location)
                 if isinstance(moved, Tensor):
@@ -416,7 +421,20 @@ def _move(obj, device):
     return obj
 
 
-def _load_zip(zf, name, map_location):
+def _mapped_record(zf, mapped, record):
+    """A record's bytes as a slice of the memory-mapped file (stored records only), else None."""
+    info = zf.getinfo(record)
+    if info.compress_type != zipfile.ZIP_STORED:
+        return None
+    header = bytes(mapped[info.header_offset:info.header_offset + 30])
+    if len(header) < 30 or header[:4] != b"PK\x03\x04":
+        return None
+    name_len, extra_len = struct.unpack("<HH", header[26:30])
+    start = info.header_offset + 30 + name_len + extra_len
+    return mapped[start:start + info.file_size]
+
+
+def _load_zip(zf, name, map_location, mapped=None):
     names = zf.namelist()
     pkl = next((n for n in names if n.endswith("data.pkl") and n.count("/") == 1), None)
     if pkl is None:
@@ -430,12 +448,14 @@ def _load_zip(zf, name, map_location):
         order = "<" if recorded == b"little" else ">"
 
     def read_record(key):
+        record = f"{prefix}data/{key}"
         try:
-            return zf.read(f"{prefix}data/{key}")
+            raw = _mapped_record(zf, mapped, record) if mapped is not None else None
+            return raw if raw is not None else zf.read(record)
         except KeyError:
             raise RuntimeError(f"ember.load: {name} is corrupt: storage record data/{key} is missing") from None
 
-    loader = _StorageLoader(read_record, name, map_location, order)
+    loader = _StorageLoader(read_record, name, map_location, order, copy=mapped is None)
     return _Unpickler(io.BytesIO(zf.read(pkl)), name, loader).load()
 
 
@@ -481,6 +501,8 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
     ``f`` is a path or a readable binary file object. Only allow-listed types are unpickled (whatever
     ``weights_only`` says: ember never executes code from a checkpoint); tensors are placed on
     ``map_location`` (a device, string, or ``{saved_location: target}`` dict; CPU by default).
+    With ``mmap=True`` (paths only) tensors are copy-on-write views of the memory-mapped file: loading
+    reads nothing up front, and writing to a tensor never changes the file.
     A truncated or corrupt file raises an error naming it.
 
     >>> model.load_state_dict(ember.load("model.pt"))
@@ -488,18 +510,22 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
     if pickle_module is not None and pickle_module is not pickle:
         raise ValueError("ember.load only supports the standard pickle module")
     name = _file_name(f)
-    opened = None
+    opened = mapped = None
     if isinstance(f, (str, bytes, os.PathLike)):
+        if mmap and os.path.getsize(f) > 0:
+            mapped = np.memmap(f, dtype=np.uint8, mode="c")  # copy-on-write: tensors writable, file untouched
         opened = f = open(f, "rb")
+    elif mmap:
+        raise ValueError("f must be a file path in order to use the mmap argument")
     try:
         device = _target_device(map_location, "cpu") if not callable(map_location) else None
-        return _move(_load_file(f, name, map_location), device)
+        return _move(_load_file(f, name, map_location, mapped), device)
     finally:
         if opened is not None:
             opened.close()
 
 
-def _load_file(f, name, map_location):
+def _load_file(f, name, map_location, mapped=None):
     if not getattr(f, "seekable", lambda: False)():
         f = io.BytesIO(f.read())  # zip reading needs random access
     start = f.tell()
@@ -511,7 +537,7 @@ def _load_file(f, name, map_location):
         if head.startswith(b"PK"):
             try:
                 with zipfile.ZipFile(f) as zf:
-                    return _load_zip(zf, name, map_location)
+                    return _load_zip(zf, name, map_location, mapped)
             except zipfile.BadZipFile as e:
                 raise RuntimeError(f"ember.load: {name} is truncated or corrupt: "
                                    f"PytorchStreamReader failed reading zip archive ({e})") from None

@@ -118,6 +118,10 @@ def test_torch_save_ember_load(tmp_path, legacy):
     assert np.shares_memory(m["base"]._data, m["offset_view"]._data)
     m["base"].add_(1.0)  # loaded tensors are writable, and views see the write
     assert float(m["row_view"][0]) == 7.0
+    # saving the loaded views again keeps them on one storage
+    ember.save({"base": m["base"], "col": m["col_view"]}, tmp_path / "again.pt")
+    again = torch.load(tmp_path / "again.pt")
+    assert again["col"].untyped_storage().data_ptr() == again["base"].untyped_storage().data_ptr()
     assert out["step"] == 3 and out["names"] == ["a", "b"]
     assert out["dtype"] is ember.float16 and out["size"] == ember.Size([4])
 
@@ -372,3 +376,29 @@ def test_big_endian_checkpoint_is_byteswapped(tmp_path):
     out = ember.load(path)["w"]
     assert out.dtype is ember.float64 and out._data.dtype.isnative
     np.testing.assert_array_equal(out.numpy(), value.numpy())
+
+
+@needs_torch
+@pytest.mark.parametrize("writer", ["ember", "torch"])
+def test_mmap_load_is_copy_on_write(tmp_path, writer):
+    path = tmp_path / "m.pt"
+    values = np.arange(12, dtype=np.float32).reshape(3, 4)
+    if writer == "ember":
+        w = ember.tensor(values)
+        ember.save({"w": w, "v": w[1]}, path)
+    else:
+        base = torch.tensor(values)
+        torch.save({"w": base, "v": base[1]}, path)
+    before = path.read_bytes()
+    out = ember.load(path, mmap=True)
+    root = out["w"]._data
+    while not isinstance(root, np.memmap) and isinstance(root.base, np.ndarray):
+        root = root.base
+    assert isinstance(root, np.memmap) and np.shares_memory(out["w"]._data, out["v"]._data)
+    np.testing.assert_array_equal(out["w"].numpy(), values)
+    out["w"].add_(1.0)  # writable, visible through the view, never written back
+    assert float(out["v"][0]) == 5.0
+    del out
+    assert path.read_bytes() == before
+    with pytest.raises(ValueError, match="file path"):
+        ember.load(io.BytesIO(before), mmap=True)
