@@ -25,7 +25,7 @@ from . import _dtype as D
 from ._device import device as _device_cls
 from ._tensor import Size, Tensor
 
-__all__ = ["save", "load", "add_safe_globals", "get_safe_globals", "clear_safe_globals"]
+__all__ = ["save", "load", "add_safe_globals", "get_safe_globals", "clear_safe_globals", "safe_globals"]
 
 _ALIGNMENT = 64
 _LEGACY_MAGIC = 0x1950a86a20f9469cfc6c
@@ -317,6 +317,25 @@ def add_safe_globals(safe_globals):
 
 def get_safe_globals():
     return list(_user_safe_globals.values())
+
+
+class safe_globals:
+    """Context manager allowing extra globals only inside a ``with`` block (torch.serialization.safe_globals).
+
+    >>> with ember.serialization.safe_globals([MyConfig]):
+    ...     ckpt = ember.load("run.pt")
+    """
+
+    def __init__(self, safe_globals):
+        self.safe_globals = safe_globals
+
+    def __enter__(self):
+        self._saved = dict(_user_safe_globals)
+        add_safe_globals(self.safe_globals)
+
+    def __exit__(self, *exc):
+        _user_safe_globals.clear()
+        _user_safe_globals.update(self._saved)
 
 
 def clear_safe_globals():

@@ -283,6 +283,9 @@ def test_torch_pickled_module_is_refused_but_safe_globals_allow_types(tmp_path):
         ember.serialization.clear_safe_globals()
     with pytest.raises(pickle.UnpicklingError):
         ember.load(tmp_path / "c.pt")
+    with ember.serialization.safe_globals([collections.deque]):
+        assert ember.load(tmp_path / "c.pt")["c"] == collections.deque([1, 2])
+    assert ember.serialization.get_safe_globals() == []
 
 
 @needs_torch
