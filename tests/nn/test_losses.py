@@ -337,3 +337,18 @@ def test_weighted_loss_buffers_in_state_dict():
     assert list(ember.nn.MSELoss().state_dict()) == []
     check_op(lambda L, x, y: L.nn.CTCLoss(blank=0)(x, y, [3, 3], [1, 2]),
              np.log(rng.dirichlet(np.ones(3), (3, 2))).astype(np.float32), np.array([[1, 0], [2, 1]], np.int64))
+
+
+@needs_torch
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("swap", [False, True])
+def test_triplet_margin_with_distance(reduction, swap):
+    def f(L, a, p, n):
+        return L.nn.TripletMarginWithDistanceLoss(margin=0.5, swap=swap, reduction=reduction)(a, p, n)
+
+    def g(L, a, p, n):
+        cos = lambda x, y: 1 - (x * y).sum(-1) / ((x * x).sum(-1) * (y * y).sum(-1)).sqrt()  # noqa: E731
+        return F(L).triplet_margin_with_distance_loss(a, p, n, distance_function=cos, reduction=reduction)
+    args = (randn(5, 4), randn(5, 4), randn(5, 4))
+    check_op(f, *args)
+    check_op(g, *args)

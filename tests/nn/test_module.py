@@ -398,3 +398,17 @@ def test_call_without_hooks_is_cheap():
     direct = min(timeit.repeat(lambda: m.forward(x), number=2000, repeat=7))
     # Identity's forward is nearly free, so this bounds the whole dispatch overhead
     assert (call - direct) / 2000 < 5e-6
+
+
+def test_always_call_forward_hook_runs_when_forward_raises():
+    class Boom(ember.nn.Module):
+        def forward(self, x):
+            raise ValueError("boom")
+
+    m = Boom()
+    seen = []
+    m.register_forward_hook(lambda mod, args, out: seen.append(out), always_call=True)
+    m.register_forward_hook(lambda mod, args, out: seen.append("never"))
+    with pytest.raises(ValueError, match="boom"):
+        m(ember.ones(1))
+    assert seen == [None]

@@ -158,3 +158,18 @@ def test_parametrizations_weight_and_spectral_norm():
     e, t = check_module(lambda nn: nn.utils.parametrizations.spectral_norm(nn.Linear(4, 3)), x)
     assert list(e.state_dict()) == list(t.state_dict())
     assert_same(e.parametrizations.weight[0]._u, t.parametrizations.weight[0]._u, atol=1e-5)
+
+
+@needs_torch
+def test_functional_call_matches_torch():
+    e, t = make_pair(lambda nn: nn.Sequential(nn.Linear(3, 2), nn.ReLU()))
+    w = rng.standard_normal((2, 3)).astype(np.float32)
+    x = rng.standard_normal((4, 3)).astype(np.float32)
+    ew = ember.from_numpy(w).requires_grad_()
+    tw = torch.from_numpy(w).requires_grad_()
+    eo = ember.nn.utils.stateless.functional_call(e, {"0.weight": ew}, (ember.from_numpy(x),))
+    to = torch.func.functional_call(t, {"0.weight": tw}, (torch.from_numpy(x),))
+    assert_same(eo, to)
+    eo.sum().backward(), to.sum().backward()
+    assert_same(ew.grad, tw.grad)
+    assert isinstance(e[0].weight, ember.nn.Parameter) and e[0].weight.grad is None  # restored, untouched

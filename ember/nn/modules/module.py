@@ -765,7 +765,11 @@ class Module:
         if (backward_hooks or backward_pre_hooks) and _enabled[0]:
             bw = _BackwardHook(self, backward_hooks, backward_pre_hooks)
             args = bw.setup_input_hook(args)
-        result = self.forward(*args, **kwargs)
+        try:
+            result = self.forward(*args, **kwargs)
+        except BaseException:
+            self._run_always_called_hooks(args, kwargs)
+            raise
         hooks = list(_global_forward_hooks.items()) + list(self._forward_hooks.items())
         for hook_id, hook in hooks:
             if hook_id in self._forward_hooks_with_kwargs:
@@ -777,6 +781,21 @@ class Module:
         if bw is not None:
             result = bw.setup_output_hook(result)
         return result
+
+    def _run_always_called_hooks(self, args, kwargs):
+        """forward raised: still run the hooks registered with ``always_call=True`` (output None)."""
+        import warnings
+        for hook_id, hook in self._forward_hooks.items():
+            if hook_id not in self._forward_hooks_always_called:
+                continue
+            try:
+                if hook_id in self._forward_hooks_with_kwargs:
+                    hook(self, args, kwargs, None)
+                else:
+                    hook(self, args, None)
+            except Exception as e:
+                warnings.warn("forward hook with ``always_call=True`` raised an exception that was silenced as "
+                              f"another error was raised in forward: {str(e)}")
 
     # ------------------------------------------------------------------ repr
     def extra_repr(self):
