@@ -164,7 +164,7 @@ class IndexPutAcc(Op):
         ctx.key = key
         out = base.copy()
         view, k = _locate(out, key)
-        np.add.at(view, k, values) if _has_array(k) else view.__setitem__(k, view[k] + values)
+        _add_at(view, k, values) if _has_array(k) else view.__setitem__(k, view[k] + values)
         return out
 
     def backward(ctx, g):
@@ -181,7 +181,7 @@ class IndexPut(Op):
         view, k = _locate(out, key)
         try:
             if accumulate:
-                np.add.at(view, k, v.astype(out.dtype))
+                _add_at(view, k, v.astype(out.dtype, copy=False))
             else:
                 view[k] = v.astype(out.dtype) if v.dtype != out.dtype else v
         except IndexError as e:
@@ -198,6 +198,33 @@ class IndexPut(Op):
         if need_values:
             gv = AdvancedIndex.apply(g, ctx.key)
         return gb, gv, None, None
+
+
+def _add_at(target, key, values):
+    """``target[key] += values`` with duplicates accumulating (``np.add.at``), done on flat positions:
+    NumPy's ``ufunc.at`` is many times faster with one 1-D index than with a multi-dim key."""
+    pos = _positions(target.shape, key)
+    flat = target.reshape(-1)
+    if not target.flags.c_contiguous:  # a strided view: reshape would copy, leaving nothing to write through
+        np.add.at(target, key, values)
+        return
+    np.add.at(flat, pos.reshape(-1), np.broadcast_to(values, pos.shape).reshape(-1))
+
+
+def _positions(shape, key):
+    """Flat position of every element of ``x[key]`` for a C-contiguous ``x`` of ``shape``."""
+    size = int(np.prod(shape))
+    if size <= 1 << 16:
+        return np.arange(size).reshape(shape)[key]
+    # big arrays: sum each dim's contribution, indexed through zero-stride views (no size-n arange)
+    pos = None
+    stride = 1
+    for d in range(len(shape) - 1, -1, -1):
+        coord = np.arange(shape[d]) * stride
+        view = np.broadcast_to(coord.reshape((-1,) + (1,) * (len(shape) - d - 1)), shape)
+        pos = view[key] if pos is None else pos + view[key]
+        stride *= shape[d]
+    return pos
 
 
 def _has_array(key):
@@ -466,4 +493,4 @@ install(__getitem__=getitem, __setitem__=setitem, index_put=index_put, index_put
         nonzero=nonzero, argwhere=argwhere)
 
 __all__ = ["index_select", "masked_fill", "masked_select", "masked_scatter", "take", "put", "take_along_dim",
-           "nonzero", "argwhere", "index_put"]
+           "nonzero", "argwhere", "index_put", "index_put_"]

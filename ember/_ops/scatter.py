@@ -1,13 +1,16 @@
 """Gather and scatter along a dim, and the ``index_*`` ops built on them.
 
-Every op here addresses elements through an *along-dim key*: open-mesh ``arange``s for every dim
-but ``dim``, where the index array goes. ``x[key]`` is ``gather``; ``np.<ufunc>.at(out, key, src)``
-is a scatter whose duplicates reduce with that ufunc. The ``index_*`` ops (one index per slice) reuse
-the scatter ops with the index broadcast over the source's shape.
+Every op here addresses elements by their *flat positions*: for an index array ``idx`` along ``dim``
+of a C-contiguous array, ``idx * stride[dim]`` plus the positions of the other coordinates. 1-D
+``np.take`` and ``np.<ufunc>.at`` on flat positions are an order of magnitude faster than NumPy's
+multi-dimensional fancy indexing (``ufunc.at`` especially). The ``index_*`` ops (one index per slice)
+reuse the scatter ops with the index broadcast over the source's shape.
 
 The primitive ops assume checked arguments: ``idx`` an int64 array with no negative entries,
 ``src`` exactly ``idx``'s shape, and at least one dim (the public functions handle 0-d tensors).
 """
+import functools
+
 import numpy as np
 
 from .. import _dtype as D
@@ -19,18 +22,35 @@ from .inplace import inplace_method
 _ND = np.ndarray
 
 
-def along_key(idx, dim):
-    """The NumPy key that addresses ``idx`` along ``dim`` (other dims: their own positions)."""
-    key = list(np.ogrid[tuple(slice(0, n) for n in idx.shape)])
-    key[dim] = idx
-    return tuple(key)
+@functools.lru_cache(maxsize=256)
+def _offsets(idx_shape, dim, shape):
+    """Flat offsets of every coordinate but ``dim`` (read-only, cached: loops reuse shapes)."""
+    strides = np.ones(len(shape), np.int64)
+    for k in range(len(shape) - 2, -1, -1):
+        strides[k] = strides[k + 1] * shape[k + 1]
+    base = np.zeros(idx_shape, np.int64)
+    for k, n in enumerate(idx_shape):
+        if k != dim and n > 1:
+            base += (np.arange(n, dtype=np.int64) * strides[k]).reshape((-1,) + (1,) * (len(idx_shape) - k - 1))
+    base.flags.writeable = False
+    return base, int(strides[dim])
+
+
+def flat_along(idx, dim, shape):
+    """Flat positions, in a C-contiguous array of ``shape``, of ``idx`` taken along ``dim``."""
+    base, stride = _offsets(idx.shape, dim, shape)
+    return idx * stride + base
+
+
+def _flat(a):
+    return a.reshape(-1)  # a view for the fresh contiguous outputs below
 
 
 # ------------------------------------------------------------------ primitive ops
 class Gather(Op):
     def forward(ctx, x, dim, idx):
         ctx.in_shape, ctx.dim, ctx.idx = x.shape, dim, idx
-        return x[along_key(idx, dim)]
+        return np.take(x.reshape(-1), flat_along(idx, dim, x.shape))
 
     def backward(ctx, g):
         return ScatterAdd.apply(g.new_zeros(ctx.in_shape), g, ctx.dim, ctx.idx), None, None
@@ -41,8 +61,9 @@ class Scatter(Op):
 
     def forward(ctx, base, src, dim, idx):
         ctx.dim, ctx.idx = dim, idx
-        out = base.copy()
-        out[along_key(idx, dim)] = src
+        out = np.array(base, order="C")
+        v = src.reshape(-1) if src.__class__ is _ND and src.ndim else src
+        _flat(out)[flat_along(idx, dim, base.shape).reshape(-1)] = v
         return out
 
     def backward(ctx, g):
@@ -51,11 +72,17 @@ class Scatter(Op):
         return gb, gs, None, None
 
 
+def _ufunc_at(ufunc, out, dim, idx, src):
+    """``ufunc.at`` of ``src`` into the contiguous ``out`` at ``idx`` along ``dim``."""
+    ufunc.at(_flat(out), flat_along(idx, dim, out.shape).reshape(-1),
+             src.reshape(-1) if src.__class__ is _ND and src.ndim else src)
+
+
 class ScatterAdd(Op):
     def forward(ctx, base, src, dim, idx):
         ctx.dim, ctx.idx = dim, idx
-        out = base.copy()
-        np.add.at(out, along_key(idx, dim), src)
+        out = np.array(base, order="C")
+        _ufunc_at(np.add, out, dim, idx, src)
         return out
 
     def backward(ctx, g):
@@ -63,12 +90,31 @@ class ScatterAdd(Op):
         return g, gs, None, None
 
 
+class IndexAdd(Op):
+    """``index_add``: slices of ``src`` added into ``base`` at the 1-D ``idx`` along ``dim``."""
+
+    def forward(ctx, base, src, dim, idx):
+        ctx.dim, ctx.idx, ctx.src_shape = dim, idx, src.shape
+        out = np.array(base, order="C")
+        if idx.size < 2 or np.bincount(idx).max() < 2:  # no duplicates: one fancy-indexed add
+            out[(slice(None),) * dim + (idx,)] += src
+        else:
+            _ufunc_at(np.add, out, dim, _broadcast_index(idx, dim, src.shape), src)
+        return out
+
+    def backward(ctx, g):
+        gs = None
+        if ctx.needs_input_grad[1]:
+            gs = Gather.apply(g, ctx.dim, _broadcast_index(ctx.idx, ctx.dim, ctx.src_shape))
+        return g, gs, None, None
+
+
 class ScatterLegacyReduce(Op):
     """``scatter(..., reduce='add'|'multiply')``: torch defines no derivative for it."""
 
     def forward(ctx, base, src, dim, idx, ufunc):
-        out = base.copy()
-        ufunc.at(out, along_key(idx, dim), src)
+        out = np.array(base, order="C")
+        _ufunc_at(ufunc, out, dim, idx, src)
         return out
 
     def backward(ctx, g):
@@ -80,28 +126,27 @@ class ScatterReduce(Op):
 
     def forward(ctx, base, src, dim, idx, reduce, include_self):
         ctx.dim, ctx.idx, ctx.reduce, ctx.include_self = dim, idx, reduce, include_self
-        key = along_key(idx, dim)
-        out = base.copy()
+        pos = flat_along(idx, dim, base.shape).reshape(-1)
+        flat_src = src.reshape(-1)
+        out = np.array(base, order="C")
+        flat_out = _flat(out)
         hit = None
         if not include_self:  # positions that receive a value start from the reduction's identity
-            hit = np.zeros(base.shape, bool)
-            hit[key] = True
-            out[hit] = _identity(reduce, out.dtype)
-        ctx.hit = hit
+            hit = np.zeros(base.size, bool)
+            hit[pos] = True
+            flat_out[hit] = _identity(reduce, out.dtype)
         floating = out.dtype.kind in "fc" or out.dtype in D.REDUCED_NP
         if reduce in ("amax", "amin") and floating:
-            (np.fmax if reduce == "amax" else np.fmin).at(out, key, src)
-            nan_at = np.isnan(base) if include_self else np.zeros(base.shape, bool)  # torch propagates NaN
-            np.logical_or.at(nan_at, key, np.isnan(src))
-            out[nan_at] = np.nan
+            (np.fmax if reduce == "amax" else np.fmin).at(flat_out, pos, flat_src)
+            nan_at = np.isnan(base).reshape(-1) if include_self else np.zeros(base.size, bool)
+            nan_at[pos[np.isnan(flat_src)]] = True  # torch propagates NaN
+            flat_out[nan_at] = np.nan
         else:
-            _UFUNC[reduce].at(out, key, src)
+            _UFUNC[reduce].at(flat_out, pos, flat_src)
         if reduce == "mean":
-            count = np.ones(base.shape, np.int64) if include_self else np.zeros(base.shape, np.int64)
-            if not include_self:
-                count[~hit] = 1
-            np.add.at(count, key, 1)
-            count = np.maximum(count, 1)
+            count = np.bincount(pos, minlength=base.size)
+            count += 1 if include_self else hit == 0
+            count = np.maximum(count, 1).reshape(base.shape)
             out = (out // count if not floating else out / count).astype(out.dtype)
             ctx.count = count
         if reduce in ("prod", "amax", "amin"):
@@ -326,8 +371,8 @@ def index_add(input, dim, index, source, *, alpha=1):
     if alpha != 1:
         source = source * alpha
     if not input._data.ndim:
-        return ScatterAdd.apply(input.reshape(1), source.reshape(-1), 0, idx).reshape(())
-    return ScatterAdd.apply(input, source, d, _broadcast_index(idx, d, source._data.shape))
+        return IndexAdd.apply(input.reshape(1), source.reshape(-1), 0, idx).reshape(())
+    return IndexAdd.apply(input, source, d, idx)
 
 
 def index_copy(input, dim, index, source):

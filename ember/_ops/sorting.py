@@ -15,7 +15,7 @@ from .._tensor import Tensor
 from ..autograd.function import Op
 from ._util import install, wrap_dim, shape_str, type_name, compute_dtype
 from .inplace import write_out
-from .scatter import Gather
+from .scatter import Gather, ScatterAdd
 
 _ND = np.ndarray
 
@@ -121,10 +121,29 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     n = x._data.shape[d]
     if not 0 <= k <= n:
         raise RuntimeError("selected index k out of range")
-    idx = _argsort(x._data, d, descending=largest)
-    idx = np.ascontiguousarray(np.take(idx, np.arange(k), axis=d))
+    idx = _top_indices(x._data, k, d, largest)
     values = Gather.apply(x, d, idx)
     return _topk_t(values.reshape(()) if zero_d else values, _index_tensor(idx, zero_d))
+
+
+def _top_indices(x, k, d, largest):
+    """Indices of the ``k`` largest/smallest along ``d``, in sorted order. NumPy's (SIMD) partition
+    finds each row's threshold in O(n); rows with ties at the threshold, or NaN (which counts as the
+    largest), take the stable sort instead."""
+    n = x.shape[d]
+    key = _sort_key(x)
+    if k == n or k == 0 or (_floating(key) and np.isnan(key).any()):
+        return np.ascontiguousarray(np.take(_argsort(x, d, largest), np.arange(k), axis=d))
+    thr = np.take(np.partition(key, n - k if largest else k - 1, axis=d), [n - k if largest else k - 1], axis=d)
+    keep = key >= thr if largest else key <= thr
+    if (keep.sum(axis=d) != k).any():  # ties at the threshold
+        return np.ascontiguousarray(np.take(_argsort(x, d, largest), np.arange(k), axis=d))
+    last = d == key.ndim - 1
+    moved = keep if last else np.moveaxis(keep, d, -1)
+    picked = np.nonzero(moved)[-1].reshape(moved.shape[:-1] + (k,))  # row by row, in original order
+    picked = picked if last else np.moveaxis(picked, -1, d)
+    order = _argsort(np.take_along_axis(key, picked, d), d, largest)
+    return np.take_along_axis(picked, order, d)
 
 
 # ------------------------------------------------------------------ kthvalue / median / mode
@@ -132,9 +151,25 @@ def _kth(input, positions, d, keepdim, cls):
     """(values, indices) at sorted ``positions`` (one per row, keepdim-shaped) along ``d``."""
     zero_d = not input._data.ndim
     x = _as_vector(input)
-    order = _argsort(x._data, d, descending=False)
-    idx = np.take_along_axis(order, positions, d)
+    idx = _select_partitioned(x._data, positions, d)
+    if idx is None:
+        order = _argsort(x._data, d, descending=False)
+        idx = np.take_along_axis(order, positions, d)
     return cls(*_pick(input, d, idx, keepdim, zero_d))
+
+
+def _select_partitioned(x, positions, d):
+    """The index at one sorted position shared by every row, found by partition (O(n)); None where only
+    a stable sort gives torch's answer: rows whose positions differ (NaN), or ties at the pick."""
+    if not positions.size or (positions != positions.flat[0]).any():
+        return None
+    kth = int(positions.flat[0])
+    key = _sort_key(x)
+    picked = np.take(np.partition(key, kth, axis=d), [kth], axis=d)
+    hits = key == picked
+    if (hits.sum(axis=d) != 1).any():
+        return None
+    return np.argmax(hits, axis=d, keepdims=True)
 
 
 def _check_reduce_dim(input, d, name):
@@ -258,8 +293,19 @@ def _cumulative(input, dim, ufunc, cls):
         hit |= np.isnan(a)
     pos = np.arange(a.shape[d]).reshape((-1,) + (1,) * (a.ndim - d - 1))
     idx = np.maximum.accumulate(np.where(hit, pos, 0), axis=d) if a.size else np.zeros(a.shape, np.int64)
-    values = Gather.apply(x, d, idx)
+    values = Picked.apply(x, run.astype(x._data.dtype, copy=False), d, idx)
     return cls(values.reshape(()) if zero_d else values, _index_tensor(idx, zero_d))
+
+
+class Picked(Op):
+    """Values already picked from ``x`` at ``idx`` along ``dim``; the gradient goes back to those places."""
+
+    def forward(ctx, x, values, dim, idx):
+        ctx.in_shape, ctx.dim, ctx.idx = x.shape, dim, idx
+        return values
+
+    def backward(ctx, g):
+        return ScatterAdd.apply(g.new_zeros(ctx.in_shape), g, ctx.dim, ctx.idx), None, None, None
 
 
 def cummax(input, dim, *, out=None):
