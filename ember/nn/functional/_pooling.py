@@ -46,18 +46,24 @@ def _lowest(dtype):
     return -np.inf if dtype.kind == "f" else (np.iinfo(dtype).min if dtype.kind in "iu" else False)
 
 
-def _window_max(xp, geo):
-    """Max over windows and the kernel offset (0..K-1) where each max sits; NaN wins, as in torch."""
-    best = xp[geo.keys[0]].copy()
-    kidx = np.zeros(best.shape, np.int32)
-    is_float = xp.dtype.kind == "f"
-    for k in range(1, len(geo.keys)):
-        v = xp[geo.keys[k]]
-        take = v > best
-        if is_float:
-            take |= np.isnan(v)
-        np.copyto(best, v, where=take)
-        np.copyto(kidx, k, where=take)
+def _window_max(xp, geo, want_index):
+    """Max over windows and, if wanted, the kernel offset (0..K-1) where each max sits: the first one
+    in scan order, or the last NaN (NaN wins), as torch."""
+    keys = geo.keys
+    best = xp[keys[0]].copy()
+    for key in keys[1:]:
+        np.maximum(best, xp[key], out=best)  # NaN propagates, as torch's max does
+    if not want_index:
+        return best, None
+    kidx = np.zeros(best.shape, np.int8 if len(keys) < 128 else np.int32)
+    hit = np.empty(best.shape, bool)
+    for k in range(len(keys) - 1, -1, -1):  # descending, so the first offset holding the max wins
+        np.equal(xp[keys[k]], best, out=hit)
+        np.copyto(kidx, k, where=hit)
+    if xp.dtype.kind == "f" and np.isnan(best).any():
+        for k in range(len(keys)):
+            np.isnan(xp[keys[k]], out=hit)
+            np.copyto(kidx, k, where=hit)
     return best, kidx
 
 
@@ -78,8 +84,9 @@ def _flat_indices(kidx, geo):
 class MaxPool(Op):
     def forward(ctx, x, geo, with_indices):
         xp = pad_array(x, geo.pads, _lowest(x.dtype))
-        best, kidx = _window_max(xp, geo)
-        if not (with_indices or ctx.needs_input_grad[0]):
+        want_index = with_indices or ctx.needs_input_grad[0]
+        best, kidx = _window_max(xp, geo, want_index)
+        if not want_index:
             return best
         idx = _flat_indices(kidx, geo)
         ctx.idx, ctx.in_shape, ctx.nd = idx, x.shape, len(geo.kernel)
