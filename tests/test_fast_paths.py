@@ -172,3 +172,27 @@ def test_linear_weight_gradient_is_taken_without_copy_and_stays_correct():
     lin(x).sum().backward()
     np.testing.assert_allclose(lin.weight.grad.numpy(), 2 * first, rtol=1e-6)
     np.testing.assert_allclose(first, np.broadcast_to(x.numpy().sum(0), (3, 4)), rtol=1e-5)
+
+
+# ------------------------------------------------------------------ fused logsumexp
+@needs_torch
+@pytest.mark.parametrize("dim,keepdim", [(1, False), (-1, True), ((0, 1), False), (0, True)])
+def test_fused_logsumexp_matches_torch_with_infinities(dim, keepdim):
+    x = np.array([[1., -np.inf, 3.], [-np.inf, -np.inf, -np.inf], [np.inf, 1., 2.], [0.5, -1., 2.]], np.float32)
+    with np.errstate(all="ignore"):
+        check_op(lambda lib, a: lib.logsumexp(a, dim, keepdim=keepdim), x)
+
+
+@needs_torch
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+def test_fused_logsumexp_dtypes_and_double_backward(dtype):
+    x = RNG.standard_normal((2, 3, 4)).astype(dtype)
+    check_op(lambda lib, a: a.logsumexp(-1), x)
+    check_op(lambda lib, a: ember_or_torch_grad(lib, a), RNG.standard_normal((3, 4)), grad=False)
+
+
+def ember_or_torch_grad(lib, a):
+    a = a.detach().requires_grad_()
+    (g,) = lib.autograd.grad(lib.logsumexp(a * a, 1).sum(), a, create_graph=True)
+    (h,) = lib.autograd.grad(g.sum(), a)
+    return h

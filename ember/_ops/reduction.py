@@ -282,10 +282,38 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
 
 
+class LogSumExp(Op):
+    """log(sum(exp(x))) over ``dims``, shifted by the max: one node where the composite records eight."""
+
+    def forward(ctx, x, dims, keepdim):
+        cdt = compute_dtype(x.dtype)
+        xc = x if x.dtype == cdt else x.astype(cdt)
+        m = np.max(xc, axis=dims, keepdims=True)
+        m[np.isinf(m)] = 0  # an infinite max would turn the shift into nan
+        with np.errstate(all="ignore"):
+            out = np.log(np.sum(np.exp(xc - m), axis=dims, keepdims=True)) + m
+        if not keepdim:
+            out = out.reshape([s for i, s in enumerate(x.shape) if i not in dims])
+        out = out.astype(x.dtype, copy=False) if out.__class__ is _ND else np.asarray(out, dtype=x.dtype)
+        ctx.dims, ctx.keepdim = dims, keepdim
+        ctx.save_for_backward(x, out)
+        return out
+
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        if not ctx.keepdim:  # as torch's logsumexp_backward: grad * exp(x - result)
+            shape = _keep_shape(x.shape, ctx.dims)
+            g, out = g.reshape(shape), out.reshape(shape)
+        return g * (x - out).exp(), None, None
+
+
 def logsumexp(input, dim, keepdim=False):
     dims = wrap_dims(dim, input._data.ndim)
     if not input.is_floating_point():
         input = input.to(D.get_default_dtype())
+    x = input._data
+    if dims and x.ndim and x.size and (x.dtype.kind == "f" or x.dtype in D.REDUCED_NP):
+        return LogSumExp.apply(input, dims, keepdim)
     with_inf = amax(input, dims, keepdim=True).detach()
     m = with_inf.masked_fill(with_inf.isinf(), 0.0)
     out = (input - m).exp().sum(dims, keepdim=True).log() + m
