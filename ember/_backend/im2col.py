@@ -50,14 +50,14 @@ def windows(x, kernel, stride, dilation, out):
     return as_strided(x, shape, strides, writeable=False)
 
 
-def col2im(cols, padded_shape, kernel, stride, dilation, out):
-    """Adjoint of ``windows``: sum ``cols`` laid out (N, C, *kernel, *out) onto a zero array of
-    ``padded_shape`` = (N, C, *padded). Loops over the K kernel offsets only; each step is one strided
-    add over the whole batch."""
-    gx = np.zeros(padded_shape, dtype=cols.dtype)
+def col2im(block, padded_shape, kernel, stride, dilation, out):
+    """Adjoint of ``windows``: sum ``block(k)``, the (N, C, *out) contribution of kernel offset k, onto a
+    zero array of ``padded_shape`` = (N, C, *padded). Loops over the K kernel offsets only; each step is
+    one strided add over the whole batch."""
+    gx = np.zeros(padded_shape, dtype=block(0).dtype)
     lead = (slice(None), slice(None))
-    for offset in itertools.product(*(range(n) for n in kernel)):
+    for k, offset in enumerate(itertools.product(*(range(n) for n in kernel))):
         key = lead + tuple(slice(o * d, o * d + s * (n - 1) + 1, s) for o, d, s, n in zip(offset, dilation, stride, out))
         view = gx[key]
-        np.add(view, cols[lead + offset], out=view)  # in place: ``gx[key] += ...`` would copy the view back
+        np.add(view, block(k), out=view)  # in place: ``gx[key] += ...`` would copy the view back
     return gx

@@ -53,17 +53,30 @@ def _conv_raw(x, w, geo, col=None):
     return y.reshape((n, o) + geo.out), col
 
 
+def _offset_blocks(g, w, geo, n, c, span):
+    """Column gradient W^T g, returned as ``block(k)``: the (N, C, span) part of kernel offset k.
+
+    Without groups the weight rows are reordered kernel-offset-major, so each block is contiguous per
+    sample and col2im streams through it."""
+    o = w.shape[0]
+    if geo.groups == 1:
+        wk = w.reshape(o, c, geo.K).transpose(2, 1, 0).reshape(geo.K * c, o)
+        dcol = np.matmul(wk, g.reshape(n, o, span)).reshape(n, geo.K, c, span)
+        return lambda k: dcol[:, k]
+    gm = g.reshape(n, geo.groups, o // geo.groups, span)
+    dcol = np.matmul(_weight_matrix(w, geo).transpose(0, 2, 1), gm).reshape(n, c, geo.K, span)
+    return lambda k: dcol[:, :, k]
+
+
 def _input_grad_raw(g, w, geo, x_shape):
     n, c = x_shape[:2]
     if all(st == 1 for st in geo.stride) and len(geo.out) > 1:
         return _input_grad_wide(g, w, geo, x_shape)
-    gm = g.reshape(n, geo.groups, w.shape[0] // geo.groups, geo.L)
-    # (G, C/G*K, O/G) @ (N, G, O/G, L): one GEMM per sample and group, then col2im over kernel offsets
-    dcol = np.matmul(_weight_matrix(w, geo).transpose(0, 2, 1), gm)
-    cols = dcol.reshape((n, c) + geo.kernel + geo.out)
+    blocks = _offset_blocks(g, w, geo, n, c, geo.L)
     padded = (n, c) + tuple(s + lo + hi for s, (lo, hi) in zip(geo.in_size, geo.pads))
-    gx = crop(col2im(cols, padded, geo.kernel, geo.stride, geo.dilation, geo.out), geo.pads)
-    return np.ascontiguousarray(gx)
+    gx = col2im(lambda k: blocks(k).reshape((n, c) + geo.out), padded, geo.kernel, geo.stride, geo.dilation,
+                geo.out)
+    return np.ascontiguousarray(crop(gx, geo.pads))
 
 
 def _input_grad_wide(g, w, geo, x_shape):
@@ -79,13 +92,12 @@ def _input_grad_wide(g, w, geo, x_shape):
     slack = sum((k - 1) * d * st for k, d, st in zip(geo.kernel[1:], geo.dilation[1:], plane_strides[1:]))
     wide = np.zeros((n, o, geo.out[0]) + padded[1:], g.dtype)
     wide[(Ellipsis,) + tuple(slice(0, m) for m in geo.out[1:])] = g
-    gm = wide.reshape(n, geo.groups, o // geo.groups, span)
-    dcol = np.matmul(_weight_matrix(w, geo).transpose(0, 2, 1), gm).reshape(n, c, geo.K, span)
+    blocks = _offset_blocks(wide, w, geo, n, c, span)
     buf = np.zeros((n, c, int(np.prod(padded)) + slack), g.dtype)
     for k, offset in enumerate(itertools.product(*(range(m) for m in geo.kernel))):
         start = sum(i * d * st for i, d, st in zip(offset, geo.dilation, plane_strides))
         view = buf[:, :, start:start + span]
-        np.add(view, dcol[:, :, k], out=view)
+        np.add(view, blocks(k), out=view)
     gx = buf[:, :, :int(np.prod(padded))].reshape((n, c) + padded)
     return np.ascontiguousarray(crop(gx, geo.pads))
 

@@ -429,9 +429,10 @@ class Fold(Op):
         ctx.geo = geo
         n = cols.shape[0]
         c = cols.shape[1] // math.prod(geo.kernel)
-        blocks = cols.reshape((n, c) + geo.kernel + geo.out)
+        blocks = cols.reshape((n, c, math.prod(geo.kernel)) + geo.out)
         padded = (n, c) + tuple(s + lo + hi for s, (lo, hi) in zip(geo.in_size, geo.pads))
-        out = crop(col2im(blocks, padded, geo.kernel, geo.stride, geo.dilation, geo.out), geo.pads)
+        out = crop(col2im(lambda k: blocks[:, :, k], padded, geo.kernel, geo.stride, geo.dilation, geo.out),
+                   geo.pads)
         return np.ascontiguousarray(out)
 
     def backward(ctx, g):
