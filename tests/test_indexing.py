@@ -297,7 +297,9 @@ def _keys(draw, shape):
             used_ellipsis = True
             dim = len(shape) - draw(st.integers(0, len(shape) - dim))
         elif kind == "list":
-            parts.append(("list", draw(st.lists(st.integers(-n, n - 1), min_size=1, max_size=3))))
+            as_tensor = draw(st.booleans())
+            parts.append(("list" if as_tensor else "pylist", draw(st.lists(st.integers(-n, n - 1), min_size=1,
+                                                                           max_size=3))))
             used_array = True
             dim += 1
         elif kind == "mask" and not used_array:
@@ -319,6 +321,8 @@ def _realise(lib, parts):
     for p in parts:
         if isinstance(p, tuple) and p[0] == "list":
             key.append(lib.tensor(p[1]))
+        elif isinstance(p, tuple) and p[0] == "pylist":
+            key.append(list(p[1]))
         elif isinstance(p, tuple) and p[0] == "mask":
             key.append(lib.tensor(p[1]))
         else:
@@ -355,6 +359,26 @@ def test_setitem_random_keys(case, value):
         x[_realise(lib, parts)] = value
         return x
     _same_or_both_fail(run)
+
+
+@settings(max_examples=50, deadline=None)
+@given(_shape_and_key(), st.data())
+def test_setitem_random_keys_tensor_value(case, data):
+    """A tensor value broadcast into the indexed region, and the gradients of base and value."""
+    shape, parts = case
+    try:
+        target = tuple(torch.zeros(shape)[_realise(torch, parts)].shape)
+    except Exception:
+        return
+    keep = data.draw(st.integers(0, len(target)))
+    value_shape = tuple(n if data.draw(st.booleans()) else 1 for n in target[len(target) - keep:])
+    rng = np.random.default_rng(0)
+
+    def run(lib, x, v):
+        y = x * 1.0
+        y[_realise(lib, parts)] = v
+        return y * 2
+    check_op(run, rng.standard_normal(shape), rng.standard_normal(value_shape))
 
 
 @settings(max_examples=50, deadline=None)
