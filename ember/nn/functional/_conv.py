@@ -22,19 +22,27 @@ __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
 class _Geometry:
     """Everything about a convolution except the data: kernel, stride, padding, dilation, groups, and
     the input (unpadded) and output spatial sizes."""
-    __slots__ = ("kernel", "stride", "pads", "dilation", "groups", "in_size", "out", "K", "L")
+    __slots__ = ("kernel", "stride", "pads", "dilation", "groups", "in_size", "out", "K", "L", "channel_major")
 
-    def __init__(self, kernel, stride, pads, dilation, groups, in_size, out):
+    def __init__(self, kernel, stride, pads, dilation, groups, in_size, out, out_channels=None, in_channels=None):
         self.kernel, self.stride, self.pads, self.dilation = kernel, stride, pads, dilation
         self.groups, self.in_size, self.out = groups, in_size, out
         self.K = int(np.prod(kernel))
         self.L = int(np.prod(out))
+        # im2col layout: (C*K, N*L) makes forward and weight gradient one GEMM each, at the price of
+        # transposing the output; worth it when the output has fewer channels than a column has rows
+        self.channel_major = groups == 1 and out_channels is not None and out_channels <= in_channels * self.K
 
 
 def _im2col(x, geo):
-    """(N, C, *S) -> (N, G, C/G*K, L); a view when the kernel is 1x1 with unit stride."""
+    """(N, C, *S) -> (C*K, N*L) when ``geo.channel_major``, else (N, G, C/G*K, L) (a view for a 1x1
+    kernel with unit stride)."""
     n, c = x.shape[:2]
     win = windows(pad_array(x, geo.pads), geo.kernel, geo.stride, geo.dilation, geo.out)
+    if geo.channel_major:
+        nd = len(geo.out)
+        order = (1,) + tuple(range(2, 2 + nd)) + (0,) + tuple(range(2 + nd, 2 + 2 * nd))
+        return win.transpose(order).reshape(c * geo.K, n * geo.L)
     return win.reshape(n, geo.groups, c // geo.groups * geo.K, geo.L)
 
 
@@ -46,6 +54,9 @@ def _conv_raw(x, w, geo, col=None):
     if col is None:
         col = _im2col(x, geo)
     n, o = x.shape[0], w.shape[0]
+    if geo.channel_major:
+        y = (w.reshape(o, -1) @ col).reshape(o, n, geo.L).transpose(1, 0, 2)
+        return np.ascontiguousarray(y).reshape((n, o) + geo.out), col
     if geo.groups == 1:
         y = np.matmul(w.reshape(o, -1), col[:, 0])
     else:
@@ -106,6 +117,9 @@ def _weight_grad_raw(x, g, geo, w_shape, col=None):
     if col is None:
         col = _im2col(x, geo)
     n = g.shape[0]
+    if geo.channel_major:
+        g2 = np.ascontiguousarray(g.reshape(n, w_shape[0], geo.L).transpose(1, 0, 2)).reshape(w_shape[0], -1)
+        return (g2 @ col.T).reshape(w_shape)
     gm = g.reshape(n, geo.groups, w_shape[0] // geo.groups, geo.L)
     # one GEMM per sample over its L pixels, then a sum over the batch
     gw = np.matmul(gm, col.transpose(0, 1, 3, 2)).sum(0)
@@ -275,7 +289,8 @@ def _convnd(input, weight, bias, stride, padding, dilation, groups, nd, name):
         raise RuntimeError(f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). Kernel size: "
                            f"({' x '.join(map(str, eff))}). Kernel size can't be greater than actual input size")
     out = tuple(out_size(s, k, st, lo, hi, d) for s, k, st, (lo, hi), d in zip(in_size, kernel, stride, pads, dilation))
-    geo = _Geometry(tuple(kernel), stride, pads, dilation, groups, tuple(in_size), out)
+    geo = _Geometry(tuple(kernel), stride, pads, dilation, groups, tuple(in_size), out, weight._data.shape[0],
+                    weight._data.shape[1])
     y = Conv.apply(input, weight, bias, geo)
     return y.squeeze(0) if unbatched else y
 
