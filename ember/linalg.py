@@ -17,7 +17,8 @@ from .autograd.function import Op
 from ._ops._util import wrap_dims, wrap_dim, type_name
 from ._ops.inplace import write_out
 from ._ops.linalg_ops import (LinAlgError, check_matrix, check_float, Inv, InvEx, Det, Slogdet, Solve,
-                              SolveTriangular, Cholesky, CholeskyEx, Eigh, Svd, Qr, MatrixExp, Eig, VectorNorm)
+                              SolveTriangular, Cholesky, CholeskyEx, Eigh, Svd, Qr, MatrixExp, Eig, VectorNorm,
+                              _serial_lapack)
 
 __all__ = ["LinAlgError", "norm", "vector_norm", "matrix_norm", "inv", "inv_ex", "det", "slogdet", "solve",
            "solve_ex", "solve_triangular", "lstsq", "qr", "svd", "svdvals", "eig", "eigvals", "eigh", "eigvalsh",
@@ -253,7 +254,8 @@ def lstsq(A, B, rcond=None, *, driver=None):
     rtol = eps * builtins.max(m, n) if rcond is None or rcond < 0 else rcond
     P = Pinv.apply(A, 0.0, rtol, False)
     X = P @ Bm
-    S = Tensor._wrap(np.linalg.svd(A._data, compute_uv=False).astype(np.finfo(A._data.dtype).dtype))
+    with _serial_lapack(A._data):
+        S = Tensor._wrap(np.linalg.svd(A._data, compute_uv=False).astype(np.finfo(A._data.dtype).dtype))
     rank_raw = (S._data > rtol * S._data.max(-1, keepdims=True, initial=0)).sum(-1).astype(np.int64)
     empty = Tensor._wrap(np.empty((0,), np.finfo(A._data.dtype).dtype))
     rank = Tensor._wrap(rank_raw) if driver != "gels" else Tensor._wrap(np.empty((0,), np.int64))
@@ -304,8 +306,9 @@ def svdvals(A, *, driver=None, out=None):
     check_matrix(A, "linalg.svdvals", square=False)
     if A.requires_grad:
         return write_out(Svd.apply(A, False)[1], out)
-    return write_out(Tensor._wrap(np.linalg.svd(A._data, compute_uv=False).astype(
-        np.finfo(A._data.dtype).dtype, copy=False)), out)
+    with _serial_lapack(A._data):
+        S = np.linalg.svd(A._data, compute_uv=False)
+    return write_out(Tensor._wrap(S.astype(np.finfo(A._data.dtype).dtype, copy=False)), out)
 
 
 def eigh(A, UPLO="L", *, out=None):
@@ -321,7 +324,9 @@ def eigvalsh(A, UPLO="L", *, out=None):
     check_matrix(A, "linalg.eigvalsh")
     if A.requires_grad:
         return write_out(Eigh.apply(A, UPLO)[0], out)
-    return write_out(Tensor._wrap(np.linalg.eigvalsh(A._data, UPLO=UPLO)), out)
+    with _serial_lapack(A._data):
+        w = np.linalg.eigvalsh(A._data, UPLO=UPLO)
+    return write_out(Tensor._wrap(w), out)
 
 
 def eig(A, *, out=None):
@@ -336,7 +341,9 @@ def eigvals(A, *, out=None):
     if A.requires_grad:
         return write_out(Eig.apply(A)[0], out)
     cdt = np.complex128 if A._data.dtype in (np.float64, np.complex128) else np.complex64
-    return write_out(Tensor._wrap(np.linalg.eigvals(A._data).astype(cdt)), out)
+    with _serial_lapack(A._data):
+        w = np.linalg.eigvals(A._data)
+    return write_out(Tensor._wrap(w.astype(cdt)), out)
 
 
 # ------------------------------------------------------------------ pseudo-inverse and rank
@@ -358,13 +365,15 @@ class Pinv(Op):
         if A.shape[-1] == 0 or A.shape[-2] == 0:
             out = np.zeros(A.shape[:-2] + (A.shape[-1], A.shape[-2]), A.dtype)
         elif hermitian:
-            w, V = np.linalg.eigh(A)
+            with _serial_lapack(A):
+                w, V = np.linalg.eigh(A)
             aw = np.abs(w)
             cut = np.maximum(np.asarray(atol)[..., None], np.asarray(rtol)[..., None] * aw.max(-1, keepdims=True))
             inv_w = np.where(aw > cut, 1 / np.where(aw > cut, w, 1), 0).astype(A.dtype)
             out = (V * inv_w[..., None, :]) @ np.conj(np.swapaxes(V, -1, -2))
         else:
-            U, S, Vh = np.linalg.svd(A, full_matrices=False)
+            with _serial_lapack(A):
+                U, S, Vh = np.linalg.svd(A, full_matrices=False)
             cut = np.maximum(np.asarray(atol)[..., None], np.asarray(rtol)[..., None] * S[..., :1])
             inv_s = np.where(S > cut, 1 / np.where(S > cut, S, 1), 0).astype(A.dtype)
             out = (np.conj(np.swapaxes(Vh, -1, -2)) * inv_s[..., None, :]) @ np.conj(np.swapaxes(U, -1, -2))
@@ -396,7 +405,8 @@ def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None, out=None)
         atol, rtol = tol, 0.0
     atol, rtol = _tolerances(A, atol, rtol, "linalg.matrix_rank")
     a = A._data
-    S = np.abs(np.linalg.eigvalsh(a)) if hermitian else np.linalg.svd(a, compute_uv=False)
+    with _serial_lapack(a):
+        S = np.abs(np.linalg.eigvalsh(a)) if hermitian else np.linalg.svd(a, compute_uv=False)
     smax = S.max(-1, initial=0)
     cut = np.maximum(np.asarray(atol), np.asarray(rtol) * smax)
     return write_out(Tensor._wrap(np.asarray((S > cut[..., None]).sum(-1), dtype=np.int64)), out)

@@ -277,3 +277,12 @@ def test_complex_values_and_gradients(name):
         results.append((out, L.autograd.grad(outs, xs, gs)))
     assert_same(results[0][0], results[1][0])
     assert_same(results[0][1], results[1][1], atol=1e-8, rtol=1e-6)
+
+
+@needs_torch
+@pytest.mark.parametrize("shape,kw", [((0, 3), {}), ((2, 0), {"dim": 1}), ((2, 3, 4), {"dim": (1, 2), "keepdim": True}),
+                                      ((), {}), ((3,), {"dim": 0, "keepdim": True}), ((2, 3, 4), {"dim": (0, 2)})])
+def test_vector_norm_shapes(shape, kw):
+    """The fast paths (whole tensor, trailing dims) and the general one agree with torch on odd shapes."""
+    check_op(lambda L, x: L.linalg.vector_norm(x, **kw), R(*shape))
+    check_op(lambda L, x: L.linalg.vector_norm(x.mT if x.ndim >= 2 else x, **kw), R(*shape))
