@@ -18,6 +18,7 @@ import pickle
 import struct
 import tempfile
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -71,13 +72,14 @@ class _Storage:
 
 def _storage_root(arr):
     """The array owning ``arr``'s memory when ``arr`` can be expressed as torch's (offset, strides) view of
-    it, else None. The root must be C-contiguous, of the same dtype, with non-negative strides."""
+    it, else None. The root is the topmost ancestor of the same dtype (a typed array over a raw byte
+    buffer, as loading makes, stops there); it must be C-contiguous, and the strides non-negative."""
     root = arr
-    while isinstance(root.base, np.ndarray):
+    while isinstance(root.base, np.ndarray) and root.base.dtype == arr.dtype:
         root = root.base
     if root is arr:
         return root if arr.flags.c_contiguous else None
-    if root.dtype != arr.dtype or not root.flags.c_contiguous or any(s < 0 or s % arr.itemsize for s in arr.strides):
+    if not root.flags.c_contiguous or any(s < 0 or s % arr.itemsize for s in arr.strides):
         return None
     offset_bytes = arr.__array_interface__["data"][0] - root.__array_interface__["data"][0]
     if offset_bytes < 0 or offset_bytes % arr.itemsize:
@@ -389,32 +391,38 @@ def _target_device(map_location, location):
     return _device_cls(str(target)) if not isinstance(target, _device_cls) else target
 
 
-def _array_from_bytes(raw, dtype, numel, name, key, order="<", copy=True):
-    np_dtype = dtype.np.newbyteorder(order)
-    expected = numel * np_dtype.itemsize
-    if len(raw) < expected:
-        raise RuntimeError(f"ember.load: {name} is truncated or corrupt: storage {key} holds {len(raw)} bytes, "
-                           f"{expected} expected")
-    arr = np.frombuffer(raw, dtype=np_dtype, count=numel)
-    if np_dtype != dtype.np:
-        return arr.astype(dtype.np)
-    # a private copy keeps the loaded tensors writable (optimizer states are updated in place); a
-    # copy-on-write memory map is writable already
-    return arr.copy() if copy else arr
+def _check_size(nbytes, dtype, numel, name, key):
+    if nbytes < numel * dtype.itemsize:
+        raise RuntimeError(f"ember.load: {name} is truncated or corrupt: storage {key} holds {nbytes} bytes, "
+                           f"{numel * dtype.itemsize} expected")
+
+
+def _native(arr, dtype):
+    """``arr`` in the machine's byte order (a storage recorded big-endian is converted once)."""
+    return arr if arr.dtype == dtype.np else arr.astype(dtype.np)
+
+
+def _array_from_bytes(raw, dtype, numel, name, key, order="<"):
+    """A storage array owning a private, writable copy of ``raw`` (optimizer states update in place)."""
+    _check_size(len(raw), dtype, numel, name, key)
+    arr = np.frombuffer(raw, dtype=dtype.np.newbyteorder(order), count=numel)
+    return _native(arr, dtype) if order != "<" or arr.dtype != dtype.np else arr.copy()
 
 
 class _StorageLoader:
-    """Reads each storage record once (views of one storage share it) and applies ``map_location``."""
+    """Reads each storage once (views of one storage share it) and applies a callable ``map_location``.
 
-    def __init__(self, read_record, name, map_location, order="<", copy=True):
-        self.read_record, self.name, self.map_location, self.order = read_record, name, map_location, order
-        self.copy = copy
+    ``read_array(key, dtype, numel)`` returns the storage as a 1-D array of ``dtype`` that owns (or
+    maps) its memory, so tensors rebuilt over it share it, and saving them again shares it too."""
+
+    def __init__(self, read_array, map_location):
+        self.read_array, self.map_location = read_array, map_location
         self.cache = {}
 
     def __call__(self, key, dtype, numel, location):
         arr = self.cache.get(key)
         if arr is None:
-            arr = _array_from_bytes(self.read_record(key), dtype, numel, self.name, key, self.order, self.copy)
+            arr = self.read_array(key, dtype, numel)
             if callable(self.map_location):
                 moved = self.map_location(Tensor._make(arr), location)
                 if isinstance(moved, Tensor):
@@ -440,20 +448,18 @@ def _move(obj, device):
     return obj
 
 
-def _mapped_record(zf, mapped, record):
-    """A record's bytes as a slice of the memory-mapped file (stored records only), else None."""
-    info = zf.getinfo(record)
-    if info.compress_type != zipfile.ZIP_STORED:
-        return None
-    header = bytes(mapped[info.header_offset:info.header_offset + 30])
+def _data_offset(zf, info, name):
+    """Where a stored record's bytes start in the archive file (after its local header)."""
+    fp = zf.fp
+    fp.seek(info.header_offset)
+    header = fp.read(30)
     if len(header) < 30 or header[:4] != b"PK\x03\x04":
-        return None
+        raise RuntimeError(f"ember.load: {name} is corrupt: bad local header for {info.filename}")
     name_len, extra_len = struct.unpack("<HH", header[26:30])
-    start = info.header_offset + 30 + name_len + extra_len
-    return mapped[start:start + info.file_size]
+    return info.header_offset + 30 + name_len + extra_len
 
 
-def _load_zip(zf, name, map_location, mapped=None):
+def _load_zip(zf, name, map_location, mmap_path=None):
     names = zf.namelist()
     pkl = next((n for n in names if n.endswith("data.pkl") and n.count("/") == 1), None)
     if pkl is None:
@@ -466,15 +472,30 @@ def _load_zip(zf, name, map_location, mapped=None):
             raise RuntimeError(f"ember.load: {name} is corrupt: unknown byte order {recorded!r}")
         order = "<" if recorded == b"little" else ">"
 
-    def read_record(key):
-        record = f"{prefix}data/{key}"
+    def read_array(key, dtype, numel):
+        if numel == 0:
+            return np.empty(0, dtype=dtype.np)
         try:
-            raw = _mapped_record(zf, mapped, record) if mapped is not None else None
-            return raw if raw is not None else zf.read(record)
+            info = zf.getinfo(f"{prefix}data/{key}")
         except KeyError:
             raise RuntimeError(f"ember.load: {name} is corrupt: storage record data/{key} is missing") from None
+        stored_dtype = dtype.np.newbyteorder(order)
+        if (info.compress_type != zipfile.ZIP_STORED or info.file_size != numel * stored_dtype.itemsize
+                or not hasattr(zf.fp, "readinto")):
+            return _array_from_bytes(zf.read(info), dtype, numel, name, key, order)
+        start = _data_offset(zf, info, name)
+        if mmap_path is not None:  # copy-on-write: writable tensors, the file is never modified
+            return _native(np.memmap(mmap_path, dtype=stored_dtype, mode="c", offset=start, shape=(numel,)), dtype)
+        # read straight into the storage array: one copy, CRC-checked like zipfile's own reads
+        arr = np.empty(numel, dtype=stored_dtype)
+        zf.fp.seek(start)
+        if zf.fp.readinto(memoryview(arr.view(np.uint8))) != arr.nbytes:
+            raise RuntimeError(f"ember.load: {name} is truncated: storage {key} is incomplete")
+        if zlib.crc32(arr.view(np.uint8)) != info.CRC:
+            raise RuntimeError(f"ember.load: {name} is corrupt: CRC-32 mismatch in storage {key}")
+        return _native(arr, dtype)
 
-    loader = _StorageLoader(read_record, name, map_location, order, copy=mapped is None)
+    loader = _StorageLoader(read_array, map_location)
     return _Unpickler(io.BytesIO(zf.read(pkl)), name, loader).load()
 
 
@@ -510,7 +531,7 @@ def _load_legacy(f, name, map_location):
             raise RuntimeError(f"ember.load: {name} is truncated (storage {key} missing)")
         (count,) = struct.unpack("<q", header)
         raw = f.read(count * dtype.itemsize)
-        arr[...] = _array_from_bytes(raw, dtype, numel, name, key)[:numel]
+        arr[...] = _array_from_bytes(raw, dtype, numel, name, key)
     return result
 
 
@@ -529,22 +550,21 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
     if pickle_module is not None and pickle_module is not pickle:
         raise ValueError("ember.load only supports the standard pickle module")
     name = _file_name(f)
-    opened = mapped = None
+    opened = mmap_path = None
     if isinstance(f, (str, bytes, os.PathLike)):
-        if mmap and os.path.getsize(f) > 0:
-            mapped = np.memmap(f, dtype=np.uint8, mode="c")  # copy-on-write: tensors writable, file untouched
+        mmap_path = f if mmap else None
         opened = f = open(f, "rb")
     elif mmap:
         raise ValueError("f must be a file path in order to use the mmap argument")
     try:
         device = _target_device(map_location, "cpu") if not callable(map_location) else None
-        return _move(_load_file(f, name, map_location, mapped), device)
+        return _move(_load_file(f, name, map_location, mmap_path), device)
     finally:
         if opened is not None:
             opened.close()
 
 
-def _load_file(f, name, map_location, mapped=None):
+def _load_file(f, name, map_location, mmap_path=None):
     if not getattr(f, "seekable", lambda: False)():
         f = io.BytesIO(f.read())  # zip reading needs random access
     start = f.tell()
@@ -556,7 +576,7 @@ def _load_file(f, name, map_location, mapped=None):
         if head.startswith(b"PK"):
             try:
                 with zipfile.ZipFile(f) as zf:
-                    return _load_zip(zf, name, map_location, mapped)
+                    return _load_zip(zf, name, map_location, mmap_path)
             except zipfile.BadZipFile as e:
                 raise RuntimeError(f"ember.load: {name} is truncated or corrupt: "
                                    f"PytorchStreamReader failed reading zip archive ({e})") from None

@@ -388,7 +388,7 @@ def test_mmap_load_is_copy_on_write(tmp_path, writer):
     values = np.arange(12, dtype=np.float32).reshape(3, 4)
     if writer == "ember":
         w = ember.tensor(values)
-        ember.save({"w": w, "v": w[1]}, path)
+        ember.save({"w": w, "v": w[1], "empty": ember.zeros(0)}, path)
     else:
         base = torch.tensor(values)
         torch.save({"w": base, "v": base[1]}, path)
