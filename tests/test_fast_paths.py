@@ -196,3 +196,15 @@ def ember_or_torch_grad(lib, a):
     (g,) = lib.autograd.grad(lib.logsumexp(a * a, 1).sum(), a, create_graph=True)
     (h,) = lib.autograd.grad(g.sum(), a)
     return h
+
+
+# ------------------------------------------------------------------ matmul's raw backward
+@needs_torch
+@pytest.mark.parametrize("sa,sb", [((5, 4), (4, 3)), ((2, 5, 4), (4, 3)), ((5, 4), (2, 4, 3)),
+                                   ((2, 1, 5, 4), (3, 4, 2)), ((4,), (4, 3)), ((2, 5, 4), (4,))])
+def test_matmul_gradients_match_torch(sa, sb):
+    a = RNG.standard_normal(sa).astype(np.float32)
+    b = RNG.standard_normal(sb).astype(np.float32)
+    check_op(lambda lib, x, y: x @ y, a, b)
+    if a.ndim > 1 and b.ndim > 1:  # non-contiguous (transposed) operands
+        check_op(lambda lib, x, y: x.mT @ y.mT, a.swapaxes(-1, -2).copy(), b.swapaxes(-1, -2).copy())

@@ -4,8 +4,12 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.function import Op
+from ..autograd.grad_mode import _enabled
 from ._util import install, compute_dtype, type_name
 from .inplace import write_out
+
+
+_REAL_BLAS = frozenset(np.dtype(t) for t in ("float32", "float64"))
 
 
 class Matmul(Op):
@@ -31,6 +35,16 @@ class Matmul(Op):
             a, b = a.conj(), b.conj()
         need_a, need_b = ctx.needs_input_grad
         ga = gb = None
+        ad, bd, gd = a._data, b._data, g._data
+        if (not _enabled[0] and ad.ndim >= 2 and bd.ndim >= 2 and ad.dtype in _REAL_BLAS and gd.dtype is ad.dtype
+                and bd.dtype is ad.dtype):
+            # Nothing records (no create_graph): two bare GEMMs, no transpose or matmul nodes.
+            # Broadcast batch dims are summed away by the engine, as on the recorded path.
+            if need_a:
+                ga = Tensor._wrap(np.matmul(gd, bd.swapaxes(-1, -2)))
+            if need_b:
+                gb = Tensor._wrap(np.matmul(ad.swapaxes(-1, -2), gd))
+            return ga, gb
         if a.ndim == 1 and b.ndim == 1:
             return (g * b if need_a else None), (g * a if need_b else None)
         if a.ndim == 1:
