@@ -32,11 +32,17 @@ def test_sort_returns_named_fields_and_out():
     s = ember.sort(ember.tensor([2.0, 1.0]))
     assert s.values.tolist() == [1.0, 2.0] and s.indices.tolist() == [1, 0]
 
-    def f(lib, x):
-        vals, idx = lib.empty(0, dtype=x.dtype), lib.empty(0, dtype=lib.int64)
-        lib.sort(x, 1, out=(vals, idx))
-        return vals, idx
-    check_op(f, TIES, grad=False)
+    calls = [lambda lib, x, out: lib.sort(x, 1, out=out), lambda lib, x, out: lib.topk(x + lib.arange(5) * 0.1, 2, out=out),
+             lambda lib, x, out: lib.kthvalue(x, 2, 0, out=out), lambda lib, x, out: lib.median(x, 1, out=out),
+             lambda lib, x, out: lib.mode(x, 1, out=out), lambda lib, x, out: lib.cummin(x, 1, out=out)]
+    for call in calls:
+        def f(lib, x):
+            out = (lib.empty(0, dtype=x.dtype), lib.empty(0, dtype=lib.int64))
+            res = call(lib, x, out)
+            assert res.values is out[0] and res.indices is out[1]
+            return out
+        check_op(f, TIES, grad=False)
+    check_op(lambda lib, x: lib.gather(x, 1, lib.tensor([[0], [2]]), out=lib.empty(0, dtype=x.dtype)), TIES, grad=False)
 
 
 def test_cummax_cummin_ties_and_nan():

@@ -17,7 +17,7 @@ from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.function import Op
 from ._util import install, wrap_dim, shape_str, type_name
-from .inplace import inplace_method
+from .inplace import inplace_method, write_out
 
 _ND = np.ndarray
 
@@ -276,12 +276,12 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
     if not x.ndim:
         _check_bounds(idx, 1, d)
-        return Gather.apply(input.reshape(1), 0, idx.reshape(-1)).reshape(idx.shape)
+        return write_out(Gather.apply(input.reshape(1), 0, idx.reshape(-1)).reshape(idx.shape), out)
     for k in range(idx.ndim):
         if k != d and idx.shape[k] > x.shape[k]:
             raise RuntimeError(f"Size does not match at dimension {k} expected index {shape_str(idx.shape)} to be "
                                f"no larger than self {shape_str(x.shape)} apart from dimension {d}")
-    return Gather.apply(input, d, _check_bounds(idx, x.shape[d], d))
+    return write_out(Gather.apply(input, d, _check_bounds(idx, x.shape[d], d)), out)
 
 
 def scatter(input, dim, index, src=None, value=None, *, reduce=None):

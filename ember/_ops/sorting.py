@@ -68,6 +68,15 @@ def _index_tensor(idx, zero_d):
     return Tensor._wrap(idx.reshape(()) if zero_d else idx)
 
 
+def _write_pair(res, out):
+    """``out=(values, indices)`` for the ops that return both."""
+    if out is None:
+        return res
+    write_out(res[0], out[0])
+    write_out(res[1], out[1])
+    return type(res)(*out)
+
+
 def _pick(input, d, idx, keepdim, zero_d):
     """(values, indices) for ``idx`` picked along ``d`` of ``input`` (``idx`` keeps ``d`` as size 1)."""
     values = Gather.apply(_as_vector(input), d, idx)
@@ -90,11 +99,7 @@ def sort(input, dim=-1, descending=False, stable=False, *, out=None):
     x = _as_vector(input)
     idx = _argsort(x._data, d, descending)
     values = Gather.apply(x, d, idx)
-    res = _sort_t(values.reshape(()) if zero_d else values, _index_tensor(idx, zero_d))
-    if out is not None:
-        write_out(res[0], out[0]), write_out(res[1], out[1])
-        return out
-    return res
+    return _write_pair(_sort_t(values.reshape(()) if zero_d else values, _index_tensor(idx, zero_d)), out)
 
 
 def argsort(input, dim=-1, descending=False, stable=False):
@@ -123,7 +128,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
         raise RuntimeError("selected index k out of range")
     idx = _top_indices(x._data, k, d, largest)
     values = Gather.apply(x, d, idx)
-    return _topk_t(values.reshape(()) if zero_d else values, _index_tensor(idx, zero_d))
+    return _write_pair(_topk_t(values.reshape(()) if zero_d else values, _index_tensor(idx, zero_d)), out)
 
 
 def _top_indices(x, k, d, largest):
@@ -191,7 +196,7 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     x = input._data.reshape(1) if not input._data.ndim else input._data
     if not 1 <= k <= x.shape[d]:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
-    return _kth(input, np.full(_row_shape(x, d), k - 1), d, keepdim, _kthvalue_t)
+    return _write_pair(_kth(input, np.full(_row_shape(x, d), k - 1), d, keepdim, _kthvalue_t), out)
 
 
 def _median_positions(x, d, ignore_nan):
@@ -243,12 +248,14 @@ def median(input, dim=None, keepdim=False, *, out=None):
     >>> ember.tensor([4., 1., 3., 2.]).median()
     tensor(2.)
     """
-    return _median(input, dim, keepdim, False, _median_t, "median")
+    res = _median(input, dim, keepdim, False, _median_t, "median")
+    return write_out(res, out) if dim is None else _write_pair(res, out)
 
 
 def nanmedian(input, dim=None, keepdim=False, *, out=None):
     """``median`` ignoring NaN (NaN only where a row is all NaN)."""
-    return _median(input, dim, keepdim, True, _nanmedian_t, "nanmedian")
+    res = _median(input, dim, keepdim, True, _nanmedian_t, "nanmedian")
+    return write_out(res, out) if dim is None else _write_pair(res, out)
 
 
 def mode(input, dim=-1, keepdim=False, *, out=None):
@@ -277,7 +284,7 @@ def mode(input, dim=-1, keepdim=False, *, out=None):
     length = pos - run_start
     best = np.argmax(length, axis=d, keepdims=True)  # first maximal run: the smallest value
     idx = np.take_along_axis(order, best, d)
-    return _mode_t(*_pick(input, d, idx, keepdim, zero_d))
+    return _write_pair(_mode_t(*_pick(input, d, idx, keepdim, zero_d)), out)
 
 
 # ------------------------------------------------------------------ cummax / cummin
@@ -314,12 +321,12 @@ def cummax(input, dim, *, out=None):
     >>> ember.tensor([1., 3., 2., 3.]).cummax(0)
     torch.return_types.cummax(values=tensor([1., 3., 3., 3.]), indices=tensor([0, 1, 1, 3]))
     """
-    return _cumulative(input, dim, np.maximum, _cummax_t)
+    return _write_pair(_cumulative(input, dim, np.maximum, _cummax_t), out)
 
 
 def cummin(input, dim, *, out=None):
     """Running minimum along ``dim`` and the index where it was (last) reached."""
-    return _cumulative(input, dim, np.minimum, _cummin_t)
+    return _write_pair(_cumulative(input, dim, np.minimum, _cummin_t), out)
 
 
 # ------------------------------------------------------------------ quantile
