@@ -1,7 +1,8 @@
 """Optimizer step time, ember vs torch side by side, one thread each.
 
 Parameters and gradients of an MLP 784-1024-1024-10 (1.86M float32 values); each optimizer's step is
-timed alone (gradients fixed), interleaving the two libraries and keeping the best of several rounds.
+timed alone (gradients fixed), interleaving the two libraries and keeping the best of several rounds
+(process CPU time, one thread each).
 
 Run: python benchmarks/bench_optim.py [Adam SGD ...]
 """
@@ -32,10 +33,12 @@ def make(lib, name, kwargs, init, grads):
 
 
 def time_steps(opt, n=20):
-    t0 = time.perf_counter()
+    # CPU time of this process: on a shared machine it is far less noisy than wall time, and with one
+    # thread per library the two agree when the machine is idle
+    t0 = time.process_time()
     for _ in range(n):
         opt.step()
-    return (time.perf_counter() - t0) / n
+    return (time.process_time() - t0) / n
 
 
 def main(names):
