@@ -169,6 +169,7 @@ class ConvInputGrad(Op):
     def forward(ctx, g, w, geo, x_shape):
         ctx.geo, ctx.x_shape = geo, x_shape
         ctx.save_for_backward(g, w)
+        g = np.ascontiguousarray(g)  # an expanded (stride-0) gradient would push matmul off BLAS
         return _in_compute_dtype(lambda g_, w_: _input_grad_raw(g_, w_, geo, x_shape), g, w)
 
     def backward(ctx, ggx):
@@ -184,6 +185,7 @@ class ConvWeightGrad(Op):
     def forward(ctx, x, g, geo, w_shape, col):
         ctx.geo, ctx.w_shape = geo, w_shape
         ctx.save_for_backward(x, g)
+        g = np.ascontiguousarray(g)
         if col is not None and col.dtype == x.dtype:
             return _weight_grad_raw(x, g, geo, w_shape, col)
         return _in_compute_dtype(lambda x_, g_: _weight_grad_raw(x_, g_, geo, w_shape), x, g)
