@@ -18,12 +18,13 @@ from ._ops._util import wrap_dims, wrap_dim, type_name
 from ._ops.inplace import write_out
 from ._ops.linalg_ops import (LinAlgError, check_matrix, check_float, Inv, InvEx, Det, Slogdet, Solve,
                               SolveTriangular, Cholesky, CholeskyEx, Eigh, Svd, Qr, MatrixExp, Eig, VectorNorm,
-                              _serial_lapack)
+                              _serial_lapack, Lu, _getrf, pivots_to_permutation)
 
 __all__ = ["LinAlgError", "norm", "vector_norm", "matrix_norm", "inv", "inv_ex", "det", "slogdet", "solve",
            "solve_ex", "solve_triangular", "lstsq", "qr", "svd", "svdvals", "eig", "eigvals", "eigh", "eigvalsh",
            "cholesky", "cholesky_ex", "pinv", "matrix_rank", "matrix_power", "matrix_exp", "cross", "vecdot",
-           "multi_dot", "diagonal", "tensorinv", "tensorsolve", "cond"]
+           "multi_dot", "diagonal", "tensorinv", "tensorsolve", "cond", "lu", "lu_factor", "lu_factor_ex",
+           "lu_solve"]
 
 _slogdet_t = namedtuple("linalg_slogdet", ["sign", "logabsdet"])
 _inv_ex_t = namedtuple("linalg_inv_ex", ["inverse", "info"])
@@ -33,6 +34,9 @@ _qr_t = namedtuple("linalg_qr", ["Q", "R"])
 _svd_t = namedtuple("linalg_svd", ["U", "S", "Vh"])
 _eigh_t = namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
 _eig_t = namedtuple("linalg_eig", ["eigenvalues", "eigenvectors"])
+_lu_t = namedtuple("linalg_lu", ["P", "L", "U"])
+_lu_factor_t = namedtuple("linalg_lu_factor", ["LU", "pivots"])
+_lu_factor_ex_t = namedtuple("linalg_lu_factor_ex", ["LU", "pivots", "info"])
 _lstsq_t = namedtuple("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
 
 
@@ -344,6 +348,73 @@ def eigvals(A, *, out=None):
     with _serial_lapack(A._data):
         w = np.linalg.eigvals(A._data)
     return write_out(Tensor._wrap(w.astype(cdt)), out)
+
+
+# ------------------------------------------------------------------ LU
+def _check_pivot(pivot, fname):
+    if not pivot:
+        raise RuntimeError(f"{fname}: LU without pivoting is not implemented on the CPU")
+
+
+def lu(A, *, pivot=True, out=None):
+    """A = P L U with partial pivoting (L unit lower trapezoidal, U upper trapezoidal)."""
+    check_matrix(A, "linalg.lu", square=False)
+    _check_pivot(pivot, "linalg.lu_factor")  # torch's message names lu_factor here too
+    P, L, U, _ = Lu.apply(A)
+    return _lu_t(P, L, U)
+
+
+def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
+    """(LU, pivots, info): L and U packed in one matrix, LAPACK's 1-based int32 row swaps."""
+    check_matrix(A, "linalg.lu_factor_ex", square=False)
+    _check_pivot(pivot, "linalg.lu_factor_ex")
+    if not A.requires_grad:  # no graph to record: keep LAPACK's packed result as it is
+        lu_, piv, info = _getrf(A._data)
+        return _lu_factor_ex_t(Tensor._wrap(lu_), Tensor._wrap(piv), Tensor._wrap(info))
+    P, L, U, piv = Lu.apply(A)
+    m, n = A.shape[-2:]
+    k = builtins.min(m, n)
+    from ._ops.shape import cat
+    low = L.tril(-1)
+    if n > k:
+        low = cat([low, low.new_zeros(tuple(low.shape[:-1]) + (n - k,))], -1)
+    up = U
+    if m > k:
+        up = cat([up, up.new_zeros(tuple(up.shape[:-2]) + (m - k, n))], -2)
+    info = np.diagonal(U._data, 0, -2, -1) == 0
+    info = np.where(info.any(-1), np.argmax(info, -1) + 1, 0).astype(np.int32)
+    return _lu_factor_ex_t(low + up, piv, Tensor._wrap(info))
+
+
+def lu_factor(A, *, pivot=True, out=None):
+    """(LU, pivots) of :func:`lu_factor_ex`; an exactly singular ``A`` raises, as in torch."""
+    LU, piv, info = lu_factor_ex(A, pivot=pivot)
+    bad = np.flatnonzero(info._data)
+    if bad.size:
+        i = int(info._data.reshape(-1)[bad[0]])
+        raise RuntimeError(f"torch.linalg.lu_factor: {_batch_prefix(A.shape, int(bad[0]))}U[{i},{i}] is zero and "
+                           "using it on lu_solve would result in a division by zero. If you still want to perform "
+                           "the factorization, consider calling linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)")
+    return _lu_factor_t(LU, piv)
+
+
+def _batch_prefix(shape, b):
+    return f"(Batch element {b}): " if len(shape) > 2 else ""
+
+
+def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
+    """X with A X = B (``adjoint``: A^H X = B; ``left=False``: X A = B) from A's LU factorization."""
+    check_matrix(LU, "linalg.lu_solve")
+    if not left:  # X A = B  <=>  A^H X^H = B^H
+        return write_out(lu_solve(LU, pivots, B.mH, adjoint=not adjoint).mH, out)
+    P = Tensor._wrap(pivots_to_permutation(pivots._data, LU.shape[-1], LU._data.dtype))
+    if adjoint:  # A^H = U^H L^H P^T
+        Y = SolveTriangular.apply(LU.mH, B, False, False)
+        X = P @ SolveTriangular.apply(LU.mH, Y, True, True)
+    else:
+        Y = SolveTriangular.apply(LU, P.mT @ B, False, True)
+        X = SolveTriangular.apply(LU, Y, True, False)
+    return write_out(X, out)
 
 
 # ------------------------------------------------------------------ pseudo-inverse and rank

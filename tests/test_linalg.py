@@ -286,3 +286,30 @@ def test_vector_norm_shapes(shape, kw):
     """The fast paths (whole tensor, trailing dims) and the general one agree with torch on odd shapes."""
     check_op(lambda L, x: L.linalg.vector_norm(x, **kw), R(*shape))
     check_op(lambda L, x: L.linalg.vector_norm(x.mT if x.ndim >= 2 else x, **kw), R(*shape))
+
+
+# ------------------------------------------------------------------ LU
+@needs_torch
+def test_lu_factor_without_grad_info_and_errors():
+    a = np.stack([R(3, 3), np.diag([1., 0., 2.]), np.zeros((3, 3))])
+    e, t = both(a)
+    assert_same(tuple(ember.linalg.lu_factor_ex(e)), tuple(torch.linalg.lu_factor_ex(t)))
+    assert_same(tuple(ember.linalg.lu_factor(e[0])), tuple(torch.linalg.lu_factor(t[0])))
+    err, terr = check_error(lambda L, x: L.linalg.lu_factor(x), a)
+    assert str(err) == str(terr)
+    err, terr = check_error(lambda L, x: L.linalg.lu(x, pivot=False), a)
+    assert str(err) == str(terr)
+
+
+def test_lu_numpy_fallback_matches_lapack(monkeypatch):
+    pytest.importorskip("scipy")
+    from ember._ops import linalg_ops
+    for shape in ((3, 3), (2, 4, 3), (2, 3, 5)):
+        a = R(*shape)
+        a[..., 1, :] = 0  # an exactly zero pivot on the way
+        expected = linalg_ops._getrf(a)
+        monkeypatch.setattr(linalg_ops, "_sp_linalg", None)
+        got = linalg_ops._getrf(a)
+        monkeypatch.undo()
+        for x, y in zip(got, expected):
+            np.testing.assert_allclose(x, y, atol=1e-12)

@@ -13,6 +13,11 @@ from .._tensor import Tensor
 from ..autograd.function import Op
 from ._util import type_name, wrap_dim, compute_dtype
 
+try:
+    from scipy import linalg as _sp_linalg
+except ImportError:  # SciPy is optional: the LU falls back to a batched NumPy elimination
+    _sp_linalg = None
+
 
 class LinAlgError(RuntimeError):
     """Raised when a factorization or inversion fails (``torch.linalg.LinAlgError``)."""
@@ -429,6 +434,90 @@ def _qr_backward_tall(gQ, gR, Q, R):
     return solve_triangular_raw(R.mH, B, upper=False, left=False)  # B R^{-H}; R^H is lower triangular
 
 
+# ------------------------------------------------------------------ LU
+def _getrf(A):
+    """LAPACK getrf semantics, batched: packed LU, 1-based int32 pivots (sequential row swaps) and
+    info (1-based index of the first exactly-zero pivot, 0 if none)."""
+    m, n = A.shape[-2:]
+    k = min(m, n)
+    if _sp_linalg is not None and m and n:
+        with _serial_lapack(A):
+            lu, piv = _sp_linalg.lu_factor(A, check_finite=False)
+        lu, piv = lu.astype(A.dtype, copy=False), (piv + 1).astype(np.int32)
+    else:
+        lu = np.array(A).reshape(-1, m, n)
+        piv = np.zeros((lu.shape[0], k), np.int32)
+        rows = np.arange(lu.shape[0])
+        for j in range(k):  # right-looking elimination, vectorised over the batch
+            p = np.argmax(np.abs(lu[:, j:, j]), axis=1) + j
+            piv[:, j] = p + 1
+            lu[rows, j], lu[rows, p] = lu[rows, p].copy(), lu[rows, j].copy()
+            pivot = lu[:, j, j]
+            safe = np.where(pivot == 0, 1, pivot)
+            lu[:, j + 1:, j] = np.where((pivot == 0)[:, None], lu[:, j + 1:, j], lu[:, j + 1:, j] / safe[:, None])
+            lu[:, j + 1:, j + 1:] -= lu[:, j + 1:, j:j + 1] * lu[:, j:j + 1, j + 1:]
+        lu, piv = lu.reshape(A.shape), piv.reshape(A.shape[:-2] + (k,))
+    diag = np.diagonal(lu, 0, -2, -1)
+    zero = diag == 0
+    info = np.where(zero.any(-1), np.argmax(zero, -1) + 1, 0).astype(np.int32)
+    return lu, piv, info
+
+
+def pivots_to_permutation(piv, m, dtype):
+    """The permutation matrix P with A = P L U, from LAPACK's sequential row swaps."""
+    flat = piv.reshape(-1, piv.shape[-1]) - 1
+    perm = np.tile(np.arange(m), (flat.shape[0], 1))
+    rows = np.arange(flat.shape[0])
+    for i in range(flat.shape[1]):
+        j = flat[:, i]
+        perm[rows, i], perm[rows, j] = perm[rows, j], perm[rows, i].copy()
+    P = np.zeros((flat.shape[0], m, m), dtype)
+    P[rows[:, None], perm, np.arange(m)] = 1
+    return P.reshape(piv.shape[:-1] + (m, m))
+
+
+class Lu(Op):
+    """A = P L U with partial pivoting; L is unit lower trapezoidal, U upper trapezoidal."""
+
+    def forward(ctx, A):
+        m, n = A.shape[-2:]
+        k = min(m, n)
+        lu, piv, _ = _getrf(A)
+        L = np.tril(lu[..., :, :k], -1)
+        idx = np.arange(k)
+        L[..., idx, idx] = 1
+        U = np.triu(lu[..., :k, :])
+        P = pivots_to_permutation(piv, m, A.dtype)
+        ctx.mark_non_differentiable(P, piv)
+        ctx.save_for_backward(P, L, U)
+        return P, L, U, piv
+
+    def backward(ctx, gP, gL, gU, gpiv):
+        P, L, U = ctx.saved_tensors
+        m, n = L.shape[-2], U.shape[-1]
+        from .shape import cat
+        if m == n:
+            return P @ _lu_square_backward(gL, gU, L, U)
+        if m < n:
+            # A = P L [U1 U2]: U2 = L^{-1} P^T A2 also depends on L
+            U1, U2, gU1, gU2 = U[..., :, :m], U[..., :, m:], gU[..., :, :m], gU[..., :, m:]
+            gA2 = SolveTriangular.apply(L.mH, gU2, True, True)
+            gA1 = _lu_square_backward(gL - gA2 @ U2.mH, gU1, L, U1)
+            return P @ cat([gA1, gA2], -1)
+        # A = P [L1; L2] U: L2 = (P^T A)_2 U^{-1} also depends on U
+        L1, L2, gL1, gL2 = L[..., :n, :], L[..., n:, :], gL[..., :n, :], gL[..., n:, :]
+        gA2 = solve_triangular_raw(U.mH, gL2, upper=False, left=False)
+        gA1 = _lu_square_backward(gL1, gU - L2.mH @ gA2, L1, U)
+        return P @ cat([gA1, gA2], -2)
+
+
+def _lu_square_backward(gL, gU, L, U):
+    # gA' = L^{-H} [tril(L^H gL, -1) + triu(gU U^H)] U^{-H}, for P^T A = L U
+    inner = (L.mH @ gL).tril(-1) + (gU @ U.mH).triu()
+    X = SolveTriangular.apply(L.mH, inner, True, True)
+    return solve_triangular_raw(U.mH, X, upper=False, left=False)
+
+
 # ------------------------------------------------------------------ matrix exponential
 _PADE13 = (64764752532480000., 32382376266240000., 7771770303897600., 1187353796428800., 129060195264000.,
            10559470521600., 670442572800., 33522128640., 1323241920., 40840800., 960960., 16380., 182., 1.)
@@ -737,6 +826,34 @@ def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False):
     return namedtuple("triangular_solve", ["solution", "cloned_coefficient"])(X, A.clone())
 
 
+def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=None):
+    """(P, L, U) from a packed LU factorization and its LAPACK pivots."""
+    from collections import namedtuple
+    m, n = LU_data.shape[-2:]
+    k = min(m, n)
+    empty = LU_data.new_zeros((0,))
+    P = Tensor._wrap(pivots_to_permutation(LU_pivots._data, m, LU_data._data.dtype)) if unpack_pivots else empty
+    if unpack_data:
+        eye = Tensor._wrap(np.eye(m, k, dtype=LU_data._data.dtype))
+        L = LU_data[..., :, :k].tril(-1) + eye
+        U = LU_data[..., :k, :].triu()
+    else:
+        L = U = empty
+    return namedtuple("lu_unpack", ["P", "L", "U"])(P, L, U)
+
+
+def lu(A, pivot=True, get_infos=False, out=None):
+    """Deprecated torch.lu: (LU, pivots[, infos])."""
+    la = _la()
+    LU, piv, info = la.lu_factor_ex(A, pivot=pivot)
+    return (LU, piv, info) if get_infos else (LU, piv)
+
+
+def lu_solve(b, LU_data, LU_pivots, *, out=None):
+    """Deprecated torch.lu_solve: solve A X = b from A's LU factorization."""
+    return _la().lu_solve(LU_data, LU_pivots, b, out=out)
+
+
 def pinverse(input, rcond=1e-15, hermitian=False):
     return _la().pinv(input, rtol=rcond, hermitian=hermitian)
 
@@ -860,12 +977,13 @@ def _install():
             cholesky=cholesky, cholesky_solve=cholesky_solve, cholesky_inverse=cholesky_inverse,
             pinverse=pinverse, matrix_power=matrix_power, matrix_exp=matrix_exp, trace=trace, norm=norm,
             renorm=renorm, diff=diff, cross=cross, logcumsumexp=logcumsumexp, cov=cov, corrcoef=corrcoef,
-            dist=dist, svd=svd, qr=qr, triangular_solve=triangular_solve)
+            dist=dist, svd=svd, qr=qr, triangular_solve=triangular_solve, lu=lu,
+            lu_solve=lambda self, LU_data, LU_pivots: lu_solve(self, LU_data, LU_pivots))
     Tensor.renorm_ = inplace_method(renorm)
 
 
 _install()
 
 __all__ = ["norm", "dist", "cdist", "cross", "trace", "det", "logdet", "slogdet", "inverse", "cholesky",
-           "cholesky_solve", "cholesky_inverse", "triangular_solve", "pinverse", "matrix_power", "matrix_exp", "svd", "qr",
+           "cholesky_solve", "cholesky_inverse", "triangular_solve", "lu_unpack", "lu", "lu_solve", "pinverse", "matrix_power", "matrix_exp", "svd", "qr",
            "logcumsumexp", "diff", "renorm", "cov", "corrcoef"]

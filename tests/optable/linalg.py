@@ -63,6 +63,15 @@ OPS = [
     _one("pinverse", lambda lib, a: lib.pinverse(a), [(4, 3)], [(2, 3, 5)]),
     _one("linalg.pinv_hermitian", lambda lib, a: lib.linalg.pinv(_sym(a), hermitian=True), [(3, 3)]),
     # ---- factorizations
+    _one("linalg.lu", lambda lib, a: lib.linalg.lu(a), [(3, 3)], [(2, 3, 5)], [(2, 5, 3)]),
+    _one("linalg.lu_factor", lambda lib, a: lib.linalg.lu_factor(a), [(3, 3)], [(3, 4)], [(2, 4, 3)]),
+    _one("lu_unpack", lambda lib, a: lib.lu_unpack(*lib.linalg.lu_factor(a)), [(4, 3)], [(3, 4)]),
+    OpInfo("linalg.lu_solve",
+           lambda lib, a, b, left, adj: lib.linalg.lu_solve(*lib.linalg.lu_factor(a), b, left=left, adjoint=adj),
+           lambda rng: [(well_conditioned(rng, 3, 3), randn(rng, 3, 2) if left else randn(rng, 2, 3), left, adj)
+                        for left in (True, False) for adj in (False, True)]),
+    OpInfo("lu_solve", lambda lib, b, a: lib.lu_solve(b, *lib.lu(a)),
+           lambda rng: [(randn(rng, 3, 2), well_conditioned(rng, 3, 3))]),
     _one("linalg.cholesky", lambda lib, a: lib.linalg.cholesky(_spd(lib, a)), [(3, 3)], [(2, 3, 3)]),
     _one("linalg.cholesky_upper", lambda lib, a: lib.linalg.cholesky(_spd(lib, a), upper=True), [(3, 3)]),
     _one("linalg.cholesky_ex", lambda lib, a: lib.linalg.cholesky_ex(_spd(lib, a)).L, [(3, 3)]),
