@@ -30,6 +30,35 @@ _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
+# erf for float32 as a rational function x P(x^2) / Q(x^2) on [-4, 4] (|error| < 5e-7, i.e. a few
+# float32 ulp): about six times faster than scipy's erf, which computes every element in float64.
+_ERF_P = [np.float32(c) for c in (-2.72614225801306e-10, 2.77068142495902e-08, -2.10102402082508e-06,
+                                  -5.69250639462346e-05, -7.34990630326855e-04, -2.95459980854025e-03,
+                                  -1.60960333262415e-02)]
+_ERF_Q = [np.float32(c) for c in (-1.45660718464996e-05, -2.13374055278905e-04, -1.68282697438203e-03,
+                                  -7.37332916720468e-03, -1.42647390514189e-02)]
+
+
+def _erf_fast(x):
+    if x.dtype != np.float32:
+        return _erf(x)
+    x = np.clip(x, np.float32(-4), np.float32(4))
+    x2 = x * x
+    p = _ERF_P[0] * x2
+    for c in _ERF_P[1:-1]:
+        p += c
+        p *= x2
+    p += _ERF_P[-1]
+    p *= x
+    q = _ERF_Q[0] * x2
+    for c in _ERF_Q[1:-1]:
+        q += c
+        q *= x2
+    q += _ERF_Q[-1]
+    p /= q
+    return p
+
+
 def _up(x):
     """The compute array: float16/bfloat16 widen to float32."""
     return x.astype(np.float32) if x.dtype in D.REDUCED_NP else x
@@ -53,14 +82,20 @@ def _inplace(fn):
 # ------------------------------------------------------------------ ReLU family
 class Relu(Op):
     def forward(ctx, x):
-        out = np.maximum(x, 0) if x.dtype != np.bool_ else x.copy()
+        if x.dtype == np.bool_:
+            out = x.copy()
+        else:
+            # maximum against a full zero array, written into it: NumPy's array-scalar maximum is
+            # several times slower than the array-array loop
+            out = np.zeros(x.shape, x.dtype)
+            np.maximum(x, out, out=out)
         ctx.save_for_backward(out)
         return out
 
     def backward(ctx, g):
         out, = ctx.saved_tensors
         if not _enabled[0]:
-            return Tensor._wrap(np.where(out._data > 0, g._data, 0).astype(g._data.dtype, copy=False))
+            return Tensor._wrap((g._data * (out._data > 0)).astype(g._data.dtype, copy=False))
         return g * (out > 0)
 
 
@@ -232,7 +267,7 @@ class Gelu(Op):
         if approximate == "tanh":
             out = 0.5 * xc * (1 + np.tanh(_SQRT_2_OVER_PI * (xc + 0.044715 * xc * xc * xc)))
         else:
-            out = 0.5 * xc * (1 + _erf(xc * _INV_SQRT_2))
+            out = 0.5 * xc * (1 + _erf_fast(xc * _INV_SQRT_2))
         return _down(out, x.dtype)
 
     def backward(ctx, g):
@@ -254,7 +289,7 @@ def _gelu_grad_raw(x, approximate):
     if approximate == "tanh":
         t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
         return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
-    return 0.5 * (1 + _erf(x * _INV_SQRT_2)) + x * np.exp(-0.5 * x * x) * _INV_SQRT_2PI
+    return 0.5 * (1 + _erf_fast(x * _INV_SQRT_2)) + x * np.exp(-0.5 * x * x) * _INV_SQRT_2PI
 
 
 def gelu(input, approximate="none"):
@@ -477,9 +512,10 @@ def _implicit_dim(name, ndim):
     return 0 if ndim in (0, 1, 3) else 1
 
 
-def _stable_exp(x, axis):
+def _shift_by_max(x, axis):
     m = np.max(x, axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)  # all -inf rows give nan in torch too, but never from the shift
+    if not np.isfinite(m).all():  # rows of -inf (or inf) must not turn the shift into nan
+        m = np.where(np.isfinite(m), m, 0)
     return x - m
 
 
@@ -490,8 +526,9 @@ class Softmax(Op):
         if xc.size == 0:
             out = xc.copy()
         else:
-            e = np.exp(_stable_exp(xc, dim))
-            out = e / e.sum(axis=dim, keepdims=True)
+            out = _shift_by_max(xc, dim)  # a fresh array: exp and normalise it in place
+            np.exp(out, out=out)
+            out /= out.sum(axis=dim, keepdims=True)
         out = _down(out, x.dtype)
         ctx.save_for_backward(out)
         return out
@@ -514,8 +551,8 @@ class LogSoftmax(Op):
         if xc.size == 0:
             out = xc.copy()
         else:
-            shifted = _stable_exp(xc, dim)
-            out = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+            out = _shift_by_max(xc, dim)
+            out -= np.log(np.exp(out).sum(axis=dim, keepdims=True))
         out = _down(out, x.dtype)
         ctx.save_for_backward(out)
         return out

@@ -194,9 +194,11 @@ def _rows_to_input(rows, shape):
 
 def _log_softmax_rows(x):
     m = x.max(axis=1, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)
-    shifted = x - m
-    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    if not np.isfinite(m).all():
+        m = np.where(np.isfinite(m), m, 0)
+    out = x - m
+    out -= np.log(np.exp(out).sum(axis=1, keepdims=True))
+    return out
 
 
 def _check_target_dtype(target):
@@ -221,6 +223,12 @@ class _Coef:
 
     @classmethod
     def from_indices(cls, t2, c, weight, ignore_index, label_smoothing, cdt):
+        if weight is None and label_smoothing == 0 and t2.size:
+            # the common case (no weights, no smoothing, nothing ignored) in a few NumPy calls
+            lo, hi = t2.min(), t2.max()
+            if lo >= 0 and hi < c and (lo > ignore_index or hi < ignore_index):
+                m = t2.shape[0]
+                return cls(idx=t2, w_hot=np.ones(m, cdt)), np.asarray(m, cdt)
         valid = t2 != ignore_index
         safe = np.where(valid, t2, 0)
         bad = valid & ((t2 < 0) | (t2 >= c))
