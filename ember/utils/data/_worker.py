@@ -10,6 +10,7 @@ or _IterationEnd when an IterableDataset's copy in this worker is used up.
 import os
 import queue
 import random
+import signal
 import sys
 import traceback
 
@@ -88,6 +89,8 @@ def _seed_worker(seed):
 def _worker_loop(dataset, is_iterable, index_queue, result_queue, auto_collation, collate_fn, drop_last,
                  base_seed, init_fn, worker_id, num_workers, parent_pid):
     global _worker_info
+    # Ctrl-C reaches the whole process group: let the main process handle it and shut us down
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     from ..._threads import set_num_threads
     from ._fetch import create_fetcher
     try:

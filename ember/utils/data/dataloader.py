@@ -331,7 +331,10 @@ class _MultiProcessIter(_BaseIter):
 
     def __del__(self):
         if self.__dict__.get("_shut_down") is False:
-            self._shutdown_workers()
+            try:
+                self._shutdown_workers()
+            except Exception:  # at interpreter exit multiprocessing may be half torn down; daemons die anyway
+                pass
 
 
 def _exit_reason(dead):
