@@ -232,3 +232,18 @@ def test_argument_errors():
         T.RandomCrop(20)(IMG)
     with pytest.raises(ValueError, match="kernel_size should have odd and positive integers"):
         F.gaussian_blur(IMG, 4)
+
+
+@needs_torchvision
+def test_reprs_match_torchvision():
+    cases = [("Resize", (32,), {}), ("CenterCrop", (8,), {}), ("RandomCrop", (8, 2), {}),
+             ("Normalize", ([0.5], [0.5]), {}), ("ColorJitter", (0.4, 0.4, 0.4, 0.1), {}),
+             ("RandomHorizontalFlip", (), {}), ("RandomRotation", (10,), dict(expand=True, center=(1, 2))),
+             ("RandomAffine", (10,), dict(translate=(0.1, 0.2), scale=(0.9, 1.1), shear=5, fill=3)),
+             ("GaussianBlur", (3,), {}), ("Pad", (2,), {}), ("RandomErasing", (), {}), ("Grayscale", (), {}),
+             ("RandomResizedCrop", (8,), {}), ("ToTensor", (), {}), ("RandAugment", (), {}),
+             ("AutoAugment", (), {}), ("TrivialAugmentWide", (), {}), ("RandomPerspective", (), {})]
+    for name, args, kwargs in cases:
+        assert repr(getattr(T, name)(*args, **kwargs)) == repr(getattr(TT, name)(*args, **kwargs)), name
+    assert repr(T.Compose([T.ToTensor(), T.Normalize([0.5], [0.5])])) == \
+        repr(TT.Compose([TT.ToTensor(), TT.Normalize([0.5], [0.5])]))

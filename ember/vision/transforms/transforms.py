@@ -143,7 +143,7 @@ class Resize(Transform):
         return F.resize(img, self.size, self.interpolation, self.max_size, self.antialias)
 
     def __repr__(self):
-        return (f"{self.__class__.__name__}(size={self.size}, interpolation={InterpolationMode(F._interp(self.interpolation)).value}, "
+        return (f"{self.__class__.__name__}(size={self.size}, interpolation={F._interp(self.interpolation)}, "
                 f"max_size={self.max_size}, antialias={self.antialias})")
 
 
@@ -224,7 +224,10 @@ class RandomResizedCrop(Transform):
         return F.resized_crop(img, i, j, h, w, self.size, self.interpolation, antialias=self.antialias)
 
     def __repr__(self):
-        return f"{self.__class__.__name__}(size={self.size}, scale={self.scale}, ratio={self.ratio})"
+        scale = tuple(round(v, 4) for v in self.scale)
+        ratio = tuple(round(v, 4) for v in self.ratio)
+        return f"{self.__class__.__name__}(size={self.size}, scale={scale}, ratio={ratio}, " \
+               f"interpolation={F._interp(self.interpolation)}, antialias={self.antialias})"
 
 
 class RandomHorizontalFlip(Transform):
@@ -276,8 +279,13 @@ class RandomRotation(Transform):
         return F.rotate(img, angle, self.interpolation, self.expand, self.center, _fill_for(img, self.fill))
 
     def __repr__(self):
-        return f"{self.__class__.__name__}(degrees={self.degrees}, interpolation={self.interpolation}, " \
-               f"expand={self.expand}, fill={self.fill})"
+        s = f"{self.__class__.__name__}(degrees={self.degrees}, interpolation={F._interp(self.interpolation)}, " \
+            f"expand={self.expand}"
+        if self.center is not None:
+            s += f", center={self.center}"
+        if self.fill is not None:
+            s += f", fill={self.fill}"
+        return s + ")"
 
 
 class RandomAffine(Transform):
@@ -320,8 +328,17 @@ class RandomAffine(Transform):
                         self.center)
 
     def __repr__(self):
-        return f"{self.__class__.__name__}(degrees={self.degrees}, translate={self.translate}, scale={self.scale}, " \
-               f"shear={self.shear})"
+        s = f"{self.__class__.__name__}(degrees={self.degrees}"
+        for name in ("translate", "scale", "shear"):
+            if getattr(self, name) is not None:
+                s += f", {name}={getattr(self, name)}"
+        if F._interp(self.interpolation) != "nearest":
+            s += f", interpolation={F._interp(self.interpolation)}"
+        if self.fill != 0:
+            s += f", fill={self.fill}"
+        if self.center is not None:
+            s += f", center={self.center}"
+        return s + ")"
 
 
 class RandomPerspective(Transform):
