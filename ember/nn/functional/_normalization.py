@@ -31,6 +31,7 @@ class Normalize(Op):
 
     def forward(ctx, x, w, b, eps, axes, param_shape):
         ctx.eps, ctx.axes, ctx.param_shape = eps, axes, param_shape
+        ctx.b_shape = None if b is None else b.shape
         dt = x.dtype
         cdt = compute_dtype(dt)
         xc = x.astype(cdt, copy=False)
@@ -69,20 +70,30 @@ def _normalize_backward_raw(ctx, g, x, w):
     g = g.astype(cdt, copy=False)
     xhat, invstd, axes = ctx.xhat, ctx.invstd, ctx.axes
     pax = _param_axes(g.ndim, ctx.param_shape)
+    # batch norm: the weight's reduction axes are the statistics axes, so one pair of sums serves all
+    shared = set(axes) == set(pax)
+    gsum = np.sum(g, axis=pax, keepdims=True, dtype=cdt) if need_b or (need_x and shared) else None
+    gxsum = np.sum(g * xhat, axis=pax, keepdims=True, dtype=cdt) if need_w or (need_x and shared) else None
     gx = gw = gb = None
     if need_w:
-        gw = Tensor._wrap(np.sum(g * xhat, axis=pax, dtype=cdt).reshape(w.shape).astype(w.dtype, copy=False))
+        gw = Tensor._wrap(gxsum.reshape(w.shape).astype(w.dtype, copy=False))
     if need_b:
-        b_shape = w.shape if w is not None else None
-        gb_raw = np.sum(g, axis=pax, dtype=cdt)
-        gb = Tensor._wrap(gb_raw.reshape(b_shape or gb_raw.shape).astype(x.dtype, copy=False))
+        gb = Tensor._wrap(gsum.reshape(ctx.b_shape).astype(x.dtype, copy=False))
     if need_x:
-        h = g * w.astype(cdt, copy=False).reshape(ctx.param_shape) if w is not None else g
-        mh = h.mean(axis=axes, keepdims=True, dtype=cdt)
-        mhx = np.mean(h * xhat, axis=axes, keepdims=True, dtype=cdt)
-        out = h - mh
-        out -= xhat * mhx
-        out *= invstd
+        if shared:
+            # per-channel coefficients: gx = a * g + b * xhat + c, three passes
+            m = _count(g.shape, axes)
+            scale = invstd if w is None else invstd * w.astype(cdt, copy=False).reshape(ctx.param_shape)
+            out = g * scale
+            out += xhat * (-scale * gxsum / m)
+            out += -scale * gsum / m
+        else:
+            h = g * w.astype(cdt, copy=False).reshape(ctx.param_shape) if w is not None else g
+            mh = h.mean(axis=axes, keepdims=True, dtype=cdt)
+            mhx = np.mean(h * xhat, axis=axes, keepdims=True, dtype=cdt)
+            out = h - mh
+            out -= xhat * mhx
+            out *= invstd
         gx = Tensor._wrap(out.astype(x.dtype, copy=False))
     return gx, gw, gb, None, None, None
 
