@@ -391,3 +391,14 @@ def test_getitem_random_keys_gradient(case):
     except Exception:
         return
     check_op(lambda lib, x: x[_realise(lib, parts)] * 2, data)
+
+
+def test_integer_index_is_a_view():
+    """x[i] on a 1-D tensor is a 0-d view, as in torch: writing into it changes x."""
+    def f(lib, x):
+        v = x[1]
+        v.add_(5.0)
+        w = x[0, ...]
+        w.mul_(-1.0)
+        return x
+    check_op(f, np.arange(3.0), grad=False)

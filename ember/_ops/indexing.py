@@ -16,6 +16,13 @@ _ND = np.ndarray
 
 def _convert_key(key):
     """Raw NumPy key from a torch key; reports whether it is basic (a view) or advanced."""
+    cls = key.__class__
+    if cls is int:  # the common keys skip the general walk below
+        return (key,), True
+    if cls is slice and _plain_slice(key):
+        return (key,), True
+    if cls is tuple and all(k.__class__ in _PLAIN or (k.__class__ is slice and _plain_slice(k)) for k in key):
+        return key, True
     if not isinstance(key, tuple):
         key = (key,)
     out = []
@@ -82,6 +89,16 @@ def _locate(arr, key):
     return arr, key
 
 
+_PLAIN = (int, type(None), type(Ellipsis))
+
+
+def _plain_slice(k):
+    """A slice NumPy reads exactly as torch does: Python-int (or absent) bounds, positive step."""
+    step = k.step
+    return (k.start is None or k.start.__class__ is int) and (k.stop is None or k.stop.__class__ is int) and \
+        (step is None or (step.__class__ is int and step > 0))
+
+
 def _int(v):
     return None if v is None else (int(v) if not isinstance(v, Tensor) else int(v.item()))
 
@@ -94,9 +111,12 @@ def _index(x, key):
     if key.__class__ is _TwoStep:
         return _index(_index(x, key[0]), key[1])
     try:
-        return x[key]
+        out = x[key]
     except IndexError as e:
         raise IndexError(_torch_index_message(str(e), x.shape, key)) from None
+    if out.__class__ is not _ND:  # all ints gave a NumPy scalar; an Ellipsis gives the 0-d *view* torch has
+        out = x[key + (Ellipsis,)]
+    return out
 
 
 def _torch_index_message(msg, shape, key):
@@ -235,6 +255,11 @@ def _has_array(key):
 
 def getitem(self, key):
     raw, basic = _convert_key(key)
+    if basic and not (self.requires_grad and _enabled[0]):
+        # untracked view: what BasicIndex.apply would do, minus building a graph node
+        out = Tensor._wrap(_index(self._data, raw))
+        out._become_view_of(self, BasicIndex, (raw,))
+        return out
     return (BasicIndex if basic else AdvancedIndex).apply(self, raw)
 
 
