@@ -143,6 +143,18 @@ def test_packed_sequence_input(kind, batch_first, bidirectional, enforce_sorted)
     check_op(run, x, randn(L, 4, 5))
 
 
+@pytest.mark.parametrize("kind", KINDS)
+def test_inference_path_matches(kind):
+    # under no_grad the kernels keep no activations; results are the same
+    kw = {"proj_size": 3} if kind == "LSTM" else {}
+    tm = getattr(torch.nn, kind)(4, 6, num_layers=2, bidirectional=True, **kw)
+    em = copy_weights(tm, getattr(ember.nn, kind)(4, 6, num_layers=2, bidirectional=True, **kw))
+    x = randn(5, 3, 4)
+    with torch.no_grad(), ember.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert_same(em(ember.from_numpy(x)), tm(torch.from_numpy(x)))
+
+
 def test_packed_gives_same_as_individual_sequences():
     # each sequence of a packed batch equals running it alone
     m = ember.nn.LSTM(3, 4, bidirectional=True)
