@@ -2,7 +2,7 @@
 import numpy as np
 
 from .._tensor import Tensor
-from .optimizer import Optimizer, _check_args, _scalar_state
+from .optimizer import Optimizer, _blocks, _check_args, _scalar_state
 
 
 class Adagrad(Optimizer):
@@ -44,17 +44,17 @@ class Adagrad(Optimizer):
 def adagrad(params, grads, state_sums, steps, *, lr, weight_decay, lr_decay, eps, maximize, tmp):
     """The Adagrad update over lists of NumPy arrays, in place."""
     for i, param in enumerate(params):
-        grad = grads[i] if not maximize else -grads[i]
         steps[i] += 1
-        step = float(steps[i])
-        if weight_decay != 0:
-            grad = grad + weight_decay * param
-        clr = lr / (1 + (step - 1) * lr_decay)
-        state_sum, buf = state_sums[i], tmp(param)
-        np.multiply(grad, grad, out=buf)
-        state_sum += buf
-        np.sqrt(state_sum, out=buf)
-        buf += eps
-        np.divide(grad, buf, out=buf)
-        buf *= -clr
-        param += buf
+        clr = lr / (1 + (float(steps[i]) - 1) * lr_decay)
+        for (p, grad, state_sum), buf in _blocks([param, grads[i], state_sums[i]], tmp(param)):
+            if maximize:
+                grad = -grad
+            if weight_decay != 0:
+                grad = grad + weight_decay * p
+            np.multiply(grad, grad, out=buf)
+            state_sum += buf
+            np.sqrt(state_sum, out=buf)
+            buf += eps
+            np.divide(grad, buf, out=buf)
+            buf *= -clr
+            p += buf

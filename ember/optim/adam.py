@@ -1,7 +1,7 @@
 """Adam (Kingma & Ba) with optional AMSGrad and decoupled (AdamW-style) weight decay."""
 import numpy as np
 
-from .optimizer import Optimizer, _as_real, _check_args, _lerp_, _scalar_state, _zeros_state
+from .optimizer import Optimizer, _blocks, _check_args, _lerp_, _scalar_state, _zeros_state
 
 
 class Adam(Optimizer):
@@ -56,33 +56,42 @@ class Adam(Optimizer):
 def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, *, amsgrad, beta1, beta2, lr,
          weight_decay, eps, maximize, decoupled_weight_decay=False, tmp=None):
     """The Adam update over lists of NumPy arrays, in place (``steps`` are 0-d float32 counters)."""
-    tmp = tmp or (lambda like: np.empty_like(like))
+    tmp = tmp or np.empty_like
     for i, param in enumerate(params):
-        grad = grads[i] if not maximize else -grads[i]
-        exp_avg, exp_avg_sq, step_t = exp_avgs[i], exp_avg_sqs[i], steps[i]
-        step_t += 1
-        step = float(step_t)
-        if weight_decay != 0:
-            if decoupled_weight_decay:
-                param *= 1 - lr * weight_decay
-            else:
-                grad = grad + weight_decay * param
-        buf = tmp(param)
-        _lerp_(exp_avg, grad, 1 - beta1, buf)
-        exp_avg_sq *= beta2
-        np.multiply(grad, 1 - beta2, out=buf)
-        buf *= grad
-        exp_avg_sq += buf
+        steps[i] += 1
+        step = float(steps[i])
         bias_correction1 = 1 - beta1 ** step
         bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
-        if amsgrad:
-            np.maximum(max_exp_avg_sqs[i], exp_avg_sq, out=max_exp_avg_sqs[i])
-            np.sqrt(max_exp_avg_sqs[i], out=buf)
-        else:
-            np.sqrt(exp_avg_sq, out=buf)
         # param.addcdiv_(exp_avg, sqrt(v) / bc2_sqrt + eps, value=-lr / bc1), with bc2_sqrt moved into the
         # scalars: the same update less one pass over the data (equal up to rounding)
-        buf += eps * bias_correction2_sqrt
-        np.divide(exp_avg, buf, out=buf)
-        buf *= -(lr / bias_correction1) * bias_correction2_sqrt
-        param += buf
+        scaled_eps = eps * bias_correction2_sqrt
+        step_size = -(lr / bias_correction1) * bias_correction2_sqrt
+        arrays = [param, grads[i], exp_avgs[i], exp_avg_sqs[i]] + ([max_exp_avg_sqs[i]] if amsgrad else [])
+        for block, buf in _blocks(arrays, tmp(param)):
+            _adam_block(*block[:4], block[4] if amsgrad else None, buf, beta1, beta2, lr, weight_decay,
+                        decoupled_weight_decay, maximize, scaled_eps, step_size)
+
+
+def _adam_block(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, buf, beta1, beta2, lr, weight_decay,
+                decoupled_weight_decay, maximize, scaled_eps, step_size):
+    if maximize:
+        grad = -grad
+    if weight_decay != 0:
+        if decoupled_weight_decay:
+            param *= 1 - lr * weight_decay
+        else:
+            grad = grad + weight_decay * param
+    _lerp_(exp_avg, grad, 1 - beta1, buf)
+    exp_avg_sq *= beta2
+    np.multiply(grad, 1 - beta2, out=buf)
+    buf *= grad
+    exp_avg_sq += buf
+    if max_exp_avg_sq is not None:
+        np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+        np.sqrt(max_exp_avg_sq, out=buf)
+    else:
+        np.sqrt(exp_avg_sq, out=buf)
+    buf += scaled_eps
+    np.divide(exp_avg, buf, out=buf)
+    buf *= step_size
+    param += buf

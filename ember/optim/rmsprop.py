@@ -1,7 +1,7 @@
 """RMSprop (Hinton), optionally centered and with momentum."""
 import numpy as np
 
-from .optimizer import Optimizer, _check_args, _lerp_, _scalar_state, _zeros_state
+from .optimizer import Optimizer, _blocks, _check_args, _lerp_, _scalar_state, _zeros_state
 
 
 class RMSprop(Optimizer):
@@ -47,32 +47,38 @@ def rmsprop(params, grads, square_avgs, grad_avgs, momentum_buffers, steps, *, l
             momentum, centered, maximize, tmp):
     """The RMSprop update over lists of NumPy arrays, in place."""
     for i, param in enumerate(params):
-        grad = grads[i] if not maximize else -grads[i]
-        square_avg = square_avgs[i]
         steps[i] += 1
-        if weight_decay != 0:
-            grad = grad + weight_decay * param
-        buf = tmp(param)
-        square_avg *= alpha
-        np.multiply(grad, 1 - alpha, out=buf)
-        buf *= grad
-        square_avg += buf
-        if centered:
-            grad_avg = grad_avgs[i]
-            _lerp_(grad_avg, grad, 1 - alpha, buf)
-            np.multiply(grad_avg, grad_avg, out=buf)
-            np.subtract(square_avg, buf, out=buf)
-            np.sqrt(buf, out=buf)
-        else:
-            np.sqrt(square_avg, out=buf)
-        buf += eps
-        if momentum > 0:
-            mom = momentum_buffers[i]
-            mom *= momentum
-            np.divide(grad, buf, out=buf)
-            mom += buf
-            np.multiply(mom, -lr, out=buf)
-        else:
-            np.divide(grad, buf, out=buf)
-            buf *= -lr
-        param += buf
+        arrays = [param, grads[i], square_avgs[i]] + ([grad_avgs[i]] if centered else []) + \
+            ([momentum_buffers[i]] if momentum > 0 else [])
+        for block, buf in _blocks(arrays, tmp(param)):
+            rest = block[3:]
+            grad_avg = rest.pop(0) if centered else None
+            mom = rest.pop(0) if momentum > 0 else None
+            _rmsprop_block(*block[:3], grad_avg, mom, buf, lr, alpha, eps, weight_decay, momentum, maximize)
+
+
+def _rmsprop_block(param, grad, square_avg, grad_avg, mom, buf, lr, alpha, eps, weight_decay, momentum, maximize):
+    if maximize:
+        grad = -grad
+    if weight_decay != 0:
+        grad = grad + weight_decay * param
+    square_avg *= alpha
+    np.multiply(grad, 1 - alpha, out=buf)
+    buf *= grad
+    square_avg += buf
+    if grad_avg is not None:  # centered: divide by an estimate of the gradient's standard deviation
+        _lerp_(grad_avg, grad, 1 - alpha, buf)
+        np.multiply(grad_avg, grad_avg, out=buf)
+        np.subtract(square_avg, buf, out=buf)
+        np.sqrt(buf, out=buf)
+    else:
+        np.sqrt(square_avg, out=buf)
+    buf += eps
+    np.divide(grad, buf, out=buf)
+    if mom is not None:
+        mom *= momentum
+        mom += buf
+        np.multiply(mom, -lr, out=buf)
+    else:
+        buf *= -lr
+    param += buf

@@ -1,7 +1,7 @@
 """Stochastic gradient descent with optional momentum (heavy-ball or Nesterov) and weight decay."""
 import numpy as np
 
-from .optimizer import Optimizer, _as_real, _check_args
+from .optimizer import Optimizer, _as_real, _blocks, _check_args
 
 
 class SGD(Optimizer):
@@ -63,24 +63,31 @@ def sgd(params, grads, momentum_buffers, *, weight_decay, momentum, lr, dampenin
     (as a copy of the first gradient) and stored back into ``momentum_buffers``."""
     tmp = tmp or np.empty_like
     for i, param in enumerate(params):
-        grad = grads[i] if not maximize else -grads[i]
-        if weight_decay != 0:
-            grad = grad + weight_decay * param
-        if momentum != 0:
-            buf = momentum_buffers[i]
-            if buf is None:
-                buf = grad.copy()
-                momentum_buffers[i] = buf
-            else:
-                buf *= momentum
-                if dampening != 0:
-                    buf += np.multiply(grad, 1 - dampening, out=tmp(param))
-                else:
-                    buf += grad
-            if nesterov:
-                grad = grad + momentum * buf
-            else:
-                grad = buf
-        # param.add_(grad, alpha=-lr) through the reused scratch buffer (no fresh allocation per step)
-        scaled = np.multiply(grad, -lr, out=tmp(param))
-        param += scaled
+        if momentum != 0 and momentum_buffers[i] is None:
+            # first step: the buffer starts as the (decayed, signed) gradient itself
+            grad = grads[i] if not maximize else -grads[i]
+            if weight_decay != 0:
+                grad = grad + weight_decay * param
+            momentum_buffers[i] = buf = grad.copy()
+            param += np.multiply(grad + momentum * buf if nesterov else buf, -lr, out=tmp(param))
+            continue
+        arrays = [param, grads[i]] + ([momentum_buffers[i]] if momentum != 0 else [])
+        for block, scratch in _blocks(arrays, tmp(param)):
+            _sgd_block(*block[:2], block[2] if momentum != 0 else None, scratch, weight_decay, momentum, lr,
+                       dampening, nesterov, maximize)
+
+
+def _sgd_block(param, grad, buf, scratch, weight_decay, momentum, lr, dampening, nesterov, maximize):
+    if maximize:
+        grad = -grad
+    if weight_decay != 0:
+        grad = grad + weight_decay * param
+    if buf is not None:
+        buf *= momentum
+        if dampening != 0:
+            buf += np.multiply(grad, 1 - dampening, out=scratch)
+        else:
+            buf += grad
+        grad = grad + momentum * buf if nesterov else buf
+    # param.add_(grad, alpha=-lr) through the reused scratch buffer (no fresh allocation per step)
+    param += np.multiply(grad, -lr, out=scratch)
