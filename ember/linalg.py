@@ -24,7 +24,7 @@ __all__ = ["LinAlgError", "norm", "vector_norm", "matrix_norm", "inv", "inv_ex",
            "solve_ex", "solve_triangular", "lstsq", "qr", "svd", "svdvals", "eig", "eigvals", "eigh", "eigvalsh",
            "cholesky", "cholesky_ex", "pinv", "matrix_rank", "matrix_power", "matrix_exp", "cross", "vecdot",
            "multi_dot", "diagonal", "tensorinv", "tensorsolve", "cond", "lu", "lu_factor", "lu_factor_ex",
-           "lu_solve"]
+           "lu_solve", "vander", "householder_product"]
 
 _slogdet_t = namedtuple("linalg_slogdet", ["sign", "logabsdet"])
 _inv_ex_t = namedtuple("linalg_inv_ex", ["inverse", "info"])
@@ -602,3 +602,44 @@ def tensorsolve(A, B, dims=None, *, out=None):
     rest = tuple(A.shape[B.ndim:])
     X = solve(A.reshape(n, math.prod(rest)), B.reshape(n))
     return write_out(X.reshape(rest), out)
+
+
+def vander(x, *, N=None):
+    """Vandermonde matrix with increasing powers: column j is x ** j.
+
+    >>> torch.linalg.vander(torch.tensor([1, 2, 3]))
+    tensor([[1, 1, 1],
+            [1, 2, 4],
+            [1, 3, 9]])
+    """
+    if x.dtype is D.bool:
+        raise RuntimeError("linalg.vander supports floating point, complex, and integer tensors, but got Bool")
+    n = x.shape[-1] if N is None and x.ndim else N
+    if n is None or n <= 1:
+        raise RuntimeError("N must be greater than 1.")
+    from ._ops.shape import cat
+    powers = x.unsqueeze(-1).expand(*x.shape, n - 1)
+    return cat([x.new_ones(tuple(x.shape) + (1,)), powers], -1).cumprod(-1)
+
+
+def householder_product(A, tau, *, out=None):
+    """The first n columns of H_1 ... H_k, H_i = I - tau_i v_i v_i^H with v_i stored below A's diagonal
+    (the Q of a QR factorization in LAPACK's compact form)."""
+    if A.ndim < 2:
+        raise RuntimeError("torch.linalg.householder_product: input must have at least 2 dimensions.")
+    m, n = A.shape[-2:]
+    k = tau.shape[-1]
+    if m < n:
+        raise RuntimeError("torch.linalg.householder_product: input.shape[-2] must be greater than or equal to "
+                           "input.shape[-1]")
+    if n < k:
+        raise RuntimeError("torch.linalg.householder_product: input.shape[-1] must be greater than or equal to "
+                           "tau.shape[-1]")
+    rows = np.arange(m)
+    Q = Tensor._wrap(np.eye(m, n, dtype=A._data.dtype))
+    for i in reversed(range(k)):  # Q <- H_i Q, applying the last reflector first
+        below = Tensor._wrap((rows > i).astype(A._data.dtype))
+        v = A[..., :, i] * below + Tensor._wrap((rows == i).astype(A._data.dtype))
+        t = tau[..., i].unsqueeze(-1).unsqueeze(-1)
+        Q = Q - t * v.unsqueeze(-1) * (v.conj().unsqueeze(-2) @ Q)
+    return write_out(Q, out)

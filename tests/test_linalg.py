@@ -208,6 +208,11 @@ def test_statistics_edge_cases():
 
 
 @needs_torch
+def test_vander_integer_input():
+    check_op(lambda L, x: L.linalg.vander((x * 3).long(), N=4), R(2, 3), grad=False)
+
+
+@needs_torch
 def test_tensorsolve_and_cond():
     a = R(6, 2, 3) + 0
     a.reshape(6, 6)[:] += 3 * np.eye(6)

@@ -91,6 +91,9 @@ OPS = [
          [(3, 3)], [(2, 4, 4)]),
     _one("linalg.eigh_upper", lambda lib, a: lib.linalg.eigh(_sym(a), UPLO="U").eigenvalues, [(3, 3)]),
     _one("linalg.eigvalsh", lambda lib, a: lib.linalg.eigvalsh(_sym(a)), [(3, 3)], [(2, 3, 3)]),
+    OpInfo("linalg.householder_product", lambda lib, a, t: lib.linalg.householder_product(a, t),
+           lambda rng: [(randn(rng, 4, 3), randn(rng, 2)), (randn(rng, 2, 3, 3), randn(rng, 2, 3))]),
+    _one("linalg.vander", lambda lib, x: [lib.linalg.vander(x), lib.linalg.vander(x, N=5)], [(3,)], [(2, 4)]),
     # ---- norms
     OpInfo("linalg.vector_norm", lambda lib, x, o, d, k: lib.linalg.vector_norm(x, o, d, k),
            lambda rng: [(randn(rng, 3, 4), o, d, k) for o in (2, 1, 3, 0.5, -1.5, _INF, -_INF, 0)
