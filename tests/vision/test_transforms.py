@@ -247,3 +247,10 @@ def test_reprs_match_torchvision():
         assert repr(getattr(T, name)(*args, **kwargs)) == repr(getattr(TT, name)(*args, **kwargs)), name
     assert repr(T.Compose([T.ToTensor(), T.Normalize([0.5], [0.5])])) == \
         repr(TT.Compose([TT.ToTensor(), TT.Normalize([0.5], [0.5])]))
+
+
+def test_module_transforms_chain_in_nn_sequential():
+    seq = ember.nn.Sequential(T.CenterCrop(4), T.Normalize([0.5] * 3, [0.5] * 3))
+    x = ember.from_numpy(F32[0].copy())
+    np.testing.assert_allclose(seq(x).numpy(), (F32[0][:, 4:8, 6:10] - 0.5) / 0.5, atol=1e-6)
+    assert isinstance(T.RandomCrop(3), ember.nn.Module) and not isinstance(T.ToTensor(), ember.nn.Module)

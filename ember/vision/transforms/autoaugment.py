@@ -8,10 +8,11 @@ from enum import Enum
 
 import numpy as np
 
+from ... import nn
 from ..._tensor import Tensor
 from . import functional as F
 from .functional import InterpolationMode
-from .transforms import _rng, Transform
+from .transforms import _rng
 
 __all__ = ["AutoAugmentPolicy", "AutoAugment", "RandAugment", "TrivialAugmentWide"]
 
@@ -137,10 +138,11 @@ def _magnitude(magnitudes, index):
     return float(magnitudes[index]) if magnitudes.ndim > 0 else 0.0
 
 
-class AutoAugment(Transform):
+class AutoAugment(nn.Module):
     """Apply one randomly chosen sub-policy of a learned AutoAugment policy (uint8 tensors or PIL images)."""
 
     def __init__(self, policy=AutoAugmentPolicy.IMAGENET, interpolation=InterpolationMode.NEAREST, fill=None):
+        super().__init__()
         self.policy = AutoAugmentPolicy(policy)
         self.interpolation = interpolation
         self.fill = fill
@@ -174,11 +176,12 @@ class AutoAugment(Transform):
         return f"{self.__class__.__name__}(policy={self.policy}, fill={self.fill})"
 
 
-class RandAugment(Transform):
+class RandAugment(nn.Module):
     """Apply ``num_ops`` ops drawn uniformly, all at the same ``magnitude`` (of ``num_magnitude_bins``)."""
 
     def __init__(self, num_ops=2, magnitude=9, num_magnitude_bins=31, interpolation=InterpolationMode.NEAREST,
                  fill=None):
+        super().__init__()
         self.num_ops = num_ops
         self.magnitude = magnitude
         self.num_magnitude_bins = num_magnitude_bins
@@ -208,10 +211,11 @@ class RandAugment(Transform):
                 f"num_magnitude_bins={self.num_magnitude_bins}, interpolation={self.interpolation}, fill={self.fill})")
 
 
-class TrivialAugmentWide(Transform):
+class TrivialAugmentWide(nn.Module):
     """Apply one op drawn uniformly at a magnitude drawn uniformly (Müller & Hutter, 2021), wide ranges."""
 
     def __init__(self, num_magnitude_bins=31, interpolation=InterpolationMode.NEAREST, fill=None):
+        super().__init__()
         self.num_magnitude_bins = num_magnitude_bins
         self.interpolation = interpolation
         self.fill = fill

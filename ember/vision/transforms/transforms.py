@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ... import nn
 from ..._tensor import Tensor
 from . import functional as F
 from .functional import InterpolationMode
@@ -38,7 +39,8 @@ def _rand():
 
 
 class Transform:
-    """Base: ``transform(img)`` calls ``forward(img)``."""
+    """Base of the plain callable transforms (Compose, ToTensor, Lambda, ...); the others are nn.Modules, as in
+    torchvision, so ``nn.Sequential`` can chain them. ``transform(img)`` calls ``forward(img)``."""
 
     def __call__(self, *args):
         return self.forward(*args)
@@ -109,18 +111,20 @@ class ToPILImage(Transform):
         return f"{self.__class__.__name__}(mode={self.mode})"
 
 
-class ConvertImageDtype(Transform):
+class ConvertImageDtype(nn.Module):
     def __init__(self, dtype):
+        super().__init__()
         self.dtype = dtype
 
     def forward(self, image):
         return F.convert_image_dtype(image, self.dtype)
 
 
-class Normalize(Transform):
+class Normalize(nn.Module):
     """(x - mean[c]) / std[c] on float tensors."""
 
     def __init__(self, mean, std, inplace=False):
+        super().__init__()
         self.mean, self.std, self.inplace = mean, std, inplace
 
     def forward(self, tensor):
@@ -130,8 +134,9 @@ class Normalize(Transform):
         return f"{self.__class__.__name__}(mean={self.mean}, std={self.std})"
 
 
-class Resize(Transform):
+class Resize(nn.Module):
     def __init__(self, size, interpolation=InterpolationMode.BILINEAR, max_size=None, antialias=True):
+        super().__init__()
         if not isinstance(size, (int, Sequence)):
             raise TypeError(f"Size should be int or sequence. Got {type(size)}")
         if isinstance(size, Sequence) and len(size) not in (1, 2):
@@ -147,8 +152,9 @@ class Resize(Transform):
                 f"max_size={self.max_size}, antialias={self.antialias})")
 
 
-class CenterCrop(Transform):
+class CenterCrop(nn.Module):
     def __init__(self, size):
+        super().__init__()
         self.size = _setup_size(size, "Please provide only two dimensions (h, w) for size.")
 
     def forward(self, img):
@@ -158,10 +164,11 @@ class CenterCrop(Transform):
         return f"{self.__class__.__name__}(size={self.size})"
 
 
-class RandomCrop(Transform):
+class RandomCrop(nn.Module):
     """Crop at a random position, after optional ``padding``; ``pad_if_needed`` pads images smaller than size."""
 
     def __init__(self, size, padding=None, pad_if_needed=False, fill=0, padding_mode="constant"):
+        super().__init__()
         self.size = _setup_size(size, "Please provide only two dimensions (h, w) for size.")
         self.padding, self.pad_if_needed, self.fill, self.padding_mode = padding, pad_if_needed, fill, padding_mode
 
@@ -190,11 +197,12 @@ class RandomCrop(Transform):
         return f"{self.__class__.__name__}(size={self.size}, padding={self.padding})"
 
 
-class RandomResizedCrop(Transform):
+class RandomResizedCrop(nn.Module):
     """Crop a random area (``scale``) and aspect ratio (``ratio``), then resize to ``size``."""
 
     def __init__(self, size, scale=(0.08, 1.0), ratio=(3.0 / 4.0, 4.0 / 3.0), interpolation=InterpolationMode.BILINEAR,
                  antialias=True):
+        super().__init__()
         self.size = _setup_size(size, "Please provide only two dimensions (h, w) for size.")
         self.scale, self.ratio, self.interpolation, self.antialias = scale, ratio, interpolation, antialias
 
@@ -230,8 +238,9 @@ class RandomResizedCrop(Transform):
                f"interpolation={F._interp(self.interpolation)}, antialias={self.antialias})"
 
 
-class RandomHorizontalFlip(Transform):
+class RandomHorizontalFlip(nn.Module):
     def __init__(self, p=0.5):
+        super().__init__()
         self.p = p
 
     def forward(self, img):
@@ -265,8 +274,9 @@ def _fill_for(img, fill):
     return fill
 
 
-class RandomRotation(Transform):
+class RandomRotation(nn.Module):
     def __init__(self, degrees, interpolation=InterpolationMode.NEAREST, expand=False, center=None, fill=0):
+        super().__init__()
         self.degrees = _setup_angle(degrees, "degrees")
         self.interpolation, self.expand, self.center, self.fill = interpolation, expand, center, fill
 
@@ -288,9 +298,10 @@ class RandomRotation(Transform):
         return s + ")"
 
 
-class RandomAffine(Transform):
+class RandomAffine(nn.Module):
     def __init__(self, degrees, translate=None, scale=None, shear=None, interpolation=InterpolationMode.NEAREST,
                  fill=0, center=None):
+        super().__init__()
         self.degrees = _setup_angle(degrees, "degrees")
         if translate is not None:
             for t in translate:
@@ -341,8 +352,9 @@ class RandomAffine(Transform):
         return s + ")"
 
 
-class RandomPerspective(Transform):
+class RandomPerspective(nn.Module):
     def __init__(self, distortion_scale=0.5, p=0.5, interpolation=InterpolationMode.BILINEAR, fill=0):
+        super().__init__()
         self.distortion_scale, self.p, self.interpolation, self.fill = distortion_scale, p, interpolation, fill
 
     @staticmethod
@@ -366,10 +378,11 @@ class RandomPerspective(Transform):
         return f"{self.__class__.__name__}(p={self.p})"
 
 
-class ColorJitter(Transform):
+class ColorJitter(nn.Module):
     """Random brightness, contrast, saturation and hue changes, applied in a random order."""
 
     def __init__(self, brightness=0, contrast=0, saturation=0, hue=0):
+        super().__init__()
         self.brightness = self._check_input(brightness, "brightness")
         self.contrast = self._check_input(contrast, "contrast")
         self.saturation = self._check_input(saturation, "saturation")
@@ -417,8 +430,9 @@ class ColorJitter(Transform):
                f"saturation={self.saturation}, hue={self.hue})"
 
 
-class Grayscale(Transform):
+class Grayscale(nn.Module):
     def __init__(self, num_output_channels=1):
+        super().__init__()
         self.num_output_channels = num_output_channels
 
     def forward(self, img):
@@ -428,8 +442,9 @@ class Grayscale(Transform):
         return f"{self.__class__.__name__}(num_output_channels={self.num_output_channels})"
 
 
-class RandomGrayscale(Transform):
+class RandomGrayscale(nn.Module):
     def __init__(self, p=0.1):
+        super().__init__()
         self.p = p
 
     def forward(self, img):
@@ -441,8 +456,9 @@ class RandomGrayscale(Transform):
         return f"{self.__class__.__name__}(p={self.p})"
 
 
-class GaussianBlur(Transform):
+class GaussianBlur(nn.Module):
     def __init__(self, kernel_size, sigma=(0.1, 2.0)):
+        super().__init__()
         self.kernel_size = _setup_size(kernel_size, "Kernel size should be a tuple/list of two integers")
         for k in self.kernel_size:
             if k <= 0 or k % 2 == 0:
@@ -467,8 +483,9 @@ class GaussianBlur(Transform):
         return f"{self.__class__.__name__}(kernel_size={self.kernel_size}, sigma={self.sigma})"
 
 
-class Pad(Transform):
+class Pad(nn.Module):
     def __init__(self, padding, fill=0, padding_mode="constant"):
+        super().__init__()
         if isinstance(padding, Sequence) and len(padding) not in (1, 2, 4):
             raise ValueError(f"Padding must be an int or a 1, 2, or 4 element tuple, not a {len(padding)} element "
                              f"tuple")
@@ -496,10 +513,11 @@ class Lambda(Transform):
     forward = __call__
 
 
-class RandomApply(Transform):
+class RandomApply(nn.Module):
     """Apply all ``transforms`` with probability ``p``."""
 
     def __init__(self, transforms, p=0.5):
+        super().__init__()
         self.transforms, self.p = transforms, p
 
     def forward(self, img):
@@ -536,10 +554,11 @@ class RandomOrder(Transform):
         return img
 
 
-class RandomErasing(Transform):
+class RandomErasing(nn.Module):
     """Erase a random rectangle of a tensor image (Zhong et al., 2017); ``value="random"`` fills with noise."""
 
     def __init__(self, p=0.5, scale=(0.02, 0.33), ratio=(0.3, 3.3), value=0, inplace=False):
+        super().__init__()
         if not isinstance(value, (numbers.Number, str, tuple, list)):
             raise TypeError("Argument value should be either a number or str or a sequence")
         if isinstance(value, str) and value != "random":
