@@ -15,6 +15,8 @@ class Parameter(Tensor):
     def __new__(cls, data=None, requires_grad=True):
         if data is None:
             data = Tensor._make(np.empty((0,), dtype=D.get_default_dtype().np))
+        if requires_grad and data._data.dtype not in D.FLOATING_NP:
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         # Share the array (torch shares storage); detach from any graph.
         return Tensor._make_subclass(cls, data, requires_grad)
 

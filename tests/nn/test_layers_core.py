@@ -259,3 +259,13 @@ def test_default_init_distributions():
     assert np.abs(b).max() <= 1 / np.sqrt(20)
     t = torch.nn.Linear(400, 300).weight.detach().numpy()
     assert abs(w.std() - t.std()) < 0.02 * t.std()
+
+
+@needs_torch
+def test_integer_inputs_rejected_like_torch():
+    ints = np.array([1, 2], np.int64)
+    for fn in (lambda L, x: L.softmax(x, 0), lambda L, x: L.log_softmax(x, -1), lambda L, x: L.nn.functional.gelu(x),
+               lambda L, x: L.nn.Parameter(x)):
+        e, t = check_error(fn, ints)
+        assert str(e) == str(t)
+    check_op(lambda L, x: L.relu(x), ints, grad=False)

@@ -299,7 +299,10 @@ def gelu(input, approximate="none"):
     tensor([0.8413])
     """
     if approximate not in ("none", "tanh"):
-        raise RuntimeError(f"approximate argument must be either none or tanh.")
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    if not input.is_floating_point():
+        from ..._ops._util import type_name
+        raise NotImplementedError(f'"GeluKernelImpl" not implemented for \'{type_name(input.dtype)}\'')
     return Gelu.apply(input, approximate)
 
 
@@ -571,6 +574,10 @@ def _softmax_args(input, dim, dtype, name):
         dim = _implicit_dim(name, input.dim())
     if dtype is not None:
         input = input.to(dtype)
+    if not input.is_floating_point():
+        from ..._ops._util import type_name
+        last = "lastdim_" if dim in (-1, input.dim() - 1) else ""
+        raise NotImplementedError(f'"{name}_{last}kernel_impl" not implemented for \'{type_name(input.dtype)}\'')
     if input.dim() == 0:
         wrap_dim(dim, 0)
         return input.reshape(1), 0, True
