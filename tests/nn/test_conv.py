@@ -21,6 +21,8 @@ CONV_CASES = [
     ("2d_dilation", "conv2d", (2, 3, 9, 8), (4, 3, 3, 3), False, dict(dilation=(2, 1), padding=(2, 0))),
     ("2d_groups", "conv2d", (2, 4, 6, 6), (6, 2, 3, 3), True, dict(groups=2, padding=1)),
     ("2d_depthwise", "conv2d", (2, 4, 6, 6), (4, 1, 3, 3), True, dict(groups=4, stride=2)),
+    ("2d_depthwise_multiplier", "conv2d", (2, 3, 6, 5), (6, 1, 3, 2), True, dict(groups=3, padding=1, dilation=2)),
+    ("1d_depthwise", "conv1d", (2, 3, 7), (3, 1, 3), False, dict(groups=3, padding="same")),
     ("2d_same_even", "conv2d", (2, 3, 7, 6), (4, 3, 4, 2), True, dict(padding="same", dilation=(1, 2))),
     ("2d_valid", "conv2d", (2, 3, 5, 5), (2, 3, 3, 3), True, dict(padding="valid")),
     ("2d_1x1", "conv2d", (2, 3, 5, 5), (4, 3, 1, 1), True, {}),
@@ -65,6 +67,7 @@ GRADCHECK_CASES = [
     ("2d_groups_dilation", "conv2d", (1, 2, 4, 4), (2, 1, 2, 2), False, dict(groups=2, dilation=2, padding=1)),
     ("2d_same_even", "conv2d", (1, 1, 3, 4), (2, 1, 2, 2), True, dict(padding="same")),
     ("1d", "conv1d", (1, 2, 5), (2, 2, 2), True, dict(stride=2, padding=1)),
+    ("2d_depthwise_multiplier", "conv2d", (1, 2, 3, 4), (4, 1, 2, 2), True, dict(groups=2, padding=1)),
     ("t2d_stride_outpad", "conv_transpose2d", (1, 2, 2, 3), (2, 1, 2, 2), True,
      dict(stride=2, padding=1, output_padding=1)),
 ]

@@ -22,7 +22,8 @@ __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
 class _Geometry:
     """Everything about a convolution except the data: kernel, stride, padding, dilation, groups, and
     the input (unpadded) and output spatial sizes."""
-    __slots__ = ("kernel", "stride", "pads", "dilation", "groups", "in_size", "out", "K", "L", "channel_major")
+    __slots__ = ("kernel", "stride", "pads", "dilation", "groups", "in_size", "out", "K", "L", "channel_major",
+                 "depthwise")
 
     def __init__(self, kernel, stride, pads, dilation, groups, in_size, out, out_channels=None, in_channels=None):
         self.kernel, self.stride, self.pads, self.dilation = kernel, stride, pads, dilation
@@ -32,6 +33,8 @@ class _Geometry:
         # im2col layout: (C*K, N*L) makes forward and weight gradient one GEMM each, at the price of
         # transposing the output; worth it when the output has fewer channels than a column has rows
         self.channel_major = groups == 1 and out_channels is not None and out_channels <= in_channels * self.K
+        # one input channel per group: per-group GEMMs would be 1-row; shifted multiply-adds instead
+        self.depthwise = groups > 1 and in_channels == 1
 
 
 def _im2col(x, geo):
@@ -51,6 +54,8 @@ def _weight_matrix(w, geo):
 
 
 def _conv_raw(x, w, geo, col=None):
+    if geo.depthwise:
+        return _depthwise_forward(x, w, geo), None
     if col is None:
         col = _im2col(x, geo)
     n, o = x.shape[0], w.shape[0]
@@ -81,6 +86,8 @@ def _offset_blocks(g, w, geo, n, c, span):
 
 def _input_grad_raw(g, w, geo, x_shape):
     n, c = x_shape[:2]
+    if geo.depthwise:
+        return _depthwise_input_grad(g, w, geo, x_shape)
     if all(st == 1 for st in geo.stride) and len(geo.out) > 1:
         return _input_grad_wide(g, w, geo, x_shape)
     blocks = _offset_blocks(g, w, geo, n, c, geo.L)
@@ -114,6 +121,8 @@ def _input_grad_wide(g, w, geo, x_shape):
 
 
 def _weight_grad_raw(x, g, geo, w_shape, col=None):
+    if geo.depthwise:
+        return _depthwise_weight_grad(x, g, geo, w_shape)
     if col is None:
         col = _im2col(x, geo)
     n = g.shape[0]
@@ -123,6 +132,57 @@ def _weight_grad_raw(x, g, geo, w_shape, col=None):
     gm = g.reshape(n, geo.groups, w_shape[0] // geo.groups, geo.L)
     # one GEMM per sample over its L pixels, then a sum over the batch
     gw = np.matmul(gm, col.transpose(0, 1, 3, 2)).sum(0)
+    return gw.reshape(w_shape)
+
+
+# ---------------------------------------------------------------- depthwise (one input channel per group)
+# Channel c feeds outputs c*m .. c*m+m-1 (m, the depth multiplier, is usually 1). Each kernel offset is
+# one whole-batch multiply-add of a shifted input view: K passes, no per-group GEMMs.
+
+def _offsets(geo):
+    return itertools.product(*(range(k) for k in geo.kernel))
+
+
+def _depthwise_forward(x, w, geo):
+    n, c = x.shape[:2]
+    m = w.shape[0] // c
+    win = windows(pad_array(x, geo.pads), geo.kernel, geo.stride, geo.dilation, geo.out)
+    ones = (1,) * len(geo.out)
+    wk = w.reshape((c, m, geo.K) + ones)
+    y = np.zeros((n, c, m) + geo.out, x.dtype)
+    tmp = np.empty_like(y)
+    for k, off in enumerate(_offsets(geo)):
+        np.multiply(win[(slice(None), slice(None)) + off][:, :, None], wk[:, :, k], out=tmp)
+        y += tmp
+    return y.reshape((n, c * m) + geo.out)
+
+
+def _depthwise_input_grad(g, w, geo, x_shape):
+    n, c = x_shape[:2]
+    m = w.shape[0] // c
+    ones = (1,) * len(geo.out)
+    gm = g.reshape((n, c, m) + geo.out)
+    wk = w.reshape((c, m, geo.K) + ones)
+    padded = (n, c) + tuple(s + lo + hi for s, (lo, hi) in zip(geo.in_size, geo.pads))
+    gx = np.zeros(padded, g.dtype)
+    for k, off in enumerate(_offsets(geo)):
+        key = (slice(None), slice(None)) + tuple(slice(o * d, o * d + s * (size - 1) + 1, s) for o, d, s, size in
+                                                 zip(off, geo.dilation, geo.stride, geo.out))
+        part = gm[:, :, 0] * wk[:, 0, k] if m == 1 else (gm * wk[:, :, k]).sum(2)
+        view = gx[key]
+        np.add(view, part, out=view)
+    return np.ascontiguousarray(crop(gx, geo.pads))
+
+
+def _depthwise_weight_grad(x, g, geo, w_shape):
+    n, c = x.shape[:2]
+    m = w_shape[0] // c
+    win = windows(pad_array(x, geo.pads), geo.kernel, geo.stride, geo.dilation, geo.out)
+    gm = g.reshape(n, c, m, geo.L)
+    gw = np.empty((c, m, geo.K), g.dtype)
+    for k, off in enumerate(_offsets(geo)):
+        xs = win[(slice(None), slice(None)) + off].reshape(n, c, geo.L)
+        gw[:, :, k] = np.einsum("ncml,ncl->cm", gm, xs)
     return gw.reshape(w_shape)
 
 
