@@ -58,6 +58,15 @@ def gemm_peak_gflops(n=2048, repeats=5):
 
 
 def max_rss_mb():
+    """Peak RSS of this process. Linux's ru_maxrss survives fork+exec (a child starts at its parent's
+    peak), so read the address space's own high-water mark (VmHWM) where /proc has it."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
 
 
