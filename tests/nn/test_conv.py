@@ -213,3 +213,24 @@ def test_weight_gradient_reuses_forward_im2col_and_matches_fresh():
     gw, = ember.autograd.grad(y, [w], g)
     fresh = ConvWeightGrad.apply(x.detach(), g, geometry, tuple(w.shape), None)
     np.testing.assert_allclose(gw.numpy(), fresh.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@needs_torch
+@pytest.mark.parametrize("fn", [
+    lambda lib, x: lib.nn.functional.conv2d(x, lib.ones(4, 3, 3, 3), padding=1),
+    lambda lib, x: lib.nn.functional.conv2d(x, lib.ones(3, 1, 2, 2), groups=3),
+    lambda lib, x: lib.nn.functional.max_pool2d(x, 2),
+    lambda lib, x: lib.nn.functional.avg_pool2d(x, 3, 1, 1),
+    lambda lib, x: lib.nn.functional.batch_norm(x, None, None, training=True),
+    lambda lib, x: lib.nn.functional.layer_norm(x, (x.shape[-1],)),
+    lambda lib, x: lib.nn.functional.interpolate(x, scale_factor=2, mode="bilinear"),
+    lambda lib, x: lib.nn.functional.pad(x, (1, 2, 3, 1), "reflect"),
+    lambda lib, x: lib.nn.functional.unfold(x, 2),
+])
+def test_strided_and_transposed_inputs(fn):
+    """Window ops read their input through its strides: views that are not contiguous give torch's values."""
+    base = randn(2, 3, 8, 10, 2)
+    for view in (lambda lib, t: t[..., 0], lambda lib, t: t.permute(0, 1, 3, 2, 4)[..., 1]):
+        e = view(ember, ember.from_numpy(base.copy()))
+        t = view(torch, torch.from_numpy(base.copy()))
+        assert_same(fn(ember, e), fn(torch, t), atol=1e-4, rtol=1e-4)
