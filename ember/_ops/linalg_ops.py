@@ -2,9 +2,11 @@
 
 Forward runs NumPy's LAPACK (batched over leading dims); backward is written in ember ops so that
 double backward works. Formulas follow the standard matrix-calculus results (Giles 2008, Murray 2016
-for Cholesky, Walter & Lehmann for QR) and give torch's gradients for real inputs.
+for Cholesky, Walter & Lehmann for QR) and give torch's gradients, complex inputs included
+(conjugate convention).
 """
 import math
+import warnings
 
 import numpy as np
 
@@ -89,21 +91,9 @@ def _batch_prefix(shape, flat_index):
 def _first_zero_pivot(A):
     """(batch index, 1-based pivot) of the first exactly-zero pivot of LU with partial pivoting,
     as LAPACK's getrf reports it. Only run on the error path."""
-    a = np.array(A, dtype=np.complex128 if A.dtype.kind == "c" else np.float64).reshape(-1, *A.shape[-2:])
-    n = a.shape[-1]
-    first = np.zeros(a.shape[0], np.int64)
-    rows = np.arange(a.shape[0])
-    for k in range(n):
-        p = np.argmax(np.abs(a[:, k:, k]), axis=1) + k
-        a[rows, [k] * len(rows)], a[rows, p] = a[rows, p].copy(), a[rows, [k] * len(rows)].copy()
-        piv = a[:, k, k]
-        zero = piv == 0
-        first = np.where(zero & (first == 0), k + 1, first)
-        safe = np.where(zero, 1, piv)
-        factors = np.where(zero[:, None], 0, a[:, k + 1:, k] / safe[:, None])
-        a[:, k + 1:, k:] -= factors[:, :, None] * a[:, k, None, k:]
-    bad = np.flatnonzero(first)
-    return (int(bad[0]), int(first[bad[0]])) if bad.size else (0, n)
+    info = _getrf(A)[2].reshape(-1)
+    bad = np.flatnonzero(info)
+    return (int(bad[0]), int(info[bad[0]])) if bad.size else (0, A.shape[-1])
 
 
 def _leading_minor(A):
@@ -331,7 +321,7 @@ class Eigh(Op):
         L, V = ctx.saved_tensors
         # gA = V (diag(gL) + (V^H gV) / E) V^H with E_ij = L_j - L_i off the diagonal
         inner = gL.to(V.dtype).diag_embed()
-        if gV is not None:
+        if not _is_zero(gV):
             E = L.unsqueeze(-2) - L.unsqueeze(-1)
             eye = Tensor._wrap(np.eye(L.shape[-1], dtype=bool))
             VhgV = V.mH @ gV
@@ -359,13 +349,18 @@ class Svd(Op):
         return svd_backward(gU, gS, gVh, U, S, Vh), None
 
 
+def _is_zero(g):
+    """An output gradient that contributes nothing: all zeros (unused output) and not itself
+    differentiated (a create_graph caller may take derivatives with respect to it)."""
+    return g is None or (not g.requires_grad and not g._data.any())
+
+
 def svd_backward(gU, gS, gVh, U, S, Vh):
-    """Gradient of A = U diag(S) Vh (thin factors) for real inputs."""
+    """Gradient of A = U diag(S) Vh (thin factors), real or complex; gauge-invariant losses only."""
     m, n, k = U.shape[-2], Vh.shape[-1], S.shape[-1]
     Sr = S.to(U.dtype)
     inner = gS.to(U.dtype).diag_embed()
-    gU_zero = not bool(gU._data.any())
-    gVh_zero = not bool(gVh._data.any())
+    gU_zero, gVh_zero = _is_zero(gU), _is_zero(gVh)
     if gU_zero and gVh_zero:
         return U @ inner @ Vh
     eye = Tensor._wrap(np.eye(k, dtype=bool))
@@ -416,7 +411,7 @@ class Qr(Op):
             return _qr_backward_tall(gQ, gR, Q, R), None
         # A = Q [R1 R2]: the square block X = A[:, :m] = Q R1 carries Q, Y = A[:, m:] = Q R2
         gR1, gR2 = gR[..., :, :m], gR[..., :, m:]
-        R1, R2 = R[..., :, :m], R[..., :, m:]
+        R1 = R[..., :, :m]
         Y = A[..., :, m:]
         gX = _qr_backward_tall(gQ + Y @ gR2.mH, gR1, Q, R1)
         gY = Q @ gR2
@@ -441,7 +436,8 @@ def _getrf(A):
     m, n = A.shape[-2:]
     k = min(m, n)
     if _sp_linalg is not None and m and n:
-        with _serial_lapack(A):
+        with _serial_lapack(A), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SciPy warns on exactly singular input; torch reports it in info
             lu, piv = _sp_linalg.lu_factor(A, check_finite=False)
         lu, piv = lu.astype(A.dtype, copy=False), (piv + 1).astype(np.int32)
     else:
@@ -581,7 +577,7 @@ class Eig(Op):
         n = w.shape[-1]
         eye = Tensor._wrap(np.eye(n, dtype=bool))
         inner = gw.diag_embed()
-        if gV is not None and bool(gV._data.any()):
+        if not _is_zero(gV):
             # gauge term: V's columns have unit norm, so remove the real part of diag(V^H gV)
             VhgV = V.mH @ gV
             diag_re = (V.mH @ V) * VhgV.diagonal(0, -2, -1).real.to(V.dtype).unsqueeze(-2)
@@ -750,7 +746,6 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
 def cross(input, other, dim=None, *, out=None):
     """Cross product along ``dim`` (default: the first dim of size 3)."""
     if dim is None:
-        import warnings
         warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the "
                       "dim explicitly or simply use torch.linalg.cross.\nThe default value of dim will change to "
                       "agree with that of linalg.cross in a future release.")
@@ -792,7 +787,6 @@ def inverse(input, *, out=None):
 
 def cholesky(input, upper=False, *, out=None):
     """Deprecated torch.cholesky: the lower factor (upper with ``upper=True``)."""
-    import warnings
     warnings.warn("torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be removed in a future "
                   "PyTorch release.")
     check_matrix(input, "cholesky")
@@ -819,7 +813,6 @@ def cholesky_inverse(L, upper=False):
 def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False):
     """Deprecated torch.triangular_solve: (solution of op(A) X = b, a copy of A)."""
     from collections import namedtuple
-    import warnings
     warnings.warn("torch.triangular_solve is deprecated in favor of torch.linalg.solve_triangular")
     T = A.mT if transpose else A
     X = SolveTriangular.apply(T, b, upper != transpose, unitriangular)
