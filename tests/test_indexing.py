@@ -402,3 +402,34 @@ def test_integer_index_is_a_view():
         w.mul_(-1.0)
         return x
     check_op(f, np.arange(3.0), grad=False)
+
+
+_SET_DTYPES = {
+    "basic_casts": lambda lib: (lib.zeros(2, dtype=lib.long), slice(None), lib.tensor([1.7, -2.5])),
+    "basic_to_bool": lambda lib: (lib.zeros(2, dtype=lib.bool), 0, lib.tensor(2.0)),
+    "mask_0d_other_dtype": lambda lib: (lib.zeros(2, 2), (0, lib.tensor([True, False])), lib.tensor(3)),
+    "index_other_dtype": lambda lib: (lib.zeros(3), [0], lib.tensor([5], dtype=lib.float64)),
+    "index_0d_other_dtype": lambda lib: (lib.zeros(3, dtype=lib.long), [0], lib.tensor(5.0)),
+    "mask_1d_other_dtype": lambda lib: (lib.zeros(3), lib.tensor([True, False, True]), lib.tensor([5, 6])),
+}
+
+
+@pytest.mark.parametrize("name", list(_SET_DTYPES))
+def test_setitem_value_dtype_rules(name):
+    """Basic keys cast like copy_; index tensors want the value's dtype to match (torch's index_put_)."""
+    def f(lib):
+        x, key, v = _SET_DTYPES[name](lib)
+        x[key] = v
+        return x
+    try:
+        f(torch)
+    except RuntimeError:
+        err, terr = check_error(f)
+        assert str(err) == str(terr)
+        return
+    check_op(f, grad=False)
+
+
+def test_index_put_dtype_mismatch():
+    err, terr = check_error(lambda lib: lib.zeros(3).index_put_((lib.tensor([0]),), lib.tensor(5.0, dtype=lib.float64)))
+    assert str(err) == str(terr)

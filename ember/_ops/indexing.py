@@ -8,7 +8,7 @@ from .._tensor import Tensor
 from ..autograd.function import Op
 from ..autograd.grad_mode import _enabled
 from ._util import install, wrap_dim, shape_str, type_name, broadcast_shapes
-from .inplace import apply_inplace, check_cast, inplace_method, write_out
+from .inplace import apply_inplace, inplace_method, write_out
 from .scatter import Scatter, gather
 
 _ND = np.ndarray
@@ -264,11 +264,14 @@ def getitem(self, key):
 
 
 def setitem(self, key, value):
-    raw, _ = _convert_key(key)
+    raw, basic = _convert_key(key)
     if isinstance(value, Tensor):
-        check_cast(value.dtype, self.dtype) if value._data.ndim else None
         if value.device != self.device:
             raise RuntimeError(f"expected device {self.device} but got device {value.device}")
+        # basic keys copy_ (any cast); index tensors index_put_, which wants equal dtypes, except for a
+        # 0-d value under boolean masks (torch's masked_fill path)
+        if not basic and value.dtype != self.dtype and (value._data.ndim or not _masks_only(raw)):
+            _index_put_dtype_error(self, value)
     if _enabled[0] and (self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)):
         apply_inplace(self, lambda old, v: IndexPut.apply(old, v, raw, False), value)
         return
@@ -303,7 +306,24 @@ def _shape_mismatch(v, target, key):
     return f"shape mismatch: cannot write a value of shape {shape_str(v.shape)} into shape {shape_str(target)}"
 
 
+def _masks_only(raw):
+    key = raw[1] if raw.__class__ is _TwoStep else raw
+    return all(k.dtype == np.bool_ for k in key if isinstance(k, _ND))
+
+
+def _index_put_dtype_error(target, value):
+    raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                       f"{type_name(target.dtype)} for the destination and {type_name(value.dtype)} for the source.")
+
+
 def index_put(input, indices, values, accumulate=False):
+    """``input`` with ``values`` written (or added, with ``accumulate``) at the index tensors ``indices``.
+
+    >>> ember.zeros(3).index_put((ember.tensor([0, 0]),), ember.tensor(1.), accumulate=True)
+    tensor([2., 0., 0.])
+    """
+    if isinstance(values, Tensor) and values.dtype != input.dtype:
+        _index_put_dtype_error(input, values)
     raw, _ = _convert_key(tuple(indices))
     return IndexPut.apply(input, values, raw, accumulate)
 
