@@ -433,3 +433,11 @@ def test_setitem_value_dtype_rules(name):
 def test_index_put_dtype_mismatch():
     err, terr = check_error(lambda lib: lib.zeros(3).index_put_((lib.tensor([0]),), lib.tensor(5.0, dtype=lib.float64)))
     assert str(err) == str(terr)
+
+
+def test_big_tensor_index_gradients():
+    """Tensors over 65536 elements take the zero-stride position path in the accumulating backward."""
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((70, 1000))
+    check_op(lambda lib, a: (a[[3, 3, 69]], a[lib.tensor([0, 5]), lib.tensor([999, 999])], a[:, 0, None][a[:, 0] > 0],
+                             a[2:, [1, 1]]), x)
