@@ -143,12 +143,58 @@ def _offsets(geo):
     return itertools.product(*(range(k) for k in geo.kernel))
 
 
+class _Wide:
+    """Flat "wide row" addressing of a unit-stride window op: plane p of the padded input, flattened,
+    and output rows as long as the padded rows, so that kernel offset k reads the contiguous span
+    ``flat[start_k : start_k + span]``. The extra columns of each output row are garbage (forward) or
+    must be zero (gradients)."""
+
+    def __init__(self, geo):
+        self.padded = tuple(s + lo + hi for s, (lo, hi) in zip(geo.in_size, geo.pads))
+        strides = [int(np.prod(self.padded[d + 1:])) for d in range(len(self.padded))]
+        self.span = geo.out[0] * strides[0]
+        self.size = int(np.prod(self.padded))
+        slack = sum((k - 1) * d * st for k, d, st in zip(geo.kernel[1:], geo.dilation[1:], strides[1:]))
+        self.flat_size = self.size + slack
+        self.starts = [sum(i * d * st for i, d, st in zip(off, geo.dilation, strides)) for off in _offsets(geo)]
+        self.wide_out = (geo.out[0],) + self.padded[1:]
+        self.narrow = (Ellipsis,) + tuple(slice(0, m) for m in geo.out[1:])
+
+    def flat_input(self, x, geo):
+        n, c = x.shape[:2]
+        buf = np.zeros((n, c, self.flat_size), x.dtype)
+        inner = buf[:, :, :self.size].reshape((n, c) + self.padded)
+        inner[(slice(None), slice(None)) + tuple(slice(lo, lo + s) for s, (lo, _) in zip(geo.in_size, geo.pads))] = x
+        return buf
+
+    def widen(self, g):
+        """(N, O, *out) -> (N, O, span) with zeros in the extra columns."""
+        wide = np.zeros(g.shape[:2] + self.wide_out, g.dtype)
+        wide[self.narrow] = g
+        return wide.reshape(g.shape[:2] + (self.span,))
+
+
+def _use_wide(geo):
+    return all(s == 1 for s in geo.stride) and len(geo.out) > 1
+
+
 def _depthwise_forward(x, w, geo):
     n, c = x.shape[:2]
     m = w.shape[0] // c
+    wk = w.reshape(c, m, geo.K)
+    if _use_wide(geo):
+        wd = _Wide(geo)
+        flat = wd.flat_input(x, geo)
+        y = np.zeros((n, c, m, wd.span), x.dtype)
+        tmp = np.empty_like(y)
+        for k, start in enumerate(wd.starts):
+            np.multiply(flat[:, :, None, start:start + wd.span], wk[:, :, k, None], out=tmp)
+            y += tmp
+        y = y.reshape((n, c * m) + wd.wide_out)[wd.narrow]
+        return np.ascontiguousarray(y)
     win = windows(pad_array(x, geo.pads), geo.kernel, geo.stride, geo.dilation, geo.out)
     ones = (1,) * len(geo.out)
-    wk = w.reshape((c, m, geo.K) + ones)
+    wk = wk.reshape((c, m, geo.K) + ones)
     y = np.zeros((n, c, m) + geo.out, x.dtype)
     tmp = np.empty_like(y)
     for k, off in enumerate(_offsets(geo)):
@@ -160,9 +206,20 @@ def _depthwise_forward(x, w, geo):
 def _depthwise_input_grad(g, w, geo, x_shape):
     n, c = x_shape[:2]
     m = w.shape[0] // c
+    wk = w.reshape(c, m, geo.K)
+    if _use_wide(geo):
+        wd = _Wide(geo)
+        gm = wd.widen(g).reshape(n, c, m, wd.span)
+        buf = np.zeros((n, c, wd.flat_size), g.dtype)
+        for k, start in enumerate(wd.starts):
+            part = gm[:, :, 0] * wk[:, 0, k, None] if m == 1 else (gm * wk[:, :, k, None]).sum(2)
+            view = buf[:, :, start:start + wd.span]
+            np.add(view, part, out=view)
+        gx = buf[:, :, :wd.size].reshape((n, c) + wd.padded)
+        return np.ascontiguousarray(crop(gx, geo.pads))
     ones = (1,) * len(geo.out)
     gm = g.reshape((n, c, m) + geo.out)
-    wk = w.reshape((c, m, geo.K) + ones)
+    wk = wk.reshape((c, m, geo.K) + ones)
     padded = (n, c) + tuple(s + lo + hi for s, (lo, hi) in zip(geo.in_size, geo.pads))
     gx = np.zeros(padded, g.dtype)
     for k, off in enumerate(_offsets(geo)):
@@ -177,9 +234,16 @@ def _depthwise_input_grad(g, w, geo, x_shape):
 def _depthwise_weight_grad(x, g, geo, w_shape):
     n, c = x.shape[:2]
     m = w_shape[0] // c
+    gw = np.empty((c, m, geo.K), g.dtype)
+    if _use_wide(geo):
+        wd = _Wide(geo)
+        flat = wd.flat_input(x, geo)
+        gm = wd.widen(g).reshape(n, c, m, wd.span)  # zero extra columns: the garbage reads drop out
+        for k, start in enumerate(wd.starts):
+            gw[:, :, k] = np.einsum("ncml,ncl->cm", gm, flat[:, :, start:start + wd.span])
+        return gw.reshape(w_shape)
     win = windows(pad_array(x, geo.pads), geo.kernel, geo.stride, geo.dilation, geo.out)
     gm = g.reshape(n, c, m, geo.L)
-    gw = np.empty((c, m, geo.K), g.dtype)
     for k, off in enumerate(_offsets(geo)):
         xs = win[(slice(None), slice(None)) + off].reshape(n, c, geo.L)
         gw[:, :, k] = np.einsum("ncml,ncl->cm", gm, xs)
