@@ -151,7 +151,12 @@ def cond(A, p=None):
 
 # ------------------------------------------------------------------ inverses and determinants
 def inv(A, *, out=None):
-    """Inverse of a (batch of) square matrices; singular input raises ``LinAlgError``."""
+    """Inverse of a (batch of) square matrices; singular input raises ``LinAlgError``.
+
+    >>> torch.linalg.inv(torch.tensor([[2., 0.], [0., 4.]]))
+    tensor([[0.5000, 0.0000],
+            [0.0000, 0.2500]])
+    """
     check_matrix(A, "linalg.inv")
     return write_out(Inv.apply(A, "linalg.inv"), out)
 
@@ -165,13 +170,21 @@ def inv_ex(A, *, check_errors=False, out=None):
 
 
 def det(A, *, out=None):
-    """Determinant of a (batch of) square matrices."""
+    """Determinant of a (batch of) square matrices.
+
+    >>> torch.linalg.det(torch.tensor([[1., 2.], [3., 4.]]))
+    tensor(-2.)
+    """
     check_matrix(A, "linalg.det")
     return write_out(Det.apply(A), out)
 
 
 def slogdet(A, *, out=None):
-    """(sign, log|det|) of a (batch of) square matrices."""
+    """(sign, log|det|) of a (batch of) square matrices.
+
+    >>> torch.linalg.slogdet(torch.tensor([[-2., 0.], [0., 1.]])).sign
+    tensor(-1.)
+    """
     check_matrix(A, "linalg.slogdet")
     return _slogdet_t(*Slogdet.apply(A))
 
@@ -182,7 +195,11 @@ def _is_vector_rhs(A, B):
 
 
 def solve(A, B, *, left=True, out=None):
-    """X with A X = B (or X A = B when ``left=False``); B may be a (batch of) vectors."""
+    """X with A X = B (or X A = B when ``left=False``); B may be a (batch of) vectors.
+
+    >>> torch.linalg.solve(torch.tensor([[2., 1.], [1., 3.]]), torch.tensor([1., 2.]))
+    tensor([0.2000, 0.6000])
+    """
     check_matrix(A, "linalg.solve")
     check_float(B, "linalg.solve")
     if A.dtype != B.dtype:
@@ -273,7 +290,12 @@ def lstsq(A, B, rcond=None, *, driver=None):
 
 # ------------------------------------------------------------------ factorizations
 def cholesky(A, *, upper=False, out=None):
-    """Cholesky factor L (A = L L^H), or U = L^H with ``upper=True``."""
+    """Cholesky factor L (A = L L^H), or U = L^H with ``upper=True``.
+
+    >>> torch.linalg.cholesky(torch.tensor([[4., 2.], [2., 5.]]))
+    tensor([[2., 0.],
+            [1., 2.]])
+    """
     check_matrix(A, "linalg.cholesky")
     L = Cholesky.apply(A, "linalg.cholesky")
     return write_out(L.mH if upper else L, out)
@@ -291,7 +313,12 @@ def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
 
 
 def qr(A, mode="reduced", *, out=None):
-    """QR decomposition; ``mode`` is 'reduced', 'complete' or 'r' (Q empty)."""
+    """QR decomposition; ``mode`` is 'reduced', 'complete' or 'r' (Q empty).
+
+    >>> torch.linalg.qr(torch.tensor([[3., 1.], [4., 2.]])).R.abs()
+    tensor([[5.0000, 2.2000],
+            [0.0000, 0.4000]])
+    """
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), "
                            "'r', or 'complete'")
@@ -300,7 +327,11 @@ def qr(A, mode="reduced", *, out=None):
 
 
 def svd(A, full_matrices=True, *, driver=None, out=None):
-    """A = U diag(S) Vh; singular values descending."""
+    """A = U diag(S) Vh; singular values descending.
+
+    >>> torch.linalg.svd(torch.tensor([[3., 0.], [0., -4.]])).S
+    tensor([4., 3.])
+    """
     check_matrix(A, "linalg.svd", square=False)
     return _svd_t(*Svd.apply(A, full_matrices))
 
@@ -316,7 +347,11 @@ def svdvals(A, *, driver=None, out=None):
 
 
 def eigh(A, UPLO="L", *, out=None):
-    """Eigenvalues (ascending) and eigenvectors of a symmetric/Hermitian matrix; reads one triangle."""
+    """Eigenvalues (ascending) and eigenvectors of a symmetric/Hermitian matrix; reads one triangle.
+
+    >>> torch.linalg.eigh(torch.tensor([[2., 1.], [1., 2.]])).eigenvalues
+    tensor([1., 3.])
+    """
     check_matrix(A, "linalg.eigh")
     if UPLO not in ("L", "U"):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
@@ -463,14 +498,23 @@ class Pinv(Op):
 
 
 def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
-    """Pseudo-inverse through the SVD (eigh when ``hermitian``)."""
+    """Pseudo-inverse through the SVD (eigh when ``hermitian``).
+
+    >>> torch.linalg.pinv(torch.tensor([[1., 0.], [0., 0.]]))
+    tensor([[1., 0.],
+            [0., 0.]])
+    """
     check_matrix(A, "linalg.pinv", square=False)
     atol, rtol = _tolerances(A, atol, rtol, "linalg.pinv")
     return write_out(Pinv.apply(A, atol, rtol, hermitian), out)
 
 
 def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None, out=None):
-    """Number of singular values above max(atol, rtol * s_max), as int64."""
+    """Number of singular values above max(atol, rtol * s_max), as int64.
+
+    >>> torch.linalg.matrix_rank(torch.tensor([[1., 2.], [2., 4.]]))
+    tensor(1)
+    """
     check_matrix(A, "linalg.matrix_rank", square=False)
     if tol is not None:
         atol, rtol = tol, 0.0
@@ -485,7 +529,12 @@ def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None, out=None)
 
 # ------------------------------------------------------------------ powers, exp and products
 def matrix_power(A, n, *, out=None):
-    """A^n by repeated squaring; negative ``n`` inverts first, ``n = 0`` gives the identity."""
+    """A^n by repeated squaring; negative ``n`` inverts first, ``n = 0`` gives the identity.
+
+    >>> torch.linalg.matrix_power(torch.tensor([[1., 1.], [0., 1.]]), 3)
+    tensor([[1., 3.],
+            [0., 1.]])
+    """
     check_matrix(A, "linalg.matrix_power") if A._data.ndim < 2 or A.shape[-1] != A.shape[-2] else None
     if n == 0:  # the identity, still attached to A's graph (with a zero gradient) as in torch
         eye = Tensor._wrap(np.eye(A.shape[-1], dtype=A._data.dtype))
@@ -503,13 +552,22 @@ def matrix_power(A, n, *, out=None):
 
 
 def matrix_exp(A):
-    """Matrix exponential (scaling and squaring with a Pade approximant)."""
+    """Matrix exponential (scaling and squaring with a Pade approximant).
+
+    >>> torch.linalg.matrix_exp(torch.zeros(2, 2))
+    tensor([[1., 0.],
+            [0., 1.]])
+    """
     check_matrix(A, "linalg.matrix_exp")
     return MatrixExp.apply(A)
 
 
 def cross(input, other, *, dim=-1, out=None):
-    """Cross product of 3-vectors along ``dim`` (inputs broadcast)."""
+    """Cross product of 3-vectors along ``dim`` (inputs broadcast).
+
+    >>> torch.linalg.cross(torch.tensor([1., 0., 0.]), torch.tensor([0., 1., 0.]))
+    tensor([0., 0., 1.])
+    """
     if input.ndim != other.ndim:
         raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
     d = wrap_dim(dim, builtins.max(input.ndim, 1))
@@ -524,12 +582,20 @@ def cross(input, other, *, dim=-1, out=None):
 
 
 def vecdot(x, y, *, dim=-1, out=None):
-    """Dot product of vectors along ``dim``, conjugating ``x``: sum(conj(x) * y, dim)."""
+    """Dot product of vectors along ``dim``, conjugating ``x``: sum(conj(x) * y, dim).
+
+    >>> torch.linalg.vecdot(torch.tensor([1., 2.]), torch.tensor([3., 4.]))
+    tensor(11.)
+    """
     return write_out((x.conj() * y).sum(dim), out)
 
 
 def multi_dot(tensors, *, out=None):
-    """Product of a chain of matrices in the cheapest order; the first/last may be 1-D."""
+    """Product of a chain of matrices in the cheapest order; the first/last may be 1-D.
+
+    >>> torch.linalg.multi_dot([torch.ones(2), torch.eye(2), torch.ones(2)])
+    tensor(2.)
+    """
     n = len(tensors)
     if n < 2:
         raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {n}")

@@ -318,3 +318,13 @@ def test_lu_numpy_fallback_matches_lapack(monkeypatch):
         monkeypatch.undo()
         for x, y in zip(got, expected):
             np.testing.assert_allclose(x, y, atol=1e-12)
+
+
+@pytest.mark.parametrize("module", ["ember.linalg", "ember.special", "ember._ops.linalg_ops"])
+def test_docstring_examples(module):
+    """The examples in the docstrings run and print what they say."""
+    import doctest
+    import importlib
+    result = doctest.testmod(importlib.import_module(module), extraglobs={"torch": ember},
+                             optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0

@@ -715,7 +715,11 @@ def dist(input, other, p=2):
 
 
 def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
-    """Pairwise p-norm distances between the rows of ``x1`` (B, P, M) and ``x2`` (B, R, M)."""
+    """Pairwise p-norm distances between the rows of ``x1`` (B, P, M) and ``x2`` (B, R, M).
+
+    >>> torch.cdist(torch.tensor([[0., 0.]]), torch.tensor([[3., 4.], [1., 0.]]))
+    tensor([[5., 1.]])
+    """
     for name, x in (("X1", x1), ("X2", x2)):
         if not x.is_floating_point():
             raise RuntimeError(f"cdist only supports floating-point dtypes, {name} got: {type_name(x.dtype)}")
@@ -757,7 +761,11 @@ def cross(input, other, dim=None, *, out=None):
 
 
 def trace(input):
-    """Sum of the main diagonal of a 2-D tensor."""
+    """Sum of the main diagonal of a 2-D tensor.
+
+    >>> torch.trace(torch.tensor([[1., 2.], [3., 4.]]))
+    tensor(5.)
+    """
     if input.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
     return input.diagonal().sum()
@@ -768,7 +776,11 @@ def det(input):
 
 
 def logdet(input):
-    """log(det(A)): NaN for a negative determinant, -inf for a singular matrix."""
+    """log(det(A)): NaN for a negative determinant, -inf for a singular matrix.
+
+    >>> torch.logdet(torch.tensor([[-1., 0.], [0., 1.]]))
+    tensor(nan)
+    """
     check_matrix(input, "linalg.slogdet")
     sign, logabs = Slogdet.apply(input)
     if input.is_complex():
@@ -873,7 +885,11 @@ def qr(input, some=True, *, out=None):
 
 
 def logcumsumexp(input, dim, *, out=None):
-    """log(cumsum(exp(input))) along ``dim``, computed stably."""
+    """log(cumsum(exp(input))) along ``dim``, computed stably.
+
+    >>> torch.logcumsumexp(torch.tensor([0., 0.]), 0)
+    tensor([0.0000, 0.6931])
+    """
     from .inplace import write_out
     if not (input.is_floating_point() or input.is_complex()):
         raise RuntimeError(f"\"logcumsumexp_out_cpu\" not implemented for '{type_name(input.dtype)}'")
@@ -881,7 +897,11 @@ def logcumsumexp(input, dim, *, out=None):
 
 
 def diff(input, n=1, dim=-1, prepend=None, append=None):
-    """n-th forward difference along ``dim``, after attaching ``prepend``/``append``."""
+    """n-th forward difference along ``dim``, after attaching ``prepend``/``append``.
+
+    >>> torch.diff(torch.tensor([1, 4, 9, 16]), n=2)
+    tensor([2, 2])
+    """
     from .shape import cat
     if input.ndim == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")
@@ -905,7 +925,12 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
 
 
 def renorm(input, p, dim, maxnorm):
-    """Rescale each slice along ``dim`` whose p-norm exceeds ``maxnorm`` down to ``maxnorm``."""
+    """Rescale each slice along ``dim`` whose p-norm exceeds ``maxnorm`` down to ``maxnorm``.
+
+    >>> torch.renorm(torch.tensor([[3., 4.], [0.3, 0.4]]), 2, 0, 1.0)
+    tensor([[0.6000, 0.8000],
+            [0.3000, 0.4000]])
+    """
     if input.ndim <= 1:
         raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {input.ndim} dimensions")
     if p <= 0:
@@ -920,7 +945,12 @@ def renorm(input, p, dim, maxnorm):
 
 
 def cov(input, *, correction=1, fweights=None, aweights=None):
-    """Covariance of the variables in the rows of ``input`` (observations in columns)."""
+    """Covariance of the variables in the rows of ``input`` (observations in columns).
+
+    >>> torch.cov(torch.tensor([[1., 2., 3.], [2., 4., 6.]]))
+    tensor([[1., 2.],
+            [2., 4.]])
+    """
     if input.ndim > 2:
         raise ValueError(f"cov(): expected input to have two or fewer dimensions but got an input with "
                          f"{input.ndim} dimensions")
@@ -952,7 +982,12 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
 
 
 def corrcoef(input):
-    """Pearson correlation coefficients of the rows of ``input``."""
+    """Pearson correlation coefficients of the rows of ``input``.
+
+    >>> torch.corrcoef(torch.tensor([[1., 2., 3.], [3., 2., 1.]]))
+    tensor([[ 1., -1.],
+            [-1.,  1.]])
+    """
     c = cov(input)
     if c.ndim == 0:
         return c / c
