@@ -145,6 +145,16 @@ def test_self_attention_packed_projection(batch_first):
     check_op(unbatched, x)
 
 
+def test_mha_fully_masked_rows_as_torch():
+    # torch: nan rows with need_weights (plain softmax), zeros without (SDPA)
+    em, tm = _mha_pair({})
+    mask = np.zeros((L, L), dtype=bool)
+    mask[1] = True
+    for need in (True, False):
+        check_op(lambda lib, x: (em if lib is ember else tm)(x, x, x, attn_mask=lib.from_numpy(mask),
+                                                              need_weights=need), randn(L, N, E), grad=False)
+
+
 def test_mha_dropout_train_eval_and_functional():
     em, tm = _mha_pair({"dropout": 0.5})
     x = ember.from_numpy(randn(L, N, E))

@@ -85,7 +85,8 @@ class _SDPA(Op):
         qs = q * np.asarray(scale, cdt)
         out = np.empty(np.broadcast_shapes(q.shape[:-2], vv.shape[:-2]) + (L, vv.shape[-1]), dtype=cdt)
         blocks = _query_blocks(L, S, is_causal and L >= 64 and not ctx.with_probs)
-        has_mask = mask is not None or is_causal
+        # need_weights (with_probs) follows torch's plain softmax there: fully masked rows give nan
+        has_mask = (mask is not None or is_causal) and not ctx.with_probs
         saved = []
         for i0, i1, kl in blocks:
             s = np.matmul(qs[..., i0:i1, :], np.swapaxes(kk[..., :kl, :], -1, -2))
