@@ -32,7 +32,8 @@ def test_sort_returns_named_fields_and_out():
     s = ember.sort(ember.tensor([2.0, 1.0]))
     assert s.values.tolist() == [1.0, 2.0] and s.indices.tolist() == [1, 0]
 
-    calls = [lambda lib, x, out: lib.sort(x, 1, out=out), lambda lib, x, out: lib.topk(x + lib.arange(5) * 0.1, 2, out=out),
+    calls = [lambda lib, x, out: lib.sort(x, 1, out=out),
+             lambda lib, x, out: lib.topk(x + lib.arange(5) * 0.1, 2, out=out),
              lambda lib, x, out: lib.kthvalue(x, 2, 0, out=out), lambda lib, x, out: lib.median(x, 1, out=out),
              lambda lib, x, out: lib.mode(x, 1, out=out), lambda lib, x, out: lib.cummin(x, 1, out=out)]
     for call in calls:

@@ -131,7 +131,8 @@ def _torch_index_message(msg, shape, key):
         return f"too many indices for tensor of dimension {len(shape)}"
     m = _OOB.match(msg)
     if m and _has_array(key):
-        return f"index {m[1]} is out of bounds for dimension {_advanced_dim(key, len(shape), int(m[2]))} with size {m[3]}"
+        dim = _advanced_dim(key, len(shape), int(m[2]))
+        return f"index {m[1]} is out of bounds for dimension {dim} with size {m[3]}"
     return msg.replace("axis", "dimension")
 
 
@@ -295,7 +296,8 @@ def _shape_mismatch(v, target, key):
     while vs and vs[0] == 1 and len(vs) > len(target):  # basic keys write with copy_, which drops leading 1s
         vs = vs[1:]
     if len(vs) > len(target):
-        return (f"expand(torch.{type_name(D._BY_NP[v.dtype])}Tensor{{{shape_str(v.shape)}}}, size={shape_str(target)}): "
+        legacy = f"torch.{type_name(D._BY_NP[v.dtype])}Tensor"
+        return (f"expand({legacy}{{{shape_str(v.shape)}}}, size={shape_str(target)}): "
                 f"the number of sizes provided ({len(target)}) must be greater or equal to the number of dimensions "
                 f"in the tensor ({len(v.shape)})")
     for i in range(1, len(vs) + 1):
@@ -373,7 +375,8 @@ class MaskedFill(Op):
         ctx.mask = mask
         v = value if value.__class__ is not _ND else value.astype(x.dtype)
         if np.broadcast_shapes(x.shape, mask.shape) != x.shape:
-            raise RuntimeError(f"The size of tensor a ({x.shape[-1]}) must match the size of tensor b ({mask.shape[-1]}) "
+            raise RuntimeError(f"The size of tensor a ({x.shape[-1]}) must match the size of tensor b "
+                               f"({mask.shape[-1]}) "
                                f"at non-singleton dimension {x.ndim - 1}")
         return np.where(mask, v, x).astype(x.dtype, copy=False)
 

@@ -446,7 +446,8 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):
 
 
 install(gather=gather, scatter=scatter, scatter_=inplace_method(scatter), scatter_add=scatter_add,
-        scatter_add_=inplace_method(scatter_add), scatter_reduce=scatter_reduce, scatter_reduce_=inplace_method(scatter_reduce),
+        scatter_add_=inplace_method(scatter_add), scatter_reduce=scatter_reduce,
+        scatter_reduce_=inplace_method(scatter_reduce),
         index_add=index_add, index_add_=inplace_method(index_add), index_copy=index_copy,
         index_copy_=inplace_method(index_copy), index_fill=index_fill, index_fill_=inplace_method(index_fill),
         index_reduce=index_reduce, index_reduce_=inplace_method(index_reduce))

@@ -17,12 +17,14 @@ from ._util import install, wrap_dim, shape_str, type_name, compute_dtype
 from .inplace import write_out
 from .scatter import Gather, ScatterAdd
 
-_ND = np.ndarray
 
 
 def _return_type(name, fields=("values", "indices")):
+    """A ``torch.return_types.<name>`` named tuple, printed the way torch prints it."""
     cls = namedtuple(name, fields)
     cls.__module__ = "torch.return_types"
+    cls.__repr__ = lambda self: (f"torch.return_types.{name}(\n"
+                                 + ",\n".join(f"{f}={v!r}" for f, v in zip(fields, self)) + ")")
     return cls
 
 
@@ -43,8 +45,9 @@ def _sort_key(x):
     return x.astype(np.float32) if x.dtype in D.REDUCED_NP else x
 
 
-def _argsort(x, dim, descending, stable=True):
-    """Stable argsort along ``dim``; descending keeps equal elements in their original order."""
+def _argsort(x, dim, descending):
+    """Stable argsort along ``dim`` (always: torch's CPU results for ties are the stable ones);
+    descending keeps equal elements in their original order."""
     key = _sort_key(x)
     if not descending:
         return np.argsort(key, axis=dim, kind="stable")
@@ -89,10 +92,12 @@ def _pick(input, d, idx, keepdim, zero_d):
 
 # ------------------------------------------------------------------ sort / argsort / topk
 def sort(input, dim=-1, descending=False, stable=False, *, out=None):
-    """Sorted values along ``dim`` and their indices (ties keep their order).
+    """Sorted values along ``dim`` and their indices (ties keep their order, ``stable`` or not).
 
     >>> ember.sort(ember.tensor([3., 1., 2.]))
-    torch.return_types.sort(values=tensor([1., 2., 3.]), indices=tensor([1, 2, 0]))
+    torch.return_types.sort(
+    values=tensor([1., 2., 3.]),
+    indices=tensor([1, 2, 0]))
     """
     zero_d = not input._data.ndim
     d = wrap_dim(dim, input._data.ndim)
@@ -118,7 +123,9 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     """The ``k`` largest (or smallest) elements along ``dim`` and their indices.
 
     >>> ember.tensor([1., 5., 3.]).topk(2)
-    torch.return_types.topk(values=tensor([5., 3.]), indices=tensor([1, 2]))
+    torch.return_types.topk(
+    values=tensor([5., 3.]),
+    indices=tensor([1, 2]))
     """
     zero_d = not input._data.ndim
     d = wrap_dim(dim, input._data.ndim)
@@ -190,7 +197,9 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     """The ``k``-th smallest element along ``dim`` (1-based) and its index.
 
     >>> ember.tensor([3., 1., 2.]).kthvalue(2)
-    torch.return_types.kthvalue(values=tensor(2.), indices=tensor(2))
+    torch.return_types.kthvalue(
+    values=tensor(2.),
+    indices=tensor(2))
     """
     d = wrap_dim(dim, input._data.ndim)
     x = input._data.reshape(1) if not input._data.ndim else input._data
@@ -262,7 +271,9 @@ def mode(input, dim=-1, keepdim=False, *, out=None):
     """Most frequent value along ``dim`` (the smallest among equally frequent ones) and its last index.
 
     >>> ember.tensor([2, 2, 1, 1, 3]).mode()
-    torch.return_types.mode(values=tensor(1), indices=tensor(3))
+    torch.return_types.mode(
+    values=tensor(1),
+    indices=tensor(3))
     """
     d = wrap_dim(dim, input._data.ndim)
     _check_reduce_dim(input, d, "mode")
@@ -319,7 +330,9 @@ def cummax(input, dim, *, out=None):
     """Running maximum along ``dim`` and the index where it was (last) reached.
 
     >>> ember.tensor([1., 3., 2., 3.]).cummax(0)
-    torch.return_types.cummax(values=tensor([1., 3., 3., 3.]), indices=tensor([0, 1, 1, 3]))
+    torch.return_types.cummax(
+    values=tensor([1., 3., 3., 3.]),
+    indices=tensor([0, 1, 1, 3]))
     """
     return _write_pair(_cumulative(input, dim, np.maximum, _cummax_t), out)
 
