@@ -101,7 +101,11 @@ class _SDPA(Op):
             if is_causal and kl > i0:  # only keys from i0 on can lie above the diagonal
                 above = np.arange(i0, kl)[None, :] > np.arange(i0, i1)[:, None]
                 np.copyto(s[..., i0:kl], -np.inf, where=above)
-            p = _masked_softmax_(s, has_mask)
+            if ctx.with_probs:
+                with np.errstate(invalid="ignore"):  # -inf - -inf in fully masked rows: nan, silently
+                    p = _masked_softmax_(s, has_mask)
+            else:
+                p = _masked_softmax_(s, has_mask)
             if dropout_p > 0:
                 keep = default_generator._rng.random(p.shape, dtype=np.float32) >= dropout_p
                 pd = p * keep
