@@ -234,3 +234,24 @@ def test_strided_and_transposed_inputs(fn):
         e = view(ember, ember.from_numpy(base.copy()))
         t = view(torch, torch.from_numpy(base.copy()))
         assert_same(fn(ember, e), fn(torch, t), atol=1e-4, rtol=1e-4)
+
+
+@needs_torch
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("fn", [
+    lambda lib, x: lib.nn.functional.conv2d(x, lib.ones(4, 3, 3, 3, dtype=x.dtype), padding=1),
+    lambda lib, x: lib.nn.functional.max_pool2d(-x.abs(), 3, 2, 1),
+    lambda lib, x: lib.nn.functional.avg_pool2d(x, 2),
+    lambda lib, x: lib.nn.functional.adaptive_max_pool2d(x, 3),
+    lambda lib, x: lib.nn.functional.batch_norm(x, None, None, training=True),
+    lambda lib, x: lib.nn.functional.layer_norm(x, (6,)),
+    lambda lib, x: lib.nn.functional.rms_norm(x, (6,)),
+    lambda lib, x: lib.nn.functional.interpolate(x, scale_factor=2, mode="bilinear"),
+    lambda lib, x: lib.nn.functional.pad(x, (1, 1, 1, 1), "reflect"),
+])
+def test_reduced_precision(fn, dtype):
+    """half and bfloat16 compute in float32 and round once, as torch does (bfloat16 is not kind 'f' in NumPy)."""
+    x = randn(2, 3, 6, 6)
+    e = fn(ember, ember.from_numpy(x).to(getattr(ember, dtype)))
+    t = fn(torch, torch.from_numpy(x).to(getattr(torch, dtype)))
+    assert_same(e, t, atol=5e-2, rtol=2e-2)

@@ -28,7 +28,7 @@ class AxisMap(Op):
     def forward(ctx, x, axis, m):
         ctx.axis, ctx.m = axis, m
         cdt = compute_dtype(x.dtype)
-        if x.dtype.kind not in "fc":  # nearest resampling and padding of integer tensors stay exact
+        if x.dtype.kind in "iub":  # integer tensors stay exact (bfloat16's kind is 'V': it is a float here)
             return apply_matrix(x.astype(np.float64), axis, m).round().astype(x.dtype)
         y = apply_matrix(x.astype(cdt, copy=False), axis, m.astype(cdt, copy=False))
         return y if y.dtype == x.dtype else y.astype(x.dtype)

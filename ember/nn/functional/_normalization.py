@@ -11,6 +11,7 @@ import numpy as np
 from ...autograd.function import Op
 from ...autograd.grad_mode import _enabled
 from ..._tensor import Tensor
+from ... import _dtype as D
 from ..._ops._util import compute_dtype, shape_str
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm", "local_response_norm"]
@@ -257,9 +258,13 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
                            f"{shape_str(x.shape)}")
     if eps is None:
         import ml_dtypes  # finfo that knows bfloat16
-        eps = float(ml_dtypes.finfo(x.dtype if x.dtype.kind == "f" else np.float32).eps)
+        eps = float(ml_dtypes.finfo(x.dtype if x.dtype.kind not in "iub" else np.float32).eps)
     dims = tuple(range(x.ndim - k, x.ndim))
-    y = input * (input.pow(2).mean(dims, keepdim=True) + eps).rsqrt()
+    reduced = x.dtype in D.REDUCED_NP  # half and bfloat16 compute in float32, as torch does
+    xc = input.float() if reduced else input
+    y = xc * (xc.pow(2).mean(dims, keepdim=True) + eps).rsqrt()
+    if reduced:
+        y = y.to(input.dtype)
     return y * weight if weight is not None else y
 
 

@@ -43,7 +43,9 @@ class _PoolGeometry:
 # ---------------------------------------------------------------- max pooling
 
 def _lowest(dtype):
-    return -np.inf if dtype.kind == "f" else (np.iinfo(dtype).min if dtype.kind in "iu" else False)
+    if dtype.kind in "iu":
+        return np.iinfo(dtype).min
+    return False if dtype.kind == "b" else -np.inf  # floats, bfloat16 included (its kind is 'V')
 
 
 def _window_max(xp, geo, want_index):
@@ -60,7 +62,7 @@ def _window_max(xp, geo, want_index):
     for k in range(len(keys) - 1, -1, -1):  # descending, so the first offset holding the max wins
         np.equal(xp[keys[k]], best, out=hit)
         np.copyto(kidx, k, where=hit)
-    if xp.dtype.kind == "f" and np.isnan(best).any():
+    if xp.dtype.kind not in "iub" and np.isnan(best).any():
         for k in range(len(keys)):
             np.isnan(xp[keys[k]], out=hit)
             np.copyto(kidx, k, where=hit)
@@ -412,7 +414,7 @@ def _adaptive_max_indices(x, out, nd):
     flat = flat.reshape(out + (-1,))  # (*out, K)
     rows = int(np.prod(lead, dtype=np.int64))
     vals = x.reshape(rows, -1)[:, flat.reshape(-1)].reshape((rows,) + flat.shape)
-    if vals.dtype.kind == "f":
+    if vals.dtype.kind not in "iub":
         vals = np.where(np.isnan(vals), np.inf, vals)
     arg = np.argmax(vals, axis=-1)
     return np.take_along_axis(np.broadcast_to(flat, (rows,) + flat.shape), arg[..., None], -1)[..., 0] \

@@ -286,7 +286,7 @@ def affine_grid(theta, size, align_corners=None):
     from ..._ops.creation import from_numpy
     size = list(size)
     t = theta._data
-    if not t.dtype.kind == "f":
+    if t.dtype.kind in "iub":
         raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
     if len(size) == 4:
         if t.ndim != 3 or t.shape[-2:] != (2, 3):
