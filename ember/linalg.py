@@ -40,6 +40,13 @@ _lu_factor_ex_t = namedtuple("linalg_lu_factor_ex", ["LU", "pivots", "info"])
 _lstsq_t = namedtuple("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
 
 
+def _write_outs(result, out):
+    """``out=`` for functions returning a named tuple: each field is written into its out tensor."""
+    if out is None:
+        return result
+    return type(result)(*(write_out(r, o) for r, o in zip(result, out)))
+
+
 # ------------------------------------------------------------------ norms
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     """||x||_ord over ``dim`` (all elements when None); ord may be any real, inf, -inf or 0.
@@ -62,6 +69,8 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     else:
         dims = wrap_dims(dim, data.ndim) if not (isinstance(dim, (tuple, list)) and len(dim) == 0) \
             else tuple(range(data.ndim))
+    if isinstance(ord, str):
+        raise TypeError(f"linalg_vector_norm(): argument 'ord' (position 2) must be Number, not str")
     ord = float(ord)
     if ord in (math.inf, -math.inf) or ord < 0:
         if data.size == 0 and (not dims or any(data.shape[d] == 0 for d in dims)):
@@ -124,13 +133,11 @@ def norm(A, ord=None, dim=None, keepdim=False, *, out=None, dtype=None):
     """Vector or matrix norm, chosen from ``ord`` and ``dim`` as ``torch.linalg.norm`` does."""
     if dim is not None:
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
-        if len(dims) == 1:
-            if isinstance(ord, str):
-                raise RuntimeError(f"linalg.vector_norm: ord must be a number, but got {ord}")
+        if len(dims) == 1 and not isinstance(ord, str):  # a string ord goes to matrix_norm, which objects
             return vector_norm(A, 2 if ord is None else ord, dims, keepdim, dtype=dtype, out=out)
-        if len(dims) == 2:
+        if len(dims) <= 2:
             return matrix_norm(A, "fro" if ord is None else ord, dims, keepdim, dtype=dtype, out=out)
-        raise RuntimeError(f"linalg.norm: If dim is specified, it mut be of length 1 or 2. Got {list(dims)}")
+        raise RuntimeError(f"linalg.norm: If dim is specified, it must be of length 1 or 2. Got {list(dims)}")
     if ord is None:
         return vector_norm(A, 2, None, keepdim, dtype=dtype, out=out)
     if A._data.ndim == 2:
@@ -165,8 +172,9 @@ def inv_ex(A, *, check_errors=False, out=None):
     """(inverse, info): info is the 1-based index of a zero pivot, 0 when ``A`` is invertible."""
     check_matrix(A, "linalg.inv_ex")
     if check_errors:
-        return _inv_ex_t(Inv.apply(A, "linalg.inv_ex"), Tensor._wrap(np.zeros(A.shape[:-2], np.int32)))
-    return _inv_ex_t(*InvEx.apply(A))
+        return _write_outs(_inv_ex_t(Inv.apply(A, "linalg.inv_ex"), Tensor._wrap(np.zeros(A.shape[:-2], np.int32))),
+                           out)
+    return _write_outs(_inv_ex_t(*InvEx.apply(A)), out)
 
 
 def det(A, *, out=None):
@@ -186,7 +194,7 @@ def slogdet(A, *, out=None):
     tensor(-1.)
     """
     check_matrix(A, "linalg.slogdet")
-    return _slogdet_t(*Slogdet.apply(A))
+    return _write_outs(_slogdet_t(*Slogdet.apply(A)), out)
 
 
 # ------------------------------------------------------------------ solves
@@ -232,7 +240,7 @@ def solve_ex(A, B, *, left=True, check_errors=False, out=None):
         shape = tuple(B.shape) if _is_vector_rhs(A, B) else \
             np.broadcast_shapes(tuple(A.shape[:-2]), tuple(B.shape[:-2])) + tuple(B.shape[-2:])
         X = Tensor._wrap(np.full(shape, np.nan, A._data.dtype))
-    return _solve_ex_t(X, Tensor._wrap(info))
+    return _write_outs(_solve_ex_t(X, Tensor._wrap(info)), out)
 
 
 def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
@@ -309,7 +317,7 @@ def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
         info = Tensor._wrap(np.zeros(A.shape[:-2], np.int32))
     else:
         L, info = CholeskyEx.apply(A)
-    return _cholesky_ex_t(L.mH if upper else L, info)
+    return _write_outs(_cholesky_ex_t(L.mH if upper else L, info), out)
 
 
 def qr(A, mode="reduced", *, out=None):
@@ -323,7 +331,7 @@ def qr(A, mode="reduced", *, out=None):
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), "
                            "'r', or 'complete'")
     check_matrix(A, "linalg.qr", square=False)
-    return _qr_t(*Qr.apply(A, mode))
+    return _write_outs(_qr_t(*Qr.apply(A, mode)), out)
 
 
 def svd(A, full_matrices=True, *, driver=None, out=None):
@@ -333,7 +341,7 @@ def svd(A, full_matrices=True, *, driver=None, out=None):
     tensor([4., 3.])
     """
     check_matrix(A, "linalg.svd", square=False)
-    return _svd_t(*Svd.apply(A, full_matrices))
+    return _write_outs(_svd_t(*Svd.apply(A, full_matrices)), out)
 
 
 def svdvals(A, *, driver=None, out=None):
@@ -355,7 +363,7 @@ def eigh(A, UPLO="L", *, out=None):
     check_matrix(A, "linalg.eigh")
     if UPLO not in ("L", "U"):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
-    return _eigh_t(*Eigh.apply(A, UPLO))
+    return _write_outs(_eigh_t(*Eigh.apply(A, UPLO)), out)
 
 
 def eigvalsh(A, UPLO="L", *, out=None):
@@ -371,7 +379,7 @@ def eigvalsh(A, UPLO="L", *, out=None):
 def eig(A, *, out=None):
     """Complex eigenvalues and eigenvectors (unit norm columns) of a general square matrix."""
     check_matrix(A, "linalg.eig")
-    return _eig_t(*Eig.apply(A))
+    return _write_outs(_eig_t(*Eig.apply(A)), out)
 
 
 def eigvals(A, *, out=None):
@@ -396,7 +404,7 @@ def lu(A, *, pivot=True, out=None):
     check_matrix(A, "linalg.lu", square=False)
     _check_pivot(pivot, "linalg.lu_factor")  # torch's message names lu_factor here too
     P, L, U, _ = Lu.apply(A)
-    return _lu_t(P, L, U)
+    return _write_outs(_lu_t(P, L, U), out)
 
 
 def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
@@ -405,7 +413,7 @@ def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
     _check_pivot(pivot, "linalg.lu_factor_ex")
     if not A.requires_grad:  # no graph to record: keep LAPACK's packed result as it is
         lu_, piv, info = _getrf(A._data)
-        return _lu_factor_ex_t(Tensor._wrap(lu_), Tensor._wrap(piv), Tensor._wrap(info))
+        return _write_outs(_lu_factor_ex_t(Tensor._wrap(lu_), Tensor._wrap(piv), Tensor._wrap(info)), out)
     P, L, U, piv = Lu.apply(A)
     m, n = A.shape[-2:]
     k = builtins.min(m, n)
@@ -418,7 +426,7 @@ def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
         up = cat([up, up.new_zeros(tuple(up.shape[:-2]) + (m - k, n))], -2)
     info = np.diagonal(U._data, 0, -2, -1) == 0
     info = np.where(info.any(-1), np.argmax(info, -1) + 1, 0).astype(np.int32)
-    return _lu_factor_ex_t(low + up, piv, Tensor._wrap(info))
+    return _write_outs(_lu_factor_ex_t(low + up, piv, Tensor._wrap(info)), out)
 
 
 def lu_factor(A, *, pivot=True, out=None):
@@ -430,7 +438,7 @@ def lu_factor(A, *, pivot=True, out=None):
         raise RuntimeError(f"torch.linalg.lu_factor: {_batch_prefix(A.shape, int(bad[0]))}U[{i},{i}] is zero and "
                            "using it on lu_solve would result in a division by zero. If you still want to perform "
                            "the factorization, consider calling linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)")
-    return _lu_factor_t(LU, piv)
+    return _write_outs(_lu_factor_t(LU, piv), out)
 
 
 def _batch_prefix(shape, b):

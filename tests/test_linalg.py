@@ -328,3 +328,19 @@ def test_docstring_examples(module):
     result = doctest.testmod(importlib.import_module(module), extraglobs={"torch": ember},
                              optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+@needs_torch
+def test_out_arguments():
+    a = R(3, 3) + 3 * np.eye(3)
+    e, t = both(a)
+    outs_e = tuple(ember.empty(0, dtype=ember.float64) for _ in range(2))
+    outs_t = tuple(torch.empty(0, dtype=torch.float64) for _ in range(2))
+    res = ember.linalg.qr(e, out=outs_e)
+    torch.linalg.qr(t, out=outs_t)
+    assert res.Q is outs_e[0]
+    assert_same(outs_e, outs_t)
+    o_e, o_t = ember.empty(3, 3, dtype=ember.float64), torch.empty(3, 3, dtype=torch.float64)
+    ember.linalg.inv(e, out=o_e)
+    torch.linalg.inv(t, out=o_t)
+    assert_same(o_e, o_t)
