@@ -14,7 +14,7 @@ from ..._tensor import Tensor
 from ...autograd.function import Op
 from ...autograd.grad_mode import _enabled
 from ..._ops import elementwise as E
-from ..._ops.elementwise import _erf, _sigmoid
+from ..._ops.elementwise import _erf
 from ..._ops.inplace import apply_inplace
 from ..._ops._util import wrap_dim
 
@@ -66,10 +66,6 @@ def _up(x):
 
 def _down(y, dt):
     return y if y.dtype == dt else y.astype(dt)
-
-
-def _raw_grad(ctx, arr):
-    return Tensor._wrap(arr)
 
 
 def _inplace(fn):
@@ -306,17 +302,26 @@ def gelu(input, approximate="none"):
     return Gelu.apply(input, approximate)
 
 
+def _sigmoid_fast(x):
+    """1 / (1 + exp(-x)): exp(-x) may overflow to inf for very negative x, which still gives the
+    correctly rounded 0, so no branch (np.where) is needed."""
+    with np.errstate(over="ignore"):
+        e = np.exp(-x)
+    e += 1
+    return np.reciprocal(e, out=e)
+
+
 class Silu(Op):
     def forward(ctx, x):
         ctx.save_for_backward(x)
         xc = _up(x)
-        return _down(xc * _sigmoid(xc), x.dtype)
+        return _down(xc * _sigmoid_fast(xc), x.dtype)
 
     def backward(ctx, g):
         x, = ctx.saved_tensors
         if not _enabled[0]:
             xc = _up(x._data)
-            s = _sigmoid(xc)
+            s = _sigmoid_fast(xc)
             return Tensor._wrap(_down(g._data * (s * (1 + xc * (1 - s))), g._data.dtype))
         s = E.sigmoid(x)
         return g * (s * (1 + x * (1 - s)))
