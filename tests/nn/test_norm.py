@@ -191,3 +191,16 @@ def test_norm_module_errors(build, shape):
     with pytest.raises(ValueError) as e_err:
         build(ember.nn)(ember.from_numpy(x))
     assert str(e_err.value) == str(t_err.value)
+
+
+@needs_torch
+def test_norm_with_only_bias_trainable():
+    """Frozen input and weight, trainable bias (fine-tuning): the fused backward still runs."""
+    x, w, b = randn(4, 3, 5), randn(3), randn(3)
+    grads = []
+    for lib in (ember, torch):
+        bias = lib.from_numpy(b.copy()).requires_grad_()
+        out = F(lib).batch_norm(lib.from_numpy(x.copy()), None, None, lib.from_numpy(w.copy()), bias, True)
+        (out * out).sum().backward()
+        grads.append(bias.grad)
+    assert_same(*grads)

@@ -41,7 +41,8 @@ class Normalize(Op):
         var = np.mean(np.square(xhat), axis=axes, keepdims=True, dtype=cdt)
         invstd = 1.0 / np.sqrt(var + np.asarray(eps, cdt))
         xhat *= invstd
-        if ctx.needs_input_grad[0] or ctx.needs_input_grad[1]:
+        needs = ctx.needs_input_grad
+        if needs[0] or needs[1] or needs[2]:
             ctx.xhat, ctx.invstd = xhat, invstd
             ctx.save_for_backward(x, w)
         y = xhat * w.astype(cdt, copy=False).reshape(param_shape) if w is not None else xhat.copy()
