@@ -22,12 +22,14 @@ def _optimizer(lib, name="SGD", groups=2):
 # (name, factory(lib, optimizer) -> scheduler, optimizer kind)
 SCHEDULERS = [
     ("LambdaLR", lambda L, o: L.optim.lr_scheduler.LambdaLR(o, lambda e: 0.95 ** e), "SGD"),
-    ("LambdaLR-list", lambda L, o: L.optim.lr_scheduler.LambdaLR(o, [lambda e: 1 / (e + 1), lambda e: 0.9 ** e]), "SGD"),
+    ("LambdaLR-list", lambda L, o: L.optim.lr_scheduler.LambdaLR(o, [lambda e: 1 / (e + 1), lambda e: 0.9 ** e]),
+     "SGD"),
     ("MultiplicativeLR", lambda L, o: L.optim.lr_scheduler.MultiplicativeLR(o, lambda e: 0.9), "SGD"),
     ("StepLR", lambda L, o: L.optim.lr_scheduler.StepLR(o, step_size=7, gamma=0.5), "SGD"),
     ("MultiStepLR", lambda L, o: L.optim.lr_scheduler.MultiStepLR(o, milestones=[3, 10, 10, 20], gamma=0.3), "SGD"),
     ("ConstantLR", lambda L, o: L.optim.lr_scheduler.ConstantLR(o, factor=0.25, total_iters=6), "SGD"),
-    ("LinearLR", lambda L, o: L.optim.lr_scheduler.LinearLR(o, start_factor=0.2, end_factor=0.9, total_iters=12), "SGD"),
+    ("LinearLR", lambda L, o: L.optim.lr_scheduler.LinearLR(o, start_factor=0.2, end_factor=0.9, total_iters=12),
+     "SGD"),
     ("ExponentialLR", lambda L, o: L.optim.lr_scheduler.ExponentialLR(o, gamma=0.9), "SGD"),
     ("PolynomialLR", lambda L, o: L.optim.lr_scheduler.PolynomialLR(o, total_iters=20, power=2.0), "SGD"),
     ("CosineAnnealingLR", lambda L, o: L.optim.lr_scheduler.CosineAnnealingLR(o, T_max=8, eta_min=0.01), "SGD"),

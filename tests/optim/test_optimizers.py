@@ -11,7 +11,8 @@ SHAPES = [(4, 3), (3,)]
 
 CONFIGS = {
     "SGD": [dict(lr=0.1), dict(lr=0.1, momentum=0.9), dict(lr=0.1, momentum=0.9, nesterov=True),
-            dict(lr=0.05, momentum=0.9, dampening=0.5, weight_decay=0.1), dict(lr=0.1, maximize=True, weight_decay=0.1)],
+            dict(lr=0.05, momentum=0.9, dampening=0.5, weight_decay=0.1),
+            dict(lr=0.1, maximize=True, weight_decay=0.1)],
     "Adam": [dict(lr=0.1), dict(lr=0.1, amsgrad=True), dict(lr=0.1, weight_decay=0.1), dict(lr=0.1, maximize=True),
              dict(lr=0.1, betas=(0.3, 0.5)), dict(lr=0.1, weight_decay=0.1, decoupled_weight_decay=True)],
     "AdamW": [dict(lr=0.1), dict(lr=0.1, amsgrad=True, weight_decay=0.5)],
@@ -152,7 +153,8 @@ def test_lbfgs_rosenbrock(line_search_fn):
         trace = []
         for _ in range(4):
             loss = opt.step(closure)
-            trace.append((float(loss.detach()), x.detach().numpy().copy(), opt.state[x]["func_evals"], opt.state[x]["n_iter"]))
+            state = opt.state[x]
+            trace.append((float(loss.detach()), x.detach().numpy().copy(), state["func_evals"], state["n_iter"]))
         results.append(trace)
     for (el, ex, ef, en), (tl, tx, tf, tn) in zip(*results):
         np.testing.assert_allclose(el, tl, rtol=1e-6)
@@ -238,7 +240,8 @@ def test_param_groups_and_errors():
     both_raise(lambda lib, p: lib.optim.Adam([p], betas=(1.0, 0.9)))
     both_raise(lambda lib, p: lib.optim.Adam([p], eps=-1))
     both_raise(lambda lib, p: lib.optim.Rprop([p], etas=(1.5, 1.2)))
-    both_raise(lambda lib, p: lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=0.1).add_param_group({"params": {p}}))
+    both_raise(lambda lib, p: lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=0.1)
+               .add_param_group({"params": {p}}))
     both_raise(lambda lib, p: lib.optim.SGD([p * 2], lr=0.1))
     both_raise(lambda lib, p: lib.optim.SGD([p], lr=0.1).add_param_group({"params": [p]}))
     both_raise(lambda lib, p: lib.optim.LBFGS([{"params": [p]}, {"params": [p * 1]}]))
