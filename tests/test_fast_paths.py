@@ -208,3 +208,21 @@ def test_matmul_gradients_match_torch(sa, sb):
     check_op(lambda lib, x, y: x @ y, a, b)
     if a.ndim > 1 and b.ndim > 1:  # non-contiguous (transposed) operands
         check_op(lambda lib, x, y: x.mT @ y.mT, a.swapaxes(-1, -2).copy(), b.swapaxes(-1, -2).copy())
+
+
+# ------------------------------------------------------------------ clamp with Python-number bounds
+@needs_torch
+@pytest.mark.parametrize("lo,hi", [(0, None), (None, 0.5), (-0.5, 0.5), (1.0, -1.0), (0.0, 0.0), (-1, 2)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_clamp_scalar_bounds_match_torch(lo, hi, dtype):
+    x = np.array([[-2.0, -0.5, 0.0, 0.5], [np.nan, 2.0, -np.inf, np.inf]], dtype)
+    check_op(lambda lib, a: a.clamp(min=lo, max=hi), x)
+    check_op(lambda lib, a: lib.clamp(a[0, 1], lo, hi), x)  # 0-d
+
+
+@needs_torch
+def test_clamp_nan_bound_and_double_backward_match_torch():
+    x = RNG.standard_normal((3, 4))
+    check_op(lambda lib, a: a.clamp(min=float("nan")), x, grad=False)
+    check_op(lambda lib, a: lib.autograd.grad((a.clamp(min=0) ** 3).sum(), a, create_graph=True)[0].sum()
+             .reshape(1) * 1.0, x)

@@ -541,6 +541,16 @@ def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
 
 class Clamp(Op):
     def forward(ctx, x, lo, hi):
+        if x.dtype in _NATIVE_FLOAT and _plain_bound(lo) and _plain_bound(hi):
+            # Python-number bounds on float32/64 (relu as clamp(min=0)): NumPy's maximum/minimum already
+            # propagate NaN, and only the input can need a gradient.
+            out = x if lo is None else np.maximum(x, lo)
+            if hi is not None:
+                out = np.minimum(out, hi)
+            if ctx.needs_input_grad[0]:
+                # torch: where(self >= min & self <= max, grad, 0), so a NaN input gets no gradient
+                ctx.x_mask = x <= hi if lo is None else x >= lo if hi is None else (x >= lo) & (x <= hi)
+            return finish(out, x.dtype)
         if lo.__class__ is not _ND and hi.__class__ is not _ND and x.dtype.kind in "fV":
             dt = x.dtype  # float scalars never upcast a float tensor
         else:
@@ -566,6 +576,8 @@ class Clamp(Op):
             else:
                 ctx.lo_mask, ctx.hi_mask = below, above
             ctx.x_mask = ~(below | above)
+            if xc.dtype.kind == "f":  # torch's masks compare with >= and <=: NaN inputs get no gradient
+                ctx.x_mask &= xc == xc
         return finish(out, dt)
 
     def backward(ctx, g):
@@ -574,6 +586,10 @@ class Clamp(Op):
         return (pick(ctx.x_mask) if ctx.needs_input_grad[0] else None,
                 pick(ctx.lo_mask) if ctx.needs_input_grad[1] else None,
                 pick(ctx.hi_mask) if ctx.needs_input_grad[2] else None)
+
+
+def _plain_bound(b):
+    return b is None or ((b.__class__ is float or b.__class__ is int) and b == b)
 
 
 def clamp(input, min=None, max=None, *, out=None):
