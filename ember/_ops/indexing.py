@@ -369,15 +369,8 @@ def index_select(input, dim, index, *, out=None):
 
 class MaskedFill(Op):
     def forward(ctx, x, mask, value):
-        if mask.dtype != np.bool_:
-            raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
-                               f"{D._BY_NP[mask.dtype].name if mask.dtype in D._BY_NP else mask.dtype}")
         ctx.mask = mask
         v = value if value.__class__ is not _ND else value.astype(x.dtype)
-        if np.broadcast_shapes(x.shape, mask.shape) != x.shape:
-            raise RuntimeError(f"The size of tensor a ({x.shape[-1]}) must match the size of tensor b "
-                               f"({mask.shape[-1]}) "
-                               f"at non-singleton dimension {x.ndim - 1}")
         return np.where(mask, v, x).astype(x.dtype, copy=False)
 
     def backward(ctx, g):
@@ -389,11 +382,32 @@ class MaskedFill(Op):
         return g.where(~m, z), None, gv
 
 
+# torch names a mask's dtype by its C++ type in masked_fill's error
+_C_TYPE = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+           "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+           "uint8": "unsigned char", "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
+
+
 def masked_fill(input, mask, value):
+    """``input`` with ``value`` (a number or 0-d tensor) where ``mask`` is True; the two broadcast.
+
+    >>> ember.zeros(2, 2).masked_fill(ember.tensor([True, False]), 5.0)
+    tensor([[5., 0.],
+            [5., 0.]])
+    """
+    m = mask._data
+    if m.dtype != np.bool_:
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
+                           f"{_C_TYPE.get(m.dtype.name, m.dtype.name)}")
     if isinstance(value, Tensor) and value._data.ndim:
         raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                            f"{value._data.ndim} dimension(s).")
-    return MaskedFill.apply(input, mask, value)
+    if m.shape != input._data.shape:
+        shape = broadcast_shapes(m.shape, input._data.shape)
+        if shape != input._data.shape:
+            input = input.expand(shape)
+        m = np.broadcast_to(m, shape)
+    return MaskedFill.apply(input, m, value)
 
 
 def _bool_mask(mask, name):

@@ -70,6 +70,7 @@ OPS += [
          [(3, 4), (3, 4)]) for r in ("prod", "mean", "amax", "amin")],
     _i("index_reduce_noself", lambda lib, x, s: x.index_reduce(0, _idx(lib, [2, 2]), s, "mean", include_self=False),
        [(3, 4), (2, 4)]),
+    _i("masked_fill_bigger_mask", lambda lib, x, v: x.masked_fill(lib.tensor([[True], [False]]), v), [(3,), ()]),
     _i("masked_select", lambda lib, x: x.masked_select(x > 0), [(3, 4)]),
     _i("masked_select_bcast", lambda lib, x: lib.masked_select(x, lib.tensor([True, False, True])), [(2, 3)]),
     _i("masked_scatter", lambda lib, x, s: x.masked_scatter(x > 0, s), [(3, 4), (2, 7)]),
