@@ -151,18 +151,16 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
 def _class_layout(x, target, probs):
     """Checks shapes and returns (rows of (M, C) logits, target rows, output shape)."""
     if x.ndim == 0:
-        raise ValueError("Expected 1 or more dimensions (got 0)") if not probs else \
-            RuntimeError("cross_entropy: input must have at least one dimension")
-    if x.ndim == 1:
-        out_shape = ()
+        raise ValueError("Expected 1 or more dimensions (got 0)")
+    if x.ndim == 1:  # one unbatched sample
         x2 = x.reshape(1, -1)
         if probs:
             t2 = target.reshape(1, -1)
         else:
-            if target.ndim != 0:
-                raise RuntimeError(f"0D or 1D target tensor expected, multi-target not supported")
+            if target.size != 1:
+                raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
             t2 = target.reshape(1)
-        return x2, t2, out_shape
+        return x2, t2, ()
     n, c = x.shape[0], x.shape[1]
     if probs:
         if target.shape != x.shape:
