@@ -390,14 +390,18 @@ def test_container_key_order_matches_torch():
         assert repr(b(ember)) == repr(b(torch))
 
 
+@needs_torch
 def test_call_without_hooks_is_cheap():
     import timeit
-    m = ember.nn.Identity()
-    x = ember.zeros(1)
-    call = min(timeit.repeat(lambda: m(x), number=2000, repeat=7))
-    direct = min(timeit.repeat(lambda: m.forward(x), number=2000, repeat=7))
-    # Identity's forward is nearly free, so this bounds the whole dispatch overhead
-    assert (call - direct) / 2000 < 5e-6
+
+    def overhead(lib):
+        m, x = lib.nn.Identity(), lib.zeros(1)
+        call = min(timeit.repeat(lambda: m(x), number=2000, repeat=7))
+        direct = min(timeit.repeat(lambda: m.forward(x), number=2000, repeat=7))
+        return (call - direct) / 2000
+    # Identity's forward is nearly free, so this is the whole dispatch cost; torch's is the yardstick
+    # (ember's is about a third of it), with slack for a noisy machine.
+    assert overhead(ember) < 1.5 * max(overhead(torch), 1e-6)
 
 
 def test_always_call_forward_hook_runs_when_forward_raises():
