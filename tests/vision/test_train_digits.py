@@ -1,4 +1,4 @@
-"""The main job, examples/train_digits.py: CLI, outputs under --out only, MNIST-format data via --root."""
+"""The main job, python -m ember.examples.digits: CLI, outputs under --out only, MNIST-format data via --root."""
 import json
 import os
 import subprocess
@@ -10,12 +10,12 @@ pytest.importorskip("PIL")
 pytest.importorskip("sklearn")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SCRIPT = os.path.join(ROOT, "examples", "train_digits.py")
 
 
 def run(args, cwd):
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-    return subprocess.run([sys.executable, SCRIPT] + args, cwd=cwd, capture_output=True, text=True, timeout=600,
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1",
+               PYTHONPATH=os.pathsep.join([ROOT] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
+    return subprocess.run([sys.executable, "-m", "ember.examples.digits"] + args, cwd=cwd, capture_output=True, text=True, timeout=600,
                           env=env)
 
 
