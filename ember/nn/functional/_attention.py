@@ -75,7 +75,8 @@ class _SDPA(Op):
     def forward(ctx, q, k, v, mask, dropout_p, is_causal, scale, groups, keep):
         dt = q.dtype
         cdt = compute_dtype(dt)
-        ctx.save_for_backward(q, k, v, mask if mask is not None and mask.dtype != np.bool_ else None)
+        q_in, k_in, v_in = q, k, v
+        mask_in = mask if mask is not None and mask.dtype != np.bool_ else None
         if cdt != dt:
             q, k, v = q.astype(cdt), k.astype(cdt), v.astype(cdt)
             if mask is not None and mask.dtype != np.bool_:
@@ -119,6 +120,10 @@ class _SDPA(Op):
         ctx.raw = (q, k, v) if cdt != dt else None
         ctx.mask = mask
         ctx.keep = saved[0][4] if len(saved) == 1 else None  # the double-backward path reuses it
+        # The output is saved too (version-checked): rowsum(dP * P) = rowsum(dO * O) costs (L, Ev)
+        # work instead of (L, S). Half types keep their float32 output on ctx.
+        ctx.out = out if cdt != dt else None
+        ctx.save_for_backward(q_in, k_in, v_in, mask_in, out if cdt == dt else None)
         if not ctx.with_probs:
             return out.astype(dt) if cdt != dt else out
         return (out.astype(dt), pd.astype(dt)) if cdt != dt else (out, pd)
@@ -126,26 +131,32 @@ class _SDPA(Op):
     def backward(ctx, g_out, g_p=None):
         if creating_graph():
             return _sdpa_double_backward(ctx, g_out, g_p)
-        q, k, v = ctx.raw if ctx.raw is not None else (t._data for t in ctx.saved_tensors[:3])
+        saved = ctx.saved_tensors
+        q, k, v = ctx.raw if ctx.raw is not None else (t._data for t in saved[:3])
+        out = ctx.out if ctx.out is not None else saved[4]._data
         dt_out = g_out._data.dtype
         go = g_out._data.astype(q.dtype, copy=False)
-        groups, scale = ctx.groups, ctx.scale
+        groups = ctx.groups
+        sc = np.asarray(ctx.scale, q.dtype)
         kk, vv = _repeat_heads(k, groups), _repeat_heads(v, groups)
         need_q, need_k, need_v, need_m = ctx.needs_input_grad[:4]
         inv = np.asarray(1.0 / (1.0 - ctx.dropout_p), q.dtype)
-        sc = np.asarray(scale, q.dtype)
         batch = np.broadcast_shapes(q.shape[:-2], kk.shape[:-2])
         L, S = q.shape[-2], kk.shape[-2]
         dq = np.empty(batch + q.shape[-2:], q.dtype) if need_q else None
-        dk = np.zeros(batch + kk.shape[-2:], q.dtype) if need_k else None
-        dv = np.zeros(batch + vv.shape[-2:], q.dtype) if need_v else None
+        dk = dv = None
         dm = np.zeros(batch + (L, S), q.dtype) if need_m else None
         gp = g_p._data if g_p is not None and np.any(g_p._data) else None
-        for i0, i1, kl, p, keep in ctx.blocks:
+        # scale folded into the (small) operands once: dQ = dS (K s), dK = dS^T (Q s)
+        ks = kk * sc if need_q else None
+        qs = q * sc if need_k else None
+        rows = None if gp is not None else np.einsum("...ij,...ij->...i", go, out)[..., None]
+        # last block first: it spans every key, so dK and dV start as its product (no zero fill)
+        for i0, i1, kl, p, keep in reversed(ctx.blocks):
             g = go[..., i0:i1, :]
             if need_v:
                 pd = p if keep is None else p * keep * inv
-                dv[..., :kl, :] += np.matmul(np.swapaxes(pd, -1, -2), g)
+                dv = _accumulate(dv, np.swapaxes(pd, -1, -2), g, kl, batch + vv.shape[-2:])
             if not (need_q or need_k or need_m):
                 continue
             dp = np.matmul(g, np.swapaxes(vv[..., :kl, :], -1, -2))
@@ -155,21 +166,28 @@ class _SDPA(Op):
                 dp *= keep
                 dp *= inv
             # dS = P * (dP - rowsum(dP * P)), in place in dp
-            dp -= np.einsum("...ij,...ij->...i", dp, p)[..., None]
+            dp -= rows[..., i0:i1, :] if rows is not None else np.einsum("...ij,...ij->...i", dp, p)[..., None]
             dp *= p
-            if need_q:
-                np.matmul(dp, kk[..., :kl, :], out=dq[..., i0:i1, :])
-                dq[..., i0:i1, :] *= sc
-            if need_k:
-                dk[..., :kl, :] += np.matmul(np.swapaxes(dp, -1, -2), q[..., i0:i1, :])
             if need_m:
                 dm[..., i0:i1, :kl] = dp
-        if need_k:
-            dk *= sc
+            if need_q:
+                np.matmul(dp, ks[..., :kl, :], out=dq[..., i0:i1, :])
+            if need_k:
+                dk = _accumulate(dk, np.swapaxes(dp, -1, -2), qs[..., i0:i1, :], kl, batch + kk.shape[-2:])
         dk = _sum_heads(dk, groups) if need_k else None
         dv = _sum_heads(dv, groups) if need_v else None
         wrap = _wrapper(dt_out)
         return wrap(dq), wrap(dk), wrap(dv), wrap(dm), None, None, None, None, None
+
+
+def _accumulate(acc, a, b, kl, full_shape):
+    """acc[..., :kl, :] += a @ b, allocating acc on first use (zeros only where no block writes)."""
+    if acc is None:
+        if kl == full_shape[-2]:
+            return np.matmul(a, b)
+        acc = np.zeros(full_shape, a.dtype)
+    acc[..., :kl, :] += np.matmul(a, b)
+    return acc
 
 
 class _SDPAWithProbs(_SDPA):
@@ -185,7 +203,7 @@ def _wrapper(dt):
 
 
 def _sdpa_double_backward(ctx, g_out, g_p):
-    q, k, v, mask_t = ctx.saved_tensors
+    q, k, v, mask_t, _ = ctx.saved_tensors
     keep = ctx.keep
     mask = ctx.mask if ctx.mask is None or ctx.mask.dtype == np.bool_ else mask_t
 
