@@ -14,7 +14,7 @@ import numpy as np
 from . import _dtype as D
 from ._tensor import Tensor
 from .autograd.function import Op
-from ._ops._util import wrap_dims, wrap_dim, type_name
+from ._ops._util import wrap_dims, wrap_dim, type_name, broadcast_shapes
 from ._ops.inplace import write_out
 from ._ops.linalg_ops import (LinAlgError, check_matrix, check_float, Inv, InvEx, Det, Slogdet, Solve,
                               SolveTriangular, Cholesky, CholeskyEx, Eigh, Svd, Qr, MatrixExp, Eig, VectorNorm,
@@ -221,6 +221,7 @@ def solve(A, B, *, left=True, out=None):
         shown = (f"{Bm.shape[-2]}x{Bm.shape[-1]}" if left else f"{Bm.shape[-1]}x{Bm.shape[-2]}")
         raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation "
                            f"{'AX = B' if left else 'XA = B'} ({n}x{n} and {shown})")
+    broadcast_shapes(tuple(Bm.shape[:-2]), tuple(A.shape[:-2]))  # torch's message for mismatched batches
     if left:
         X = Solve.apply(A, Bm)
     else:
@@ -255,6 +256,7 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
     if (B.shape[-2] if left else B.shape[-1]) != n:
         raise RuntimeError(f"linalg.solve_triangular: Incompatible shapes of A and B for the equation "
                            f"{'AX = B' if left else 'XA = B'} ({n}x{n} and {B.shape[-2]}x{B.shape[-1]})")
+    broadcast_shapes(tuple(B.shape[:-2]), tuple(A.shape[:-2]))
     if left:
         X = SolveTriangular.apply(A, B, upper, unitriangular)
     else:
@@ -276,8 +278,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
     vec = B.ndim == A.ndim - 1
     Bm = B.unsqueeze(-1) if vec else B
     if Bm.shape[-2] != A.shape[-2]:
-        raise RuntimeError(f"torch.linalg.lstsq: input.size(-2) should match other.size(-2). Got "
-                           f"{A.shape[-2]} and {Bm.shape[-2]}")
+        raise RuntimeError("torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
     m, n = A.shape[-2], A.shape[-1]
     eps = np.finfo(A._data.dtype).eps
     rtol = eps * builtins.max(m, n) if rcond is None or rcond < 0 else rcond
@@ -619,6 +620,10 @@ def multi_dot(tensors, *, out=None):
             if which:
                 raise RuntimeError(f"multi_dot(): the {which} tensor must be 1D or 2D but got {tensors[i].ndim}D")
             raise RuntimeError(f"multi_dot(): tensor {i} must be 2D but got {m.ndim}D")
+    for i in range(n - 1):
+        if mats[i].shape[1] != mats[i + 1].shape[0]:
+            raise RuntimeError(f"multi_dot(): tensors {i} and {i + 1} with shapes {list(tensors[i].shape)} and "
+                               f"{list(tensors[i + 1].shape)} cannot be multiplied")
     res = _chain(mats, _chain_order([m.shape[0] for m in mats] + [mats[-1].shape[1]]), 0, n - 1)
     if first_vec:
         res = res.squeeze(0)

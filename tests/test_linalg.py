@@ -344,3 +344,80 @@ def test_out_arguments():
     ember.linalg.inv(e, out=o_e)
     torch.linalg.inv(t, out=o_t)
     assert_same(o_e, o_t)
+
+
+
+# ------------------------------------------------------------------ argument handling against torch
+def F(*shape):
+    return _misc_rng.standard_normal(shape)
+
+
+_misc_rng = np.random.default_rng(0)
+_MISC = [
+ ("solve dtype", lambda L: L.linalg.solve(L.tensor(F(3,3)).float(), L.tensor(F(3)))),
+ ("solve batch mismatch", lambda L: L.linalg.solve(L.tensor(F(2,3,3)), L.tensor(F(4,3,1)))),
+ ("solve int", lambda L: L.linalg.solve(L.tensor(F(3,3)).long(), L.tensor(F(3)).long())),
+ ("lstsq shape", lambda L: L.linalg.lstsq(L.tensor(F(4,3)), L.tensor(F(5,2)))),
+ ("lstsq vec", lambda L: L.linalg.lstsq(L.tensor(F(4,3)), L.tensor(F(4))).solution),
+ ("lstsq batch", lambda L: L.linalg.lstsq(L.tensor(F(2,4,3)), L.tensor(F(2,4,2))).solution),
+ ("cdist int", lambda L: L.cdist(L.tensor(F(3,2)).long(), L.tensor(F(3,2)))),
+ ("cdist neg p", lambda L: L.cdist(L.tensor(F(3,2)), L.tensor(F(3,2)), p=-1)),
+ ("cdist p0", lambda L: L.cdist(L.tensor(F(3,2)), L.tensor(F(4,2)), p=0)),
+ ("cdist batch bcast", lambda L: L.cdist(L.tensor(F(2,3,2)), L.tensor(F(4,2)))),
+ ("cov 3d", lambda L: L.cov(L.tensor(F(2,3,4)))),
+ ("cov fweights float", lambda L: L.cov(L.tensor(F(2,4)), fweights=L.tensor(F(4)))),
+ ("diff neg n", lambda L: L.diff(L.tensor(F(3)), n=-1)),
+ ("diff n0", lambda L: L.diff(L.tensor(F(3)), n=0)),
+ ("diff big n", lambda L: L.diff(L.tensor(F(3)), n=5)),
+ ("renorm p0", lambda L: L.renorm(L.tensor(F(3,3)), 0, 0, 1.)),
+ ("renorm neg maxnorm", lambda L: L.renorm(L.tensor(F(3,3)), 2, 0, -1.)),
+ ("logcumsumexp int", lambda L: L.logcumsumexp(L.tensor(F(3)).long(), 0)),
+ ("trace int", lambda L: L.trace(L.tensor(F(3,3)).long())),
+ ("trace rect", lambda L: L.trace(L.tensor(F(3,4)))),
+ ("cross no 3", lambda L: L.cross(L.tensor(F(2,2)), L.tensor(F(2,2)))),
+ ("matrix_power int", lambda L: L.linalg.matrix_power(L.tensor(F(3,3)).long(), 2)),
+ ("matrix_power int neg", lambda L: L.linalg.matrix_power(L.tensor(F(3,3)).long(), -1)),
+ ("det empty", lambda L: L.linalg.det(L.tensor(F(2,0,0)))),
+ ("inv empty", lambda L: L.linalg.inv(L.tensor(F(0,0)))),
+ ("eigh empty", lambda L: L.linalg.eigh(L.tensor(F(0,0)))[0]),
+ ("svd empty", lambda L: L.linalg.svd(L.tensor(F(0,3)))[1]),
+ ("pinv empty", lambda L: L.linalg.pinv(L.tensor(F(0,3)))),
+ ("qr empty", lambda L: L.linalg.qr(L.tensor(F(0,3)))[1]),
+ ("cholesky empty", lambda L: L.linalg.cholesky(L.tensor(F(0,0)))),
+ ("matrix_exp empty", lambda L: L.linalg.matrix_exp(L.tensor(F(0,0)))),
+ ("slogdet empty", lambda L: L.linalg.slogdet(L.tensor(F(0,0)))[1]),
+ ("multi_dot 3d mid", lambda L: L.linalg.multi_dot([L.tensor(F(2,2)), L.tensor(F(2,2,2)), L.tensor(F(2,2))])),
+ ("multi_dot mismatch", lambda L: L.linalg.multi_dot([L.tensor(F(2,3)), L.tensor(F(2,2))])),
+ ("vecdot", lambda L: L.linalg.vecdot(L.tensor(F(2,3)), L.tensor(F(2,3)), dim=0)),
+ ("tensorinv bad", lambda L: L.linalg.tensorinv(L.tensor(F(2,3)), 1)),
+ ("matrix_rank tol", lambda L: L.linalg.matrix_rank(L.tensor(F(3,3)), tol=0.5)),
+ ("pinv atol tensor", lambda L: L.linalg.pinv(L.tensor(F(2,3,3)), atol=L.tensor([0.1, 0.2]))),
+ ("norm int", lambda L: L.norm(L.tensor(F(3)).long())),
+ ("dist p0", lambda L: L.dist(L.tensor(F(3)), L.tensor(F(3)), 0)),
+ ("corrcoef 1row", lambda L: L.corrcoef(L.tensor(F(1,4)))),
+ ("cholesky_inverse", lambda L: L.cholesky_inverse(L.linalg.cholesky(L.tensor(np.eye(3)*2)))),
+ ("svd some false", lambda L: L.svd(L.tensor(F(4,3)), some=False)[1]),
+ ("eigvals real", lambda L: L.linalg.eigvals(L.tensor(np.diag([1.,2.])))),
+ ("solve_triangular batch vec", lambda L: L.linalg.solve_triangular(L.tensor(F(2,3,3)), L.tensor(F(3,1)), upper=True)),
+]
+
+
+@needs_torch
+@pytest.mark.filterwarnings("ignore")
+@pytest.mark.parametrize("name,fn", _MISC, ids=[c[0] for c in _MISC])
+def test_misc_against_torch(name, fn):
+    """Same result (shape, dtype, values) or the same exception type and message as torch."""
+    global _misc_rng
+    results = []
+    for L in (ember, torch):
+        _misc_rng = np.random.default_rng(0)  # both libraries see the same inputs
+        try:
+            results.append(("ok", fn(L)))
+        except Exception as e:  # noqa: BLE001 - the exception itself is what is compared
+            results.append(("err", type(e).__name__, str(e).split("\n")[0]))
+    (kind_e, *e), (kind_t, *t) = results
+    assert kind_e == kind_t, (results[0], results[1])
+    if kind_e == "ok":
+        assert_same(e[0], t[0], atol=1e-6, rtol=1e-5)
+    else:
+        assert e == t

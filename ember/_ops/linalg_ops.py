@@ -15,10 +15,7 @@ from .._tensor import Tensor
 from ..autograd.function import Op
 from ._util import type_name, wrap_dim, compute_dtype
 
-try:
-    from scipy import linalg as _sp_linalg
-except ImportError:  # SciPy is optional: the LU falls back to a batched NumPy elimination
-    _sp_linalg = None
+from .._optional import scipy_module
 
 
 class LinAlgError(RuntimeError):
@@ -435,10 +432,10 @@ def _getrf(A):
     info (1-based index of the first exactly-zero pivot, 0 if none)."""
     m, n = A.shape[-2:]
     k = min(m, n)
-    if _sp_linalg is not None and m and n:
+    if scipy_module("linalg") is not None and m and n:
         with _serial_lapack(A), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # SciPy warns on exactly singular input; torch reports it in info
-            lu, piv = _sp_linalg.lu_factor(A, check_finite=False)
+            lu, piv = scipy_module("linalg").lu_factor(A, check_finite=False)
         lu, piv = lu.astype(A.dtype, copy=False), (piv + 1).astype(np.int32)
     else:
         lu = np.array(A).reshape(-1, m, n)
@@ -892,7 +889,7 @@ def logcumsumexp(input, dim, *, out=None):
     """
     from .inplace import write_out
     if not (input.is_floating_point() or input.is_complex()):
-        raise RuntimeError(f"\"logcumsumexp_out_cpu\" not implemented for '{type_name(input.dtype)}'")
+        raise NotImplementedError(f"\"logcumsumexp_out_cpu\" not implemented for '{type_name(input.dtype)}'")
     return write_out(Logcumsumexp.apply(input, wrap_dim(dim, input.ndim)), out)
 
 
@@ -936,7 +933,7 @@ def renorm(input, p, dim, maxnorm):
     if p <= 0:
         raise RuntimeError("renorm: non-positive-norm not supported")
     if maxnorm < 0:
-        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm:g}")
     d = wrap_dim(dim, input.ndim)
     others = tuple(i for i in range(input.ndim) if i != d)
     norms = _la().vector_norm(input, p, others, keepdim=True)
@@ -952,12 +949,15 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
             [2., 4.]])
     """
     if input.ndim > 2:
-        raise ValueError(f"cov(): expected input to have two or fewer dimensions but got an input with "
-                         f"{input.ndim} dimensions")
+        raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an input with "
+                           f"{input.ndim} dimensions")
     x = input if input.ndim == 2 else input.reshape(1, -1)
     if not (x.is_floating_point() or x.is_complex()):
         x = x.to(D.get_default_dtype())
     n_obs = x.shape[1]
+    for name, w, integral in (("fweights", fweights, True), ("aweights", aweights, False)):
+        if w is not None:
+            _check_cov_weights(name, w, integral, n_obs)
     w = None
     if fweights is not None:
         w = fweights
@@ -978,7 +978,22 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
     xm = x - avg.unsqueeze(1)
     xw = xm if w is None else xm * w
     c = (xw @ xm.mH) / norm_factor
-    return c.squeeze() if input.ndim < 2 else c
+    return c.squeeze()
+
+
+def _check_cov_weights(name, w, integral, n_obs):
+    if w.ndim > 1:
+        raise RuntimeError(f"cov(): expected {name} to have one or fewer dimensions but got {name} with "
+                           f"{w.ndim} dimensions")
+    if integral and w.is_floating_point() or not integral and not w.is_floating_point():
+        kind = "integral" if integral else "floating point"
+        raise RuntimeError(f"cov(): expected {name} to have {kind} dtype but got {name} with "
+                           f"{type_name(w.dtype)} dtype")
+    if w.numel() != n_obs:
+        raise RuntimeError(f"cov(): expected {name} to have the same numel as there are observations in the input "
+                           f"but got {w.numel()} != {n_obs}")
+    if bool((w._data < 0).any()):
+        raise RuntimeError(f"cov(): {name} cannot be negative")
 
 
 def corrcoef(input):
