@@ -18,10 +18,7 @@ from ._ops import reduction as R
 from ._ops._util import compute_dtype, float_dtype_for
 from ._ops.inplace import write_out
 
-try:
-    from scipy import special as _sp
-except ImportError:  # SciPy is optional
-    _sp = None
+from ._optional import scipy_module
 
 __all__ = ["expit", "logit", "erf", "erfc", "erfinv", "gammaln", "digamma", "psi", "polygamma", "multigammaln",
            "xlogy", "xlog1py", "log_softmax", "softmax", "logsumexp", "i0", "i1", "sinc", "entr", "ndtr", "ndtri",
@@ -91,9 +88,9 @@ def _digamma_np(x):
 
 def _polygamma_np(n, x):
     if n == 0:
-        return _sp.digamma(x) if _sp is not None else _digamma_np(x)
-    if _sp is not None:
-        return _sp.polygamma(n, x)
+        return scipy_module("special").digamma(x) if scipy_module("special") is not None else _digamma_np(x)
+    if scipy_module("special") is not None:
+        return scipy_module("special").polygamma(n, x)
     # psi^(n)(x) = (-1)^(n+1) n! zeta(n + 1, x), valid for x > 0
     with np.errstate(all="ignore"):
         val = (-1) ** (n + 1) * math.factorial(n) * _hurwitz_zeta(float(n + 1), np.asarray(x, np.float64))
@@ -201,8 +198,8 @@ def ndtri(input, *, out=None):
 
 
 def _log_ndtr_np(x):
-    if _sp is not None:
-        return _sp.log_ndtr(x)
+    if scipy_module("special") is not None:
+        return scipy_module("special").log_ndtr(x)
     # left of -2, 1 + erf(x/sqrt2) cancels: use log Phi(x) = log(erfcx(y) / 2) - y^2, y = -x/sqrt2,
     # with erfcx from its continued fraction (converges fast for y > 1)
     with np.errstate(all="ignore"):
@@ -235,8 +232,8 @@ def log_ndtr(input, *, out=None):
 
 # ------------------------------------------------------------------ Bessel functions
 def _i1_np(x):
-    if _sp is not None:
-        return _sp.i1(x)
+    if scipy_module("special") is not None:
+        return scipy_module("special").i1(x)
     # the power series has only positive terms: accurate to rounding for every finite x it can hold
     half = np.asarray(x, np.float64) / 2
     term = half.copy()
@@ -252,7 +249,7 @@ class I0(Op):
     def forward(ctx, x):
         xc, dt = _float_input(x)
         ctx.save_for_backward(x)
-        return np.asarray(_sp.i0(xc) if _sp is not None else np.i0(xc), dtype=dt)
+        return np.asarray(scipy_module("special").i0(xc) if scipy_module("special") is not None else np.i0(xc), dtype=dt)
 
     def backward(ctx, g):
         x, = ctx.saved_tensors

@@ -13,10 +13,7 @@ from .inplace import inplace_method, write_out, apply_inplace
 _FLOATING = D.FLOATING_NP
 _ND = np.ndarray
 
-try:  # SciPy's special functions are faster and exact; NumPy-only installs use math's.
-    from scipy import special as _special
-except ImportError:  # pragma: no cover
-    _special = None
+from .._optional import scipy_module
 
 
 # ------------------------------------------------------------------ promotion
@@ -614,32 +611,32 @@ def clamp_max(input, max):
 # kind: "float" (ints give the default float dtype), "same" (keeps the dtype), "round" (float only,
 # zero gradient), "bool" (bool result)
 def _erf(a):
-    if _special is not None:
-        return _special.erf(a)
+    if scipy_module("special") is not None:
+        return scipy_module("special").erf(a)
     return np.vectorize(math.erf, otypes=[a.dtype])(a)
 
 
 def _erfinv(a):
-    if _special is not None:
-        return _special.erfinv(a)
+    if scipy_module("special") is not None:
+        return scipy_module("special").erfinv(a)
     raise RuntimeError("erfinv needs SciPy (pip install scipy)")
 
 
 def _lgamma(a):
-    if _special is not None:
-        return _special.gammaln(a)
+    if scipy_module("special") is not None:
+        return scipy_module("special").gammaln(a)
     return np.vectorize(math.lgamma, otypes=[a.dtype])(a)
 
 
 def _digamma(a):
-    if _special is not None:
-        return _special.digamma(a)
+    if scipy_module("special") is not None:
+        return scipy_module("special").digamma(a)
     raise RuntimeError("digamma needs SciPy (pip install scipy)")
 
 
 def _trigamma(a):
-    if _special is not None:
-        return _special.polygamma(1, a).astype(a.dtype)
+    if scipy_module("special") is not None:
+        return scipy_module("special").polygamma(1, a).astype(a.dtype)
     raise RuntimeError("the derivative of digamma needs SciPy (pip install scipy)")
 
 
