@@ -269,3 +269,15 @@ def test_integer_inputs_rejected_like_torch():
         e, t = check_error(fn, ints)
         assert str(e) == str(t)
     check_op(lambda L, x: L.relu(x), ints, grad=False)
+
+
+def test_gumbel_softmax():
+    ember.manual_seed(0)
+    x = ember.randn(6, 5, requires_grad=True)
+    soft = ember.nn.functional.gumbel_softmax(x, tau=0.5)
+    np.testing.assert_allclose(soft.sum(1).detach().numpy(), np.ones(6), rtol=1e-6)
+    hard = ember.nn.functional.gumbel_softmax(x, hard=True)
+    h = hard.detach().numpy()
+    assert set(np.unique(h)) <= {0.0, 1.0} and np.all(h.sum(1) == 1)
+    (hard * ember.arange(5.0)).sum().backward()  # straight-through: the soft sample's gradient
+    assert x.grad is not None and float(x.grad.abs().sum()) > 0
