@@ -28,8 +28,11 @@ class AxisMap(Op):
     def forward(ctx, x, axis, m):
         ctx.axis, ctx.m = axis, m
         cdt = compute_dtype(x.dtype)
-        if x.dtype.kind in "iub":  # integer tensors stay exact (bfloat16's kind is 'V': it is a float here)
-            return apply_matrix(x.astype(np.float64), axis, m).round().astype(x.dtype)
+        if x.dtype.kind in "iub":  # bfloat16's kind is 'V': it takes the float path below
+            # integer images: round half up and saturate after each pass, as torch's (and PIL's) uint8 paths
+            info = np.iinfo(x.dtype) if x.dtype.kind != "b" else np.iinfo(np.uint8)
+            y = np.floor(apply_matrix(x.astype(np.float64), axis, m) + 0.5)
+            return np.clip(y, info.min, info.max).astype(x.dtype)
         y = apply_matrix(x.astype(cdt, copy=False), axis, m.astype(cdt, copy=False))
         return y if y.dtype == x.dtype else y.astype(x.dtype)
 
@@ -40,9 +43,10 @@ class AxisMap(Op):
 def map_axes(x, matrices):
     """Apply ``matrices[i]`` (or nothing, for None) along the i-th of the trailing spatial axes of tensor ``x``."""
     nd = len(matrices)
-    for i, m in enumerate(matrices):
-        if m is not None:
-            x = AxisMap.apply(x, x.ndim - nd + i, m)
+    # last axis first: for integer images the intermediate rounding then matches torch's width-first passes
+    for i in reversed(range(nd)):
+        if matrices[i] is not None:
+            x = AxisMap.apply(x, x.ndim - nd + i, matrices[i])
     return x
 
 

@@ -76,6 +76,36 @@ def _cubic_matrix(n_in, n_out, align_corners, scale):
     return m
 
 
+def _aa_filter(mode):
+    if mode == "bilinear":
+        return lambda x: np.maximum(0.0, 1.0 - np.abs(x))
+    a = -0.5  # Keys' cubic, as PIL (and torch's antialiased bicubic) use
+
+    def cubic(x):
+        x = np.abs(x)
+        return np.where(x < 1.0, ((a + 2.0) * x - (a + 3.0)) * x * x + 1,
+                        np.where(x < 2.0, (((x - 5) * x + 8) * x - 4) * a, 0.0))
+    return cubic
+
+
+def _antialias_matrix(n_in, n_out, align_corners, scale, mode):
+    """PIL-style resampling weights: when shrinking, the filter is stretched by the scale so every input
+    pixel contributes (no aliasing); each row is normalised to sum to one."""
+    s = _linear_scale(n_in, n_out, align_corners, scale)
+    support = (2.0 if mode == "bilinear" else 4.0) * 0.5 * (s if s >= 1.0 else 1.0)
+    invscale = 1.0 / s if s >= 1.0 else 1.0
+    m = np.zeros((n_out, n_in))
+    filt = _aa_filter(mode)
+    for i in range(n_out):  # one row per output pixel: a few hundred at most
+        center = s * (i + 0.5)
+        lo = max(int(center - support + 0.5), 0)
+        hi = min(int(center + support + 0.5), n_in)
+        w = filt((np.arange(lo, hi) - center + 0.5) * invscale)
+        total = w.sum()
+        m[i, lo:hi] = w / total if total != 0 else w
+    return m
+
+
 # ---------------------------------------------------------------- interpolate
 
 def _output_sizes(x, nd, size, scale_factor, recompute_scale_factor):
@@ -127,8 +157,6 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if antialias and not (mode in ("bilinear", "bicubic") and x.ndim == 4):
         raise ValueError("Anti-alias option is restricted to bilinear and bicubic modes and requires a 4-D tensor "
                          "as input")
-    if antialias:
-        raise NotImplementedError("interpolate(antialias=True) is not supported by ember")
     if mode not in ("nearest", "nearest-exact", "area") + tuple(_MODE_DIMS):
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {x.ndim}D) for the "
                                   f"modes: nearest | linear | bilinear | bicubic | trilinear | area | nearest-exact "
@@ -158,6 +186,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             return input.clone()
         return select_axes(input, idx)
     align = bool(align_corners)
+    if antialias:
+        mats = [_antialias_matrix(n, o, align, s, mode) for n, o, s in zip(in_size, out, scales)]
+        return map_axes(input, mats)
     build = _cubic_matrix if mode == "bicubic" else _linear_matrix
     mats = [build(n, o, align, s) for n, o, s in zip(in_size, out, scales)]
     return map_axes(input, mats)
