@@ -24,26 +24,6 @@ LSTM = dict(vocab=10_000, emb=256, hidden=256, layers=2, seq=35, batch=20, clip=
 TFM = dict(vocab=256, d=128, layers=4, heads=4, ff=512, seq=128, batch=16)
 
 
-def _clip(lib, params, max_norm):
-    """nn.utils.clip_grad_norm_ where the library has it (else the same formula, reported once)."""
-    clip = getattr(lib.nn.utils, "clip_grad_norm_", None)
-    if clip is not None:
-        return clip(params, max_norm)
-    if not _NOTED:
-        _NOTED.append(print(f"note: {lib.__name__}.nn.utils.clip_grad_norm_ is missing; using the formula inline"))
-    with lib.no_grad():
-        grads = [p.grad for p in params if p.grad is not None]
-        total = sum(float((g * g).sum()) for g in grads) ** 0.5
-        coef = max_norm / (total + 1e-6)
-        if coef < 1:
-            for g in grads:
-                g.mul_(coef)
-    return total
-
-
-_NOTED = []
-
-
 def build_lstm_lm(lib):
     lib.manual_seed(0)
     nn, c = lib.nn, LSTM
@@ -77,7 +57,7 @@ def build_lstm_lm(lib):
         logits, state["hidden"] = model(x, hidden)
         loss = loss_fn(logits, y)
         loss.backward()
-        _clip(lib, params, c["clip"])
+        nn.utils.clip_grad_norm_(params, c["clip"])
         opt.step()
         return loss
     return step
