@@ -190,13 +190,17 @@ def _rows_to_input(rows, shape):
     return np.moveaxis(moved, -1, 1)
 
 
-def _log_softmax_rows(x):
+def _softmax_parts(x):
+    """Rows of ``x`` shifted by their max, their exponentials and the log of each row's sum:
+    log_softmax = shifted - log_sum and softmax = exp / sum(exp), without overflow."""
     m = x.max(axis=1, keepdims=True)
     if not np.isfinite(m).all():
         m = np.where(np.isfinite(m), m, 0)
-    out = x - m
-    out -= np.log(np.exp(out).sum(axis=1, keepdims=True))
-    return out
+    shifted = x - m
+    e = np.exp(shifted)
+    with np.errstate(divide="ignore"):
+        log_sum = np.log(e.sum(axis=1))
+    return shifted, e, log_sum
 
 
 def _check_target_dtype(target):
@@ -239,15 +243,22 @@ class _Coef:
                    w_cls=w_cls)
         return coef, w_row.sum(dtype=cdt)
 
-    def losses(self, logp):
+    def losses(self, shifted, log_sum):
+        """-sum_c a_c (shifted_c - log_sum) = -(a . shifted) + sum(a) log_sum: the full log_softmax
+        matrix is never formed. ``log_sum`` is None when ``shifted`` already is log-probabilities."""
         if self.dense_a is not None:
             a = self.dense_a
-            return -(a * np.where(a != 0, logp, 0)).sum(axis=1)
-        picked = logp[np.arange(logp.shape[0]), self.idx]
-        out = -np.where(self.w_hot != 0, self.w_hot * picked, 0)
-        if self.s_row is not None:
-            out = out - self.s_row * np.dot(logp, self.w_cls)
-        return out
+            dot = (a * (shifted if np.isfinite(shifted).all() else np.where(a != 0, shifted, 0))).sum(axis=1)
+        else:
+            picked = shifted[np.arange(shifted.shape[0]), self.idx]
+            dot = np.where(self.w_hot != 0, self.w_hot * picked, 0)
+            if self.s_row is not None:
+                dot = dot + self.s_row * np.dot(shifted, self.w_cls)
+        if log_sum is None:
+            return -dot
+        sums = self.row_sums()
+        with np.errstate(invalid="ignore"):  # 0 * -inf for rows that are ignored anyway
+            return np.where(sums != 0, sums * log_sum, 0) - dot
 
     def row_sums(self):
         if self.dense_a is not None:
@@ -291,7 +302,7 @@ class CrossEntropy(Op):
         dt = x.dtype
         cdt = compute_dtype(dt)
         x2, t2, out_shape = _class_layout(x, target, probs)
-        logp = _log_softmax_rows(x2.astype(cdt, copy=False))
+        shifted, e, log_sum = _softmax_parts(x2.astype(cdt, copy=False))
         if probs:
             q = t2.astype(cdt, copy=False)
             if label_smoothing > 0:
@@ -300,9 +311,12 @@ class CrossEntropy(Op):
             denom = np.asarray(t2.shape[0], cdt)
         else:
             coef, denom = _Coef.from_indices(t2, c, weight, ignore_index, label_smoothing, cdt)
-        losses = coef.losses(logp)
+        losses = coef.losses(shifted, log_sum)
         ctx.x_shape, ctx.out_shape, ctx.reduction = x.shape, out_shape, reduction
-        ctx.coef, ctx.logp, ctx.denom, ctx.probs, ctx.ls, ctx.c = coef, logp, denom, probs, label_smoothing, c
+        # exp(shifted) and its row sums give the softmax in the backward with one multiply
+        ctx.e, ctx.sum_e = e, np.exp(log_sum)
+        ctx.logp = shifted - log_sum[:, None] if probs else None  # for the target's gradient
+        ctx.coef, ctx.denom, ctx.probs, ctx.ls, ctx.c = coef, denom, probs, label_smoothing, c
         ctx.weight = weight
         ctx.save_for_backward(x)
         if reduction == "none":
@@ -326,11 +340,12 @@ class CrossEntropy(Op):
         coef = ctx.coef
         gx = gt = None
         if not _enabled[0]:
-            cdt = ctx.logp.dtype
+            cdt = ctx.e.dtype
             scale = CrossEntropy._row_scale(ctx, g._data.astype(cdt, copy=False))
             if need_x:
-                rows = np.exp(ctx.logp)
-                rows *= coef.row_sums()[:, None] * scale
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    factor = coef.row_sums()[:, None] * scale / ctx.sum_e[:, None]
+                rows = ctx.e * factor  # softmax * sum(a) * scale, one pass
                 coef.subtract_from(rows, scale)
                 gx = Tensor._wrap(_rows_to_input(rows, ctx.x_shape).astype(g._data.dtype, copy=False))
             if need_t and ctx.probs:
@@ -342,9 +357,9 @@ class CrossEntropy(Op):
         x, = ctx.saved_tensors
         scale = CrossEntropy._row_scale(ctx, g)
         if need_x:
-            m = ctx.logp.shape[0]
+            m = ctx.e.shape[0]
             x2 = x.movedim(1, -1).reshape(-1, ctx.c) if x.dim() > 2 else x.reshape(-1, ctx.c)
-            at = Tensor._wrap(coef.dense(m, ctx.c, ctx.logp.dtype))
+            at = Tensor._wrap(coef.dense(m, ctx.c, ctx.e.dtype))
             rows = (softmax(x2, 1) * Tensor._wrap(coef.row_sums()[:, None]) - at) * scale
             gx = _rows_to_input_t(rows, ctx.x_shape)
         if need_t and ctx.probs:
@@ -390,7 +405,7 @@ class NLL(Op):
         cdt = compute_dtype(dt)
         x2, t2, out_shape = _class_layout(x, target, False)
         coef, denom = _Coef.from_indices(t2, c, weight, ignore_index, 0.0, cdt)
-        losses = coef.losses(x2.astype(cdt, copy=False))
+        losses = coef.losses(x2.astype(cdt, copy=False), None)
         ctx.coef, ctx.denom, ctx.x_shape, ctx.reduction, ctx.mc = coef, denom, x.shape, reduction, x2.shape
         if reduction == "none":
             return losses.reshape(out_shape).astype(dt, copy=False)
