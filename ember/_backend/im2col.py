@@ -57,7 +57,8 @@ def col2im(block, padded_shape, kernel, stride, dilation, out):
     gx = np.zeros(padded_shape, dtype=block(0).dtype)
     lead = (slice(None), slice(None))
     for k, offset in enumerate(itertools.product(*(range(n) for n in kernel))):
-        key = lead + tuple(slice(o * d, o * d + s * (n - 1) + 1, s) for o, d, s, n in zip(offset, dilation, stride, out))
+        key = lead + tuple(slice(o * d, o * d + s * (n - 1) + 1, s)
+                           for o, d, s, n in zip(offset, dilation, stride, out))
         view = gx[key]
         np.add(view, block(k), out=view)  # in place: ``gx[key] += ...`` would copy the view back
     return gx

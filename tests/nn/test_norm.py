@@ -20,7 +20,8 @@ def F(lib):
 
 
 CASES = [
-    ("batch_norm_train", lambda lib, x, w, b: F(lib).batch_norm(x, None, None, w, b, training=True), (4, 3, 5, 6), (3,)),
+    ("batch_norm_train", lambda lib, x, w, b: F(lib).batch_norm(x, None, None, w, b, training=True), (4, 3, 5, 6),
+     (3,)),
     ("batch_norm_1d", lambda lib, x, w, b: F(lib).batch_norm(x, None, None, w, b, True, eps=1e-3), (6, 3), (3,)),
     ("layer_norm_2dims", lambda lib, x, w, b: F(lib).layer_norm(x, (5, 6), w, b), (4, 3, 5, 6), (5, 6)),
     ("layer_norm_last", lambda lib, x, w, b: F(lib).layer_norm(x, (6,), w, b, eps=1e-3), (4, 3, 6), (6,)),

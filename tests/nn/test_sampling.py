@@ -71,6 +71,9 @@ def test_interpolate_gradcheck(fn):
     lambda lib, x: F(lib).interpolate(x, size=(2, 2), scale_factor=2),
     lambda lib, x: F(lib).interpolate(x),
     lambda lib, x: F(lib).interpolate(x, size=(2, 2, 2)),
+    lambda lib, x: F(lib).interpolate(x, size=2, mode="lanczos"),
+    lambda lib, x: F(lib).interpolate(x, size=2, mode="lanczos", antialias=True, align_corners=True),
+    lambda lib, x: F(lib).interpolate(x, size=2, mode="nearest", antialias=True),
 ])
 def test_interpolate_errors(fn):
     e, t = check_error(fn, randn(*X2))
@@ -255,8 +258,8 @@ def test_sampling_modules(build, shapes):
 
 @needs_torch
 @pytest.mark.parametrize("size", [(5, 7), (30, 20), (17, 4)])
-@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
-@pytest.mark.parametrize("align", [False, True])
+@pytest.mark.parametrize("mode,align", [("bilinear", False), ("bilinear", True), ("bicubic", False), ("bicubic", True),
+                                        ("lanczos", False)])
 def test_interpolate_antialias(mode, align, size):
     check_op(lambda lib, x: F(lib).interpolate(x, size=size, mode=mode, align_corners=align, antialias=True),
              randn(2, 3, 17, 13, dtype=np.float64))
@@ -264,7 +267,7 @@ def test_interpolate_antialias(mode, align, size):
 
 @needs_torch
 @pytest.mark.parametrize("mode,antialias", [("bilinear", True), ("bicubic", True), ("bilinear", False),
-                                            ("bicubic", False)])
+                                            ("bicubic", False), ("lanczos", True)])
 def test_interpolate_uint8_images(mode, antialias):
     """uint8 images (torchvision's Resize): width pass then height pass, each rounded and saturated.
     torch's fixed-point weights can differ by one grey level on a few pixels."""

@@ -20,7 +20,7 @@ from ._pooling import PlaneGather, adaptive_avg_pool1d, adaptive_avg_pool2d, ada
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "grid_sample", "affine_grid",
            "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle", "fold", "unfold"]
 
-_MODE_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+_MODE_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3, "lanczos": 2}
 
 
 # ---------------------------------------------------------------- per-axis source indices and weights
@@ -79,6 +79,8 @@ def _cubic_matrix(n_in, n_out, align_corners, scale):
 def _aa_filter(mode):
     if mode == "bilinear":
         return lambda x: np.maximum(0.0, 1.0 - np.abs(x))
+    if mode == "lanczos":  # Lanczos-3: sinc windowed by a 3x wider sinc, as PIL's LANCZOS
+        return lambda x: np.where(np.abs(x) < 3.0, np.sinc(x) * np.sinc(x / 3.0), 0.0)
     a = -0.5  # Keys' cubic, as PIL (and torch's antialiased bicubic) use
 
     def cubic(x):
@@ -92,7 +94,7 @@ def _antialias_matrix(n_in, n_out, align_corners, scale, mode):
     """PIL-style resampling weights: when shrinking, the filter is stretched by the scale so every input
     pixel contributes (no aliasing); each row is normalised to sum to one."""
     s = _linear_scale(n_in, n_out, align_corners, scale)
-    support = (2.0 if mode == "bilinear" else 4.0) * 0.5 * (s if s >= 1.0 else 1.0)
+    support = {"bilinear": 2.0, "bicubic": 4.0, "lanczos": 6.0}[mode] * 0.5 * (s if s >= 1.0 else 1.0)
     invscale = 1.0 / s if s >= 1.0 else 1.0
     m = np.zeros((n_out, n_in))
     filt = _aa_filter(mode)
@@ -142,7 +144,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                 antialias=False):
     """Resample the spatial dims of (N, C, *spatial) to ``size`` or by ``scale_factor``.
 
-    Modes: nearest, nearest-exact, linear, bilinear, bicubic, trilinear, area.
+    Modes: nearest, nearest-exact, linear, bilinear, bicubic, trilinear, area, and lanczos (with
+    ``antialias=True``); ``antialias`` resamples as PIL does when shrinking.
 
     >>> F.interpolate(torch.arange(4.).view(1, 1, 2, 2), scale_factor=2, mode='nearest')[0, 0, 0]
     tensor([0., 0., 1., 1.])
@@ -154,16 +157,18 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if mode in ("nearest", "area", "nearest-exact") and align_corners is not None:
         raise ValueError("align_corners option can only be set with the interpolating modes: "
                          "linear | bilinear | bicubic | trilinear")
-    if antialias and not (mode in ("bilinear", "bicubic") and x.ndim == 4):
-        raise ValueError("Anti-alias option is restricted to bilinear and bicubic modes and requires a 4-D tensor "
-                         "as input")
+    if antialias and not (mode in ("bilinear", "bicubic", "lanczos") and x.ndim == 4):
+        raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires a "
+                         "4-D tensor as input")
     if mode not in ("nearest", "nearest-exact", "area") + tuple(_MODE_DIMS):
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {x.ndim}D) for the "
-                                  f"modes: nearest | linear | bilinear | bicubic | trilinear | area | nearest-exact "
+                                  f"modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | area | "
+                                  f"nearest-exact "
                                   f"(got {mode})")
     if nd < 1 or nd > 3:
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {x.ndim}D) for the "
-                                  f"modes: nearest | linear | bilinear | bicubic | trilinear | area | nearest-exact "
+                                  f"modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | area | "
+                                  f"nearest-exact "
                                   f"(got {mode})")
     if mode in _MODE_DIMS and _MODE_DIMS[mode] != nd:
         need = _MODE_DIMS[mode] + 2
@@ -186,6 +191,11 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             return input.clone()
         return select_axes(input, idx)
     align = bool(align_corners)
+    if mode == "lanczos":
+        if align:
+            raise ValueError("Lanczos mode does not support align_corners=True")
+        if not antialias:
+            raise ValueError("Lanczos mode requires antialias=True")
     if antialias:
         mats = [_antialias_matrix(n, o, align, s, mode) for n, o, s in zip(in_size, out, scales)]
         return map_axes(input, mats)
