@@ -446,3 +446,20 @@ def test_big_tensor_index_gradients():
     x = rng.standard_normal((70, 1000))
     check_op(lambda lib, a: (a[[3, 3, 69]], a[lib.tensor([0, 5]), lib.tensor([999, 999])], a[:, 0, None][a[:, 0] > 0],
                              a[2:, [1, 1]]), x)
+
+
+@pytest.mark.parametrize("make_key", [lambda lib: [[0, 1], [1, 2]], lambda lib: ((0, 1),), lambda lib: [],
+                                      lambda lib: [[0, 2], slice(1, 3)], lambda lib: (Ellipsis, (3, 0))])
+def test_sequence_keys(make_key):
+    """A list holding sequences/slices reads as a tuple (torch's legacy rule); tuples inside keys index."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check_op(lambda lib, x: x[make_key(lib)], X)
+
+
+def test_setitem_list_value_rejected():
+    def f(lib, x):
+        x[0] = [1.0, 2.0, 3.0, 4.0]
+    err, terr = check_error(f, X)
+    assert str(err) == str(terr)

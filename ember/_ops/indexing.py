@@ -23,7 +23,9 @@ def _convert_key(key):
         return (key,), True
     if cls is tuple and all(k.__class__ in _PLAIN or (k.__class__ is slice and _plain_slice(k)) for k in key):
         return key, True
-    if not isinstance(key, tuple):
+    if cls is list and _list_is_tuple(key):
+        key = tuple(key)
+    elif not isinstance(key, tuple):
         key = (key,)
     out = []
     basic = True
@@ -43,8 +45,10 @@ def _convert_key(key):
             if k.step is not None and _int(k.step) <= 0:
                 raise ValueError("step must be greater than zero")
             out.append(slice(_int(k.start), _int(k.stop), _int(k.step)))
-        elif isinstance(k, (list, np.ndarray)):
-            a = np.asarray([_unwrap(x) for x in k] if isinstance(k, list) else k)
+        elif isinstance(k, (list, tuple, np.ndarray)):
+            a = np.asarray([_unwrap(x) for x in k] if not isinstance(k, np.ndarray) else k)
+            if a.size == 0 and a.dtype.kind == "f":  # x[[]]: an empty index list
+                a = a.astype(np.int64)
             if a.dtype == object or a.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             out.append(a)
@@ -90,6 +94,12 @@ def _locate(arr, key):
 
 
 _PLAIN = (int, type(None), type(Ellipsis))
+
+
+def _list_is_tuple(key):
+    """torch (like old NumPy) reads ``x[[a, b]]`` as ``x[a, b]`` when an item is itself a sequence, a
+    tensor, a slice, None or Ellipsis."""
+    return any(isinstance(k, (list, tuple, Tensor, slice)) or k is None or k is Ellipsis for k in key)
 
 
 def _plain_slice(k):
@@ -265,6 +275,8 @@ def getitem(self, key):
 
 
 def setitem(self, key, value):
+    if isinstance(value, (list, tuple)):
+        raise TypeError(f"can't assign a {type(value).__name__} to a torch.{type_name(self.dtype)}Tensor")
     raw, basic = _convert_key(key)
     if isinstance(value, Tensor):
         if value.device != self.device:
