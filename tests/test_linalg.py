@@ -225,7 +225,7 @@ def test_tensorsolve_and_cond():
 def test_special_fallbacks_match_scipy(monkeypatch):
     sp = pytest.importorskip("scipy.special")
     from ember import special
-    monkeypatch.setattr(special, "_sp", None)
+    monkeypatch.setattr(special, "scipy_module", lambda name: None)
     x = np.array([0.3, 1.0, 2.5, 7.0, 30.0])
     np.testing.assert_allclose(special._digamma_np(np.r_[x, -0.5, -2.3]), sp.digamma(np.r_[x, -0.5, -2.3]),
                                rtol=1e-10)
@@ -313,7 +313,7 @@ def test_lu_numpy_fallback_matches_lapack(monkeypatch):
         a = R(*shape)
         a[..., 1, :] = 0  # an exactly zero pivot on the way
         expected = linalg_ops._getrf(a)
-        monkeypatch.setattr(linalg_ops, "_sp_linalg", None)
+        monkeypatch.setattr(linalg_ops, "scipy_module", lambda name: None)
         got = linalg_ops._getrf(a)
         monkeypatch.undo()
         for x, y in zip(got, expected):
@@ -421,3 +421,12 @@ def test_misc_against_torch(name, fn):
         assert_same(e[0], t[0], atol=1e-6, rtol=1e-5)
     else:
         assert e == t
+
+
+def test_squeeze_without_size_one_dims_keeps_the_graph():
+    """Regression: squeeze() of a tensor with no size-1 dims dropped it from the graph (broke cov)."""
+    x = ember.randn(3, 4, requires_grad=True)
+    y = x.squeeze()
+    assert y.requires_grad
+    g, = ember.autograd.grad(y.sum(), x)
+    np.testing.assert_array_equal(g.numpy(), np.ones((3, 4), np.float32))

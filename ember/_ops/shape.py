@@ -205,7 +205,7 @@ def transpose(input, dim0, dim1):
     n = input._data.ndim
     d0, d1 = wrap_dim(dim0, n), wrap_dim(dim1, n)
     if n < 2 and d0 == d1:
-        return _alias(input)
+        return Reshape.apply(input, input._data.shape) if input.requires_grad else _alias(input)
     return Transpose.apply(input, d0, d1)
 
 
@@ -248,7 +248,7 @@ def squeeze(input, dim=None):
     else:
         dims = wrap_dims(dim, len(shape)) if shape else ()
         new = tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1))
-    return Reshape.apply(input, new) if new != shape else _alias(input)
+    return Reshape.apply(input, new) if new != shape or input.requires_grad else _alias(input)
 
 
 def unsqueeze(input, dim):
