@@ -82,7 +82,7 @@ def test_interpolate_errors(fn):
 
 @needs_torch
 @pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
-@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+@pytest.mark.parametrize("mode", ["bilinear", "nearest", "bicubic"])
 @pytest.mark.parametrize("align", [False, True])
 def test_grid_sample_2d(mode, padding_mode, align):
     grid = rng.uniform(-1.3, 1.3, (2, 4, 3, 2)).astype(np.float64)

@@ -264,8 +264,6 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     if padding_mode not in ("zeros", "border", "reflection"):
         raise ValueError("nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or "
                          f"'reflection', but got: '{padding_mode}'")
-    if mode == "bicubic":
-        raise NotImplementedError("grid_sample(mode='bicubic') is not supported by ember")
     nd = x.ndim - 2
     if x.ndim not in (4, 5) or g.ndim != x.ndim:
         raise RuntimeError(f"grid_sampler(): expected 4D or 5D input and grid with same number of dimensions, but "
@@ -276,6 +274,8 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     if g.shape[-1] != nd:
         raise RuntimeError(f"grid_sampler(): expected grid to have size {nd} in last dimension, but got grid with "
                            f"sizes {shape_str(g.shape)}")
+    if mode == "bicubic" and nd != 2:
+        raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
     if x.dtype != g.dtype:
         raise RuntimeError(f"grid_sampler(): expected input and grid to have same dtype, but input has "
                            f"{input.dtype} and grid has {grid.dtype}")
@@ -283,9 +283,11 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     n, c = x.shape[:2]
     in_size = x.shape[2:]
     out_size = g.shape[1:-1]
+    plane_strides = [math.prod(in_size[d + 1:]) for d in range(nd)]
+    if mode == "bicubic":
+        return _grid_sample_bicubic(input, grid, padding_mode, align, plane_strides)
     # grid's last dim lists x (width) first: coordinate i addresses spatial dim nd-1-i
     coords = [_source_coord(grid[..., nd - 1 - d], in_size[d], padding_mode, align) for d in range(nd)]
-    plane_strides = [math.prod(in_size[d + 1:]) for d in range(nd)]
     if mode == "nearest":
         corners = [(c_.round().detach(), None) for c_ in coords]
         choices = [[(0, None)] for _ in range(nd)]
@@ -314,6 +316,60 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
             weight = unit
         if weight is not None:
             term = term * weight.unsqueeze(1)
+        out = term if out is None else out + term
+    return out
+
+
+def _reflect_raw(pos, twice_low, twice_high):
+    if twice_low == twice_high:
+        return np.zeros_like(pos)
+    low, span = twice_low / 2, (twice_high - twice_low) / 2
+    pos = np.abs(pos - low)
+    extra = np.fmod(pos, span)
+    flips = np.floor(pos / span)
+    return np.where(np.fmod(flips, 2) == 0, extra + low, span - extra + low)
+
+
+def _tap_position(pos, size, padding_mode, align):
+    """Where a bicubic tap at integer position ``pos`` reads, and whether it reads anything (zeros mode)."""
+    if padding_mode == "border":
+        pos = np.clip(pos, 0, size - 1)
+    elif padding_mode == "reflection":
+        pos = _reflect_raw(pos, 0, 2 * (size - 1)) if align else _reflect_raw(pos, -1, 2 * size - 1)
+        pos = np.clip(pos, 0, size - 1)
+    return pos, (pos >= 0) & (pos <= size - 1)
+
+
+def _cubic_weights(t):
+    """The four Keys (A = -0.75) weights of taps -1, 0, 1, 2 at fractional offset ``t`` (ember ops)."""
+    a = -0.75
+    t1, u, u1 = t + 1, 1 - t, 2 - t
+    return [((a * t1 - 5 * a) * t1 + 8 * a) * t1 - 4 * a,
+            ((a + 2) * t - (a + 3)) * t * t + 1,
+            ((a + 2) * u - (a + 3)) * u * u + 1,
+            ((a * u1 - 5 * a) * u1 + 8 * a) * u1 - 4 * a]
+
+
+def _grid_sample_bicubic(input, grid, padding_mode, align, plane_strides):
+    # 16 taps around each point; the padding mode applies to each tap's position, not to the point
+    x = input._data
+    n, c = x.shape[:2]
+    in_size = x.shape[2:]
+    out_size = tuple(grid._data.shape[1:-1])
+    coords = [_unnormalize(grid[..., 1 - d], in_size[d], align) for d in range(2)]
+    bases = [co.floor().detach() for co in coords]
+    weights = [_cubic_weights(co - b) for co, b in zip(coords, bases)]
+    out = None
+    for i, j in itertools.product(range(4), range(4)):
+        flat, valid = 0, None
+        for d, tap in enumerate((i, j)):
+            pos, ok = _tap_position(bases[d]._data + (tap - 1), in_size[d], padding_mode, align)
+            valid = ok if valid is None else valid & ok
+            flat = flat + np.clip(pos, 0, in_size[d] - 1).astype(np.int64) * plane_strides[d]
+        idx = np.broadcast_to(flat.reshape((n, 1) + out_size), (n, c) + out_size)
+        vals = PlaneGather.apply(input, np.ascontiguousarray(idx), 2)
+        mask = Tensor._wrap(valid.astype(x.dtype).reshape((n, 1) + out_size))
+        term = vals * mask * (weights[0][i] * weights[1][j]).unsqueeze(1)
         out = term if out is None else out + term
     return out
 
