@@ -32,6 +32,18 @@ def _sigmoid_(a):
     return a
 
 
+def _lstm_gates_(g, neg_k, H):
+    """Gate activations in place with one exp: sigmoid(x) = 1 / (1 + e^-x) for i, f, o and
+    tanh(x) = 2 / (1 + e^-2x) - 1 for the cell gate (``neg_k`` holds -1 and -2)."""
+    g *= neg_k
+    np.exp(g, out=g)
+    g += 1
+    np.reciprocal(g, out=g)
+    cell = g[:, 2 * H:3 * H]
+    cell *= 2
+    cell -= 1
+
+
 def _schedule(batch_sizes, reverse):
     """(start row, batch size) of each step, in processing order."""
     starts = np.concatenate(([0], np.cumsum(batch_sizes)[:-1]))
@@ -121,13 +133,13 @@ def _lstm_forward(G, h0, c0, w_hh, b_hh, w_hr, mode, steps, train):
     whr_t = np.ascontiguousarray(w_hr.T) if w_hr is not None else None
     rec = np.empty((B, 4 * H), dtype=dt)
     ig = np.empty((B, H), dtype=dt)
+    neg_k = np.full(4 * H, -1.0, dtype=dt)
+    neg_k[2 * H:3 * H] = -2.0
     for s, b in steps:
         e = s + b
         g = G[s:e]
         g += np.matmul(h[:b], whh_t, out=rec[:b])
-        _sigmoid_(g[:, :2 * H])
-        np.tanh(g[:, 2 * H:3 * H], out=g[:, 2 * H:3 * H])
-        _sigmoid_(g[:, 3 * H:])
+        _lstm_gates_(g, neg_k, H)
         cs = c[:b]
         cs *= g[:, H:2 * H]
         cs += np.multiply(g[:, :H], g[:, 2 * H:3 * H], out=ig[:b])
