@@ -22,7 +22,7 @@ from ._optional import scipy_module
 
 __all__ = ["expit", "logit", "erf", "erfc", "erfinv", "gammaln", "digamma", "psi", "polygamma", "multigammaln",
            "xlogy", "xlog1py", "log_softmax", "softmax", "logsumexp", "i0", "i1", "sinc", "entr", "ndtr", "ndtri",
-           "log_ndtr", "log1p", "expm1", "exp2", "round"]
+           "log_ndtr", "log1p", "expm1", "exp2", "round", "i0e", "i1e", "erfcx"]
 
 _SQRT2 = math.sqrt(2.0)
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
@@ -230,6 +230,40 @@ def log_ndtr(input, *, out=None):
     return write_out(LogNdtr.apply(input), out)
 
 
+def _erfcx_np(x):
+    if scipy_module("special") is not None:
+        return scipy_module("special").erfcx(x)
+    # exp(x^2) erfc(x): directly below 2, from the continued fraction above (no overflow), and by
+    # erfcx(x) = 2 exp(x^2) - erfcx(-x) for negative x
+    x = np.asarray(x, np.float64)
+    a = np.abs(x)
+    with np.errstate(all="ignore"):
+        direct = np.exp(a * a) * (1 - E._erf(a))
+        y = np.where(a > 2, a, 3.0)
+        t = y.copy()
+        for k in range(60, 0, -1):
+            t = y + (k / 2) / t
+        pos = np.where(a > 2, 1 / (math.sqrt(math.pi) * t), direct)
+        return np.where(x < 0, 2 * np.exp(x * x) - pos, pos)
+
+
+class Erfcx(Op):
+    def forward(ctx, x):
+        xc, dt = _float_input(x)
+        out = np.asarray(_erfcx_np(xc), dtype=dt)
+        ctx.save_for_backward(x, out)
+        return out
+
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        return g * (2 * x * out - 2 / math.sqrt(math.pi))
+
+
+def erfcx(input, *, out=None):
+    """Scaled complementary error function exp(x^2) erfc(x), finite where erfc underflows."""
+    return write_out(Erfcx.apply(input), out)
+
+
 # ------------------------------------------------------------------ Bessel functions
 def _i1_np(x):
     if scipy_module("special") is not None:
@@ -299,3 +333,44 @@ def _install():
 
 
 _install()
+
+
+class I0e(Op):
+    def forward(ctx, x):
+        xc, dt = _float_input(x)
+        sp = scipy_module("special")
+        with np.errstate(all="ignore"):
+            out = np.asarray(sp.i0e(xc) if sp is not None else np.i0(xc) * np.exp(-np.abs(xc)), dtype=dt)
+        ctx.save_for_backward(x, out)
+        return out
+
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        return g * (I1e.apply(x) - x.sgn() * out)
+
+
+class I1e(Op):
+    def forward(ctx, x):
+        xc, dt = _float_input(x)
+        sp = scipy_module("special")
+        with np.errstate(all="ignore"):
+            out = np.asarray(sp.i1e(xc) if sp is not None else _i1_np(xc) * np.exp(-np.abs(xc)), dtype=dt)
+        ctx.save_for_backward(x, out)
+        return out
+
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        # d/dx [exp(-|x|) I1(x)] = I0e(x) - I1e(x) (sign(x) + 1/x), with the limit 1/2 at x = 0
+        zero = x == 0
+        ratio = out / x.masked_fill(zero, 1.0)
+        return g * (I0e.apply(x) - x.sgn() * out - ratio).masked_fill(zero, 0.5)
+
+
+def i0e(input, *, out=None):
+    """Exponentially scaled I0: exp(-|x|) I0(x)."""
+    return write_out(I0e.apply(input), out)
+
+
+def i1e(input, *, out=None):
+    """Exponentially scaled I1: exp(-|x|) I1(x)."""
+    return write_out(I1e.apply(input), out)

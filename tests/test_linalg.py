@@ -232,6 +232,11 @@ def test_special_fallbacks_match_scipy(monkeypatch):
     for n in (1, 2, 3):
         np.testing.assert_allclose(special._polygamma_np(n, x), sp.polygamma(n, x), rtol=1e-12)
     np.testing.assert_allclose(special._i1_np(np.r_[-x, x]), sp.i1(np.r_[-x, x]), rtol=1e-12)
+    w = np.array([-30., -3., -0.5, 0., 0.7, 1.99, 2.01, 5., 40., 1e4])
+    np.testing.assert_allclose(special._erfcx_np(w), sp.erfcx(w), rtol=1e-12)
+    v = np.array([-20., -1.5, 0., 0.3, 4., 50.])
+    np.testing.assert_allclose(special.i0e(ember.tensor(v)).numpy(), sp.i0e(v), rtol=1e-12)
+    np.testing.assert_allclose(special.i1e(ember.tensor(v)).numpy(), sp.i1e(v), rtol=1e-12)
     z = np.array([-400., -40., -10., -4., -2.01, -1.99, 0., 3.])
     np.testing.assert_allclose(special._log_ndtr_np(z), sp.log_ndtr(z), rtol=1e-11)
     t = ember.tensor([0.5, 2.0], requires_grad=True)

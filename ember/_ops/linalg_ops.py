@@ -1018,7 +1018,8 @@ def _install():
     la = _la
     install(det=lambda self: la().det(self), logdet=logdet, slogdet=slogdet, inverse=inverse,
             cholesky=cholesky, cholesky_solve=cholesky_solve, cholesky_inverse=cholesky_inverse,
-            pinverse=pinverse, matrix_power=matrix_power, matrix_exp=matrix_exp, trace=trace, norm=norm,
+            pinverse=pinverse, matrix_power=matrix_power, matrix_exp=matrix_exp, trace=trace,
+            norm=lambda self, p="fro", dim=None, keepdim=False, dtype=None: norm(self, p, dim, keepdim, dtype=dtype),
             renorm=renorm, diff=diff, cross=cross, logcumsumexp=logcumsumexp, cov=cov, corrcoef=corrcoef,
             dist=dist, svd=svd, qr=qr, triangular_solve=triangular_solve, lu=lu,
             lu_solve=lambda self, LU_data, LU_pivots: lu_solve(self, LU_data, LU_pivots))

@@ -155,6 +155,8 @@ OPS = [
     _one("special.log_ndtr", lambda lib, x: lib.special.log_ndtr(x * 4), [(3, 4)]),
     _one("special.i0", lambda lib, x: lib.special.i0(x * 3), [(3, 4)]),
     _one("special.i1", lambda lib, x: lib.special.i1(x * 3), [(3, 4)]),
+    _one("special.i0e_i1e", lambda lib, x: [lib.special.i0e(x * 3), lib.special.i1e(x * 3)], [(3, 4)]),
+    _one("special.erfcx", lambda lib, x: lib.special.erfcx(x * 3), [(3, 4)]),
     _one("special.expit", lambda lib, x: lib.special.expit(x), [(3, 4)]),
     _one("special.logit", lambda lib, x: lib.special.logit(x * 0.4 + 0.5), [(3, 4)], gen=unit),
     _one("i0_sinc_methods", lambda lib, x: [x.i0(), x.sinc(), lib.i0(x), lib.sinc(x)], [(3, 4)]),
