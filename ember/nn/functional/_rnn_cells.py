@@ -116,7 +116,9 @@ class _RecurrentLayer(Op):
         dw_ih = np.matmul(dXp.T, x) if need[3] else None
         dw_hh = np.matmul(dHp.T, hprev) if need[4] else None
         db_ih = dXp.sum(0) if b_ih is not None and need[5] else None
-        db_hh = dHp.sum(0) if b_hh is not None and need[6] else None
+        db_hh = None
+        if b_hh is not None and need[6]:
+            db_hh = db_ih if dHp is dXp and db_ih is not None else dHp.sum(0)
         dt = ctx.dt
 
         def wrap(a):
