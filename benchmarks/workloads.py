@@ -383,7 +383,7 @@ def _micro_inputs(torch, requires_grad):
     return a, b
 
 
-@workload(name="op_nograd", unit="op", samples=1, flops=256.0, kind="micro",
+@workload(name="op_nograd", unit="op", samples=_MICRO_OPS, flops=256.0 * _MICRO_OPS, kind="micro",
           description="per-op overhead: a * b on 16x16 float32, no grad")
 def build_op_nograd(torch):
     a, b = _micro_inputs(torch, False)
@@ -394,7 +394,7 @@ def build_op_nograd(torch):
     return step
 
 
-@workload(name="op_grad", unit="op", samples=1, flops=256.0, kind="micro",
+@workload(name="op_grad", unit="op", samples=_MICRO_OPS, flops=256.0 * _MICRO_OPS, kind="micro",
           description="per-op overhead: a * b on 16x16 float32, a.requires_grad (records the graph)")
 def build_op_grad(torch):
     a, b = _micro_inputs(torch, True)
@@ -405,7 +405,7 @@ def build_op_grad(torch):
     return step
 
 
-@workload(name="op_backward", unit="op", samples=1, flops=768.0, kind="micro",
+@workload(name="op_backward", unit="op", samples=_MICRO_OPS, flops=768.0 * _MICRO_OPS, kind="micro",
           description="per-op overhead: y = a * b forward + y.backward(g), 16x16 float32")
 def build_op_backward(torch):
     a, b = _micro_inputs(torch, True)
@@ -444,5 +444,6 @@ def build_raw_mlp(torch):
     return step
 
 
-# micro-benchmarks run _MICRO_OPS ops (infer1 one call) per step; the table reports per-op figures
+# micro-benchmarks run _MICRO_OPS ops per step (samples and flops count all of them); the table's
+# rate is per op
 OPS_PER_STEP = {"op_nograd": _MICRO_OPS, "op_grad": _MICRO_OPS, "op_backward": _MICRO_OPS}
