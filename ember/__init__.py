@@ -1,6 +1,8 @@
 """ember: PyTorch's API on NumPy. ``import ember as torch`` and run PyTorch programs unchanged."""
 __version__ = "0.1.0"
 
+from . import _malloc  # noqa: F401  (allocator policy: reuse freed array buffers, as torch's allocator does)
+
 from ._dtype import (dtype, float16, half, bfloat16, float32, float, float64, double, int8, int16, short, int32,
                      int, int64, long, uint8, bool, complex64, cfloat, complex128, cdouble, promote_types, can_cast,
                      set_default_dtype, get_default_dtype)

@@ -4,8 +4,10 @@ By default glibc serves every allocation above 128 KiB with a fresh mmap and unm
 each op on a mid-sized tensor pays page faults on memory it just gave back: a (64, 784) float32
 add costs about 3x its arithmetic. Raising the mmap and trim thresholds lets such buffers be reused.
 Memory then stays at its peak instead of shrinking, which is what torch does too.
+Set EMBER_MALLOC_TUNING=0 to leave the allocator alone.
 """
 import ctypes
+import os
 import sys
 
 _M_TRIM_THRESHOLD = -1
@@ -13,7 +15,7 @@ _M_MMAP_THRESHOLD = -3
 
 
 def _configure():
-    if not sys.platform.startswith("linux"):
+    if os.environ.get("EMBER_MALLOC_TUNING", "1") == "0" or not sys.platform.startswith("linux"):
         return False
     try:
         libc = ctypes.CDLL("libc.so.6")

@@ -1,5 +1,4 @@
 """ember.nn: modules, parameters, functional, init and utils, with torch.nn's names."""
-from .. import _malloc  # noqa: F401  (allocator policy: reuse freed activation buffers)
 from .parameter import Parameter, UninitializedParameter, UninitializedBuffer, Buffer  # noqa: F401
 from .modules import *  # noqa: F401,F403
 from . import functional, init, utils  # noqa: F401
