@@ -54,8 +54,9 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     >>> torch.linalg.vector_norm(torch.tensor([3., -4.]))
     tensor(5.)
     """
-    check_float_or_complex(x, "linalg.vector_norm")
     data = x._data
+    if data.dtype not in _NATIVE_FLOAT:
+        check_float_or_complex(x, "linalg.vector_norm")
     if dtype is not None:
         dt = D.to_dtype(dtype)
         if not D.can_cast(x.dtype, dt) or (x.dtype.is_complex and not dt.is_complex) or \
@@ -64,25 +65,29 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
                                f"convertible without narrowing to the specified dtype ({type_name(dt)})")
         x = x.to(dt)
         data = x._data
-    if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0 and data.ndim == 0):
+    if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
         dims = tuple(range(data.ndim))
     else:
-        dims = wrap_dims(dim, data.ndim) if not (isinstance(dim, (tuple, list)) and len(dim) == 0) \
-            else tuple(range(data.ndim))
-    if isinstance(ord, str):
-        raise TypeError(f"linalg_vector_norm(): argument 'ord' (position 2) must be Number, not str")
-    ord = float(ord)
-    if ord in (math.inf, -math.inf) or ord < 0:
-        if data.size == 0 and (not dims or any(data.shape[d] == 0 for d in dims)):
+        dims = wrap_dims(dim, data.ndim)
+    if ord.__class__ is not int or ord < 0:
+        if isinstance(ord, str):
+            raise TypeError(f"linalg_vector_norm(): argument 'ord' (position 2) must be Number, not str")
+        ord = float(ord)
+        if (ord in (math.inf, -math.inf) or ord < 0) and data.size == 0 and \
+                (not dims or any(data.shape[d] == 0 for d in dims)):
             what = "inf" if ord == math.inf else ("-inf" if ord == -math.inf else "negative")
             raise RuntimeError(f"linalg.vector_norm cannot compute the {what} norm on an empty tensor because "
                                "the operation does not have an identity")
-    out_dt = np.finfo(data.dtype).dtype if data.dtype.kind in "fc" else data.dtype
     if data.dtype in D.REDUCED_NP:  # accumulate half precision in float32, as torch does
-        res = VectorNorm.apply(x.float(), ord, dims, keepdim, np.dtype(np.float32)).to(x.dtype)
+        res = VectorNorm.apply(x.float(), ord, dims, keepdim, _F32).to(x.dtype)
     else:
-        res = VectorNorm.apply(x, ord, dims, keepdim, out_dt)
-    return write_out(res, out)
+        res = VectorNorm.apply(x, ord, dims, keepdim, _REAL_OF.get(data.dtype, data.dtype))
+    return write_out(res, out) if out is not None else res
+
+
+_F32 = np.dtype(np.float32)
+_NATIVE_FLOAT = frozenset(np.dtype(t) for t in (np.float32, np.float64))
+_REAL_OF = {np.dtype(np.complex64): _F32, np.dtype(np.complex128): np.dtype(np.float64)}
 
 
 def check_float_or_complex(x, fname):

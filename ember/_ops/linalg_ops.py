@@ -592,7 +592,10 @@ class VectorNorm(Op):
         ctx.ord, ctx.dims, ctx.keepdim = ord, dims, keepdim
         if ord == 2 and x.dtype.kind == "f":
             k = len(dims)
-            if dims == tuple(range(x.ndim - k, x.ndim)) and x.flags.c_contiguous:
+            if k == x.ndim and x.flags.c_contiguous:  # the whole tensor: one BLAS dot product
+                flat = x.reshape(-1)
+                out = np.sqrt(np.dot(flat, flat)).reshape((1,) * k if keepdim else ())
+            elif dims == tuple(range(x.ndim - k, x.ndim)) and x.flags.c_contiguous:
                 # trailing dims of a contiguous array: a row-wise dot product, much faster than np.sum
                 rows = x.reshape(math.prod(x.shape[:x.ndim - k]), math.prod(x.shape[x.ndim - k:]))
                 out = np.sqrt(np.einsum("ij,ij->i", rows, rows)).reshape(
