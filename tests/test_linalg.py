@@ -198,6 +198,9 @@ def test_vector_norm_gradient_at_zero_is_zero():
 @needs_torch
 def test_statistics_edge_cases():
     check_op(lambda L, x: L.logcumsumexp(x, 0), np.array([-np.inf, -np.inf, 0.0, 1.0]))
+    check_op(lambda L, x: L.logcumsumexp(x, 0), np.array([-1000.0, 0.0, 1.0]))  # underflows after the shift
+    check_op(lambda L, x: L.logcumsumexp(x, 1), 100 * R(4, 6))
+    check_op(lambda L, x: L.logcumsumexp(x, 0), np.array([0.0, np.inf, 1.0]), grad=False)
     check_op(lambda L, x: L.diff(x > 0), R(6), grad=False)
     check_op(lambda L, x: L.cov(x.int()), (R(2, 5) * 5), grad=False)
     check_op(lambda L, x: L.corrcoef(x), R(5))

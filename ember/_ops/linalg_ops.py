@@ -652,12 +652,28 @@ def _norm_raw(a, ord, dims, keepdim):
         return np.sum(a ** ord, axis=dims, keepdims=keepdim) ** (1.0 / ord)
 
 
+def _logcumsumexp_raw(x, dim):
+    """log(cumsum(exp(x))) along ``dim``: shifted by the maximum and summed with cumsum (fast); a
+    slice whose early prefix underflows after the shift falls back to a pairwise logaddexp scan."""
+    cdt = compute_dtype(x.dtype)
+    xc = x.astype(cdt, copy=False)
+    with np.errstate(all="ignore"):
+        m = np.max(xc, axis=dim, keepdims=True) if x.shape[dim] else np.zeros_like(xc)
+        m = np.where(np.isfinite(m), m, 0)
+        csum = np.cumsum(np.exp(xc - m), axis=dim)
+        tiny = np.finfo(cdt).tiny * 1e6  # below this the shifted prefix sums have lost precision
+        if np.any(csum < tiny) and not np.all(np.isneginf(xc) | (csum >= tiny)):
+            out = np.logaddexp.accumulate(xc, axis=dim)  # -inf + -inf entries stay -inf
+        else:
+            out = np.log(csum) + m
+        if np.isnan(xc).any() or np.isposinf(xc).any():
+            out = np.logaddexp.accumulate(xc, axis=dim)
+    return out.astype(x.dtype, copy=False)
+
+
 class Logcumsumexp(Op):
     def forward(ctx, x, dim):
-        cdt = compute_dtype(x.dtype)
-        with np.errstate(invalid="ignore"):  # -inf + -inf entries are fine: they stay -inf
-            out = np.logaddexp.accumulate(x.astype(cdt, copy=False), axis=dim) if x.ndim else x.copy()
-        out = out.astype(x.dtype, copy=False)
+        out = _logcumsumexp_raw(x, dim) if x.ndim else x.copy()
         ctx.dim = dim
         ctx.save_for_backward(x, out)
         return out
