@@ -234,12 +234,28 @@ class IndexPut(Op):
 def _add_at(target, key, values):
     """``target[key] += values`` with duplicates accumulating (``np.add.at``), done on flat positions:
     NumPy's ``ufunc.at`` is many times faster with one 1-D index than with a multi-dim key."""
+    if _no_repeats(key):  # each element is hit once: a plain fancy-indexed add is exact and fastest
+        target[key] += values
+        return
     pos = _positions(target.shape, key)
     flat = target.reshape(-1)
     if not target.flags.c_contiguous:  # a strided view: reshape would copy, leaving nothing to write through
         np.add.at(target, key, values)
         return
     np.add.at(flat, pos.reshape(-1), np.broadcast_to(values, pos.shape).reshape(-1))
+
+
+def _no_repeats(key):
+    """True when ``key`` cannot address an element twice: one boolean mask, or one index array whose
+    (non-negative) entries are distinct."""
+    arrays = [k for k in key if isinstance(k, _ND) or isinstance(k, bool)]
+    if len(arrays) != 1 or not isinstance(arrays[0], _ND):
+        return False
+    a = arrays[0]
+    if a.dtype == np.bool_ or a.size < 2:
+        return True
+    flat = a.reshape(-1)
+    return flat.min() >= 0 and np.unique(flat).size == flat.size
 
 
 def _positions(shape, key):
