@@ -37,11 +37,7 @@ class Digits(VisionDataset):
     def __getitem__(self, index):
         img, target = self.data._data[index], int(self.targets._data[index])
         img = pil_image().fromarray(img)
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
+        return self._transform_pair(img, target)
 
     def __len__(self):
         return len(self.data)

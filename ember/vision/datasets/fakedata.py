@@ -27,11 +27,7 @@ class FakeData(VisionDataset):
         img = Tensor._wrap(rng.standard_normal(self.image_size, dtype=np.float32))
         target = int(rng.integers(0, self.num_classes))
         img = F.to_pil_image(img)
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
+        return self._transform_pair(img, target)
 
     def __len__(self):
         return self.size

@@ -12,11 +12,15 @@ class StandardTransform:
         self.target_transform = target_transform
 
     def __call__(self, input, target):
-        if self.transform is not None:
-            input = self.transform(input)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return input, target
+        return _apply_pair(self.transform, self.target_transform, input, target)
+
+
+def _apply_pair(transform, target_transform, input, target):
+    if transform is not None:
+        input = transform(input)
+    if target_transform is not None:
+        target = target_transform(target)
+    return input, target
 
 
 class VisionDataset(Dataset):
@@ -37,6 +41,10 @@ class VisionDataset(Dataset):
 
     def __getitem__(self, index):
         raise NotImplementedError
+
+    def _transform_pair(self, input, target):
+        """``transform`` on the input and ``target_transform`` on the target, each where set."""
+        return _apply_pair(self.transform, self.target_transform, input, target)
 
     def __len__(self):
         raise NotImplementedError
