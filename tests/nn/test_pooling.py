@@ -64,6 +64,9 @@ def test_pool_matches_torch(fn, shape, dtype):
 
 @pytest.mark.parametrize("fn", [
     lambda lib, x: F(lib).max_pool2d(x, 3, 2, 1),
+    lambda lib, x: F(lib).max_pool2d(x, 2),  # disjoint windows: the offset-scatter gradient
+    lambda lib, x: F(lib).max_pool2d(x, 2, ceil_mode=True),
+    lambda lib, x: F(lib).max_pool2d(x, 2, stride=3, padding=1),
     lambda lib, x: F(lib).avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False),
     lambda lib, x: F(lib).adaptive_max_pool2d(x, 3),
     lambda lib, x: F(lib).adaptive_avg_pool2d(x, 3),
@@ -78,6 +81,18 @@ def test_max_pool_nan_and_ties_follow_torch():
     x = np.zeros((1, 1, 4, 4), np.float32)  # all ties: torch picks the first in scan order
     x[0, 0, 1, 1] = np.nan
     check_op(lambda lib, x: F(lib).max_pool2d(x, 2, return_indices=True), x, grad=False)
+
+
+@needs_torch
+@pytest.mark.parametrize("kernel,stride", [(2, 2), (2, 3), (3, 3)])
+def test_disjoint_max_pool_grad_ties_and_nan_follow_torch(kernel, stride):
+    """Disjoint windows take the offset-scatter backward; ties and NaN must route the gradient to
+    the same element as torch's."""
+    x = np.round(randn(2, 3, 9, 10) * 2) / 2  # many ties
+    x[0, 0, 1, 1] = x[1, 2, 4, 3] = np.nan
+    x[0, 1] = 0.0
+    check_op(lambda lib, x: F(lib).max_pool2d(x, kernel, stride), x)
+    check_op(lambda lib, x: F(lib).max_pool2d(x, kernel, stride, ceil_mode=True), x)
 
 
 @needs_torch

@@ -57,16 +57,31 @@ def _window_max(xp, geo, want_index):
         np.maximum(best, xp[key], out=best)  # NaN propagates, as torch's max does
     if not want_index:
         return best, None
-    kidx = np.zeros(best.shape, np.int8 if len(keys) < 128 else np.int32)
-    hit = np.empty(best.shape, bool)
-    for k in range(len(keys) - 1, -1, -1):  # descending, so the first offset holding the max wins
-        np.equal(xp[keys[k]], best, out=hit)
-        np.copyto(kidx, k, where=hit)
+    kidx = _first_match(xp, best, keys)
     if xp.dtype.kind not in "iub" and np.isnan(best).any():
+        hit = np.empty(best.shape, bool)
         for k in range(len(keys)):
             np.isnan(xp[keys[k]], out=hit)
             np.copyto(kidx, k, where=hit)
     return best, kidx
+
+
+def _first_match(xp, best, keys):
+    """Kernel offset of the first window element equal to ``best``. Built with byte arithmetic
+    (compare, subtract, multiply-add on uint8/int32), which NumPy runs several times faster than
+    masked ``copyto``."""
+    dtype = np.uint8 if len(keys) < 256 else np.int32
+    kidx = np.zeros(best.shape, dtype)
+    found = np.equal(xp[keys[0]], best)
+    hit = np.empty(best.shape, bool)
+    step = np.empty(best.shape, dtype)
+    for k in range(1, len(keys)):
+        np.equal(xp[keys[k]], best, out=hit)
+        np.greater(hit, found, out=hit)  # equal here and not at an earlier offset
+        np.multiply(hit, dtype(k) if dtype is np.uint8 else k, out=step)
+        np.add(kidx, step, out=kidx)
+        np.logical_or(found, hit, out=found)
+    return kidx
 
 
 def _flat_indices(kidx, geo):
@@ -90,16 +105,61 @@ class MaxPool(Op):
         best, kidx = _window_max(xp, geo, want_index)
         if not want_index:
             return best
+        overlap = any(s < d * (k - 1) + 1 for k, s, d in zip(geo.kernel, geo.stride, geo.dilation))
+        ctx.geo, ctx.in_shape, ctx.nd, ctx.overlap = geo, x.shape, len(geo.kernel), overlap
+        if not with_indices and not overlap:
+            ctx.kidx, ctx.idx = kidx, None  # disjoint windows: the backward needs only the offsets
+            return best
         idx = _flat_indices(kidx, geo)
-        ctx.idx, ctx.in_shape, ctx.nd = idx, x.shape, len(geo.kernel)
-        ctx.overlap = any(s < d * (k - 1) + 1 for k, s, d in zip(geo.kernel, geo.stride, geo.dilation))
+        ctx.idx = idx
         if with_indices:
             ctx.mark_non_differentiable(idx)
             return best, idx
         return best
 
     def backward(ctx, g, *_):
+        if ctx.idx is None:
+            return WindowScatter.apply(g, ctx.kidx, ctx.geo, ctx.in_shape), None, None
         return PlaneScatter.apply(g, ctx.idx, ctx.in_shape, ctx.nd, ctx.overlap), None, None
+
+
+def _padded_shape(in_shape, geo):
+    nd = len(geo.kernel)
+    return in_shape[:-nd] + tuple(n + lo + hi for n, (lo, hi) in zip(geo.in_size, geo.pads))
+
+
+class WindowScatter(Op):
+    """Max-pool gradient for disjoint windows: each output's gradient goes to the window element at
+    kernel offset ``kidx``. One strided write per offset; no flat indices, no fancy indexing."""
+
+    def forward(ctx, g, kidx, geo, in_shape):
+        ctx.kidx, ctx.geo = kidx, geo
+        gx = np.zeros(_padded_shape(in_shape, geo), g.dtype)
+        hit = np.empty(kidx.shape, bool)
+        for k, key in enumerate(geo.keys):
+            np.equal(kidx, k, out=hit)
+            np.multiply(g, hit, out=gx[key])
+        return np.ascontiguousarray(crop(gx, geo.pads))
+
+    def backward(ctx, gg):
+        return WindowGather.apply(gg, ctx.kidx, ctx.geo), None, None, None
+
+
+class WindowGather(Op):
+    """``x`` read at each window's offset ``kidx``: the adjoint of ``WindowScatter``."""
+
+    def forward(ctx, x, kidx, geo):
+        ctx.kidx, ctx.geo, ctx.in_shape = kidx, geo, x.shape
+        xp = pad_array(x, geo.pads)
+        out = np.zeros(kidx.shape, x.dtype)
+        hit = np.empty(kidx.shape, bool)
+        for k, key in enumerate(geo.keys):
+            np.equal(kidx, k, out=hit)
+            np.copyto(out, xp[key], where=hit)
+        return out
+
+    def backward(ctx, g):
+        return WindowScatter.apply(g, ctx.kidx, ctx.geo, ctx.in_shape), None, None
 
 
 class PlaneScatter(Op):
