@@ -76,16 +76,8 @@ def _adam_block(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, buf, beta1, be
                 decoupled_weight_decay, maximize, scaled_eps, step_size):
     if maximize:
         grad = -grad
-    if weight_decay != 0:
-        if decoupled_weight_decay:
-            param *= 1 - lr * weight_decay
-        else:
-            grad = grad + weight_decay * param
-    _lerp_(exp_avg, grad, 1 - beta1, buf)
-    exp_avg_sq *= beta2
-    np.multiply(grad, 1 - beta2, out=buf)
-    buf *= grad
-    exp_avg_sq += buf
+    grad = _weight_decay(param, grad, lr, weight_decay, decoupled_weight_decay)
+    _update_moments_(exp_avg, exp_avg_sq, grad, beta1, beta2, buf)
     if max_exp_avg_sq is not None:
         np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
         np.sqrt(max_exp_avg_sq, out=buf)
@@ -95,3 +87,22 @@ def _adam_block(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, buf, beta1, be
     np.divide(exp_avg, buf, out=buf)
     buf *= step_size
     param += buf
+
+
+def _weight_decay(param, grad, lr, weight_decay, decoupled):
+    """The gradient after weight decay: decoupled (AdamW) shrinks ``param`` in place, else L2 joins the gradient."""
+    if weight_decay != 0:
+        if decoupled:
+            param *= 1 - lr * weight_decay
+        else:
+            grad = grad + weight_decay * param
+    return grad
+
+
+def _update_moments_(exp_avg, exp_avg_sq, grad, beta1, beta2, buf):
+    """Adam's moment estimates, in place: exp_avg toward grad, exp_avg_sq toward grad**2 (``buf`` is scratch)."""
+    _lerp_(exp_avg, grad, 1 - beta1, buf)
+    exp_avg_sq *= beta2
+    np.multiply(grad, 1 - beta2, out=buf)
+    buf *= grad
+    exp_avg_sq += buf

@@ -1,7 +1,8 @@
 """NAdam: Adam with Nesterov momentum (Dozat), with torch's momentum-decay schedule."""
 import numpy as np
 
-from .optimizer import Optimizer, _check_args, _lerp_, _scalar_state, _zeros_state
+from .adam import _update_moments_, _weight_decay
+from .optimizer import Optimizer, _check_args, _scalar_state, _zeros_state
 
 
 class NAdam(Optimizer):
@@ -52,20 +53,12 @@ def nadam(params, grads, exp_avgs, exp_avg_sqs, mu_products, steps, *, beta1, be
         steps[i] += 1
         step = float(steps[i])
         bias_correction2 = 1 - beta2 ** step
-        if weight_decay != 0:
-            if decoupled_weight_decay:
-                param *= 1 - lr * weight_decay
-            else:
-                grad = grad + weight_decay * param
+        grad = _weight_decay(param, grad, lr, weight_decay, decoupled_weight_decay)
         mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
         mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
         mu_product *= mu  # kept in float32, as torch keeps it
         buf = tmp(param)
-        _lerp_(exp_avg, grad, 1 - beta1, buf)
-        exp_avg_sq *= beta2
-        np.multiply(grad, 1 - beta2, out=buf)
-        buf *= grad
-        exp_avg_sq += buf
+        _update_moments_(exp_avg, exp_avg_sq, grad, beta1, beta2, buf)
         denom = exp_avg_sq / bias_correction2
         np.sqrt(denom, out=denom)
         denom += eps

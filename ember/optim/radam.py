@@ -3,7 +3,8 @@ import math
 
 import numpy as np
 
-from .optimizer import Optimizer, _check_args, _lerp_, _scalar_state, _zeros_state
+from .adam import _update_moments_, _weight_decay
+from .optimizer import Optimizer, _check_args, _scalar_state, _zeros_state
 
 
 class RAdam(Optimizer):
@@ -48,17 +49,9 @@ def radam(params, grads, exp_avgs, exp_avg_sqs, steps, *, beta1, beta2, lr, weig
         exp_avg, exp_avg_sq = exp_avgs[i], exp_avg_sqs[i]
         steps[i] += 1
         step = float(steps[i])
-        if weight_decay != 0:
-            if decoupled_weight_decay:
-                param *= 1 - lr * weight_decay
-            else:
-                grad = grad + weight_decay * param
+        grad = _weight_decay(param, grad, lr, weight_decay, decoupled_weight_decay)
         buf = tmp(param)
-        _lerp_(exp_avg, grad, 1 - beta1, buf)
-        exp_avg_sq *= beta2
-        np.multiply(grad, 1 - beta2, out=buf)
-        buf *= grad
-        exp_avg_sq += buf
+        _update_moments_(exp_avg, exp_avg_sq, grad, beta1, beta2, buf)
         bias_correction1 = 1 - beta1 ** step
         bias_correction2 = 1 - beta2 ** step
         update = exp_avg / bias_correction1
