@@ -5,6 +5,7 @@ import numpy as np
 from ..._tensor import Tensor
 from ..._ops.random import default_generator
 from ..parameter import Parameter
+from .weight_norm import _find_hook, _remove_hook
 
 __all__ = ["spectral_norm", "remove_spectral_norm"]
 
@@ -59,9 +60,8 @@ class SpectralNorm:
 
     @staticmethod
     def apply(module, name, n_power_iterations, dim, eps):
-        for hook in module._forward_pre_hooks.values():
-            if isinstance(hook, SpectralNorm) and hook.name == name:
-                raise RuntimeError(f"Cannot register two spectral_norm hooks on the same parameter {name}")
+        if _find_hook(module, SpectralNorm, name) is not None:
+            raise RuntimeError(f"Cannot register two spectral_norm hooks on the same parameter {name}")
         fn = SpectralNorm(name, n_power_iterations, dim, eps)
         weight = module._parameters[name]
         if weight is None:
@@ -95,9 +95,5 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
 
 
 def remove_spectral_norm(module, name="weight"):
-    for k, hook in module._forward_pre_hooks.items():
-        if isinstance(hook, SpectralNorm) and hook.name == name:
-            hook.remove(module)
-            del module._forward_pre_hooks[k]
-            return module
-    raise ValueError(f"spectral_norm of '{name}' not found in {module}")
+    """Fold the spectral-norm reparametrisation back into a plain parameter."""
+    return _remove_hook(module, SpectralNorm, name, "spectral_norm")

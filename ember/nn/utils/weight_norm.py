@@ -34,9 +34,8 @@ class WeightNorm:
 
     @staticmethod
     def apply(module, name, dim):
-        for hook in module._forward_pre_hooks.values():
-            if isinstance(hook, WeightNorm) and hook.name == name:
-                raise RuntimeError(f"Cannot register two weight_norm hooks on the same parameter {name}")
+        if _find_hook(module, WeightNorm, name) is not None:
+            raise RuntimeError(f"Cannot register two weight_norm hooks on the same parameter {name}")
         if dim is None:
             dim = -1
         fn = WeightNorm(name, dim)
@@ -74,9 +73,22 @@ def weight_norm(module, name="weight", dim=0):
 
 def remove_weight_norm(module, name="weight"):
     """Fold the weight-norm reparametrisation back into a plain parameter."""
-    for k, hook in module._forward_pre_hooks.items():
-        if isinstance(hook, WeightNorm) and hook.name == name:
-            hook.remove(module)
-            del module._forward_pre_hooks[k]
-            return module
-    raise ValueError(f"weight_norm of '{name}' not found in {module}")
+    return _remove_hook(module, WeightNorm, name, "weight_norm")
+
+
+def _find_hook(module, hook_cls, name):
+    """The key of ``module``'s forward pre-hook of type ``hook_cls`` acting on ``name``, or None."""
+    for key, hook in module._forward_pre_hooks.items():
+        if isinstance(hook, hook_cls) and hook.name == name:
+            return key
+    return None
+
+
+def _remove_hook(module, hook_cls, name, label):
+    """Undo a hook-based reparametrisation (weight_norm, spectral_norm) of ``module.<name>``."""
+    key = _find_hook(module, hook_cls, name)
+    if key is None:
+        raise ValueError(f"{label} of '{name}' not found in {module}")
+    module._forward_pre_hooks[key].remove(module)
+    del module._forward_pre_hooks[key]
+    return module
