@@ -549,7 +549,7 @@ def matrix_power(A, n, *, out=None):
     tensor([[1., 3.],
             [0., 1.]])
     """
-    check_matrix(A, "linalg.matrix_power") if A._data.ndim < 2 or A.shape[-1] != A.shape[-2] else None
+    check_matrix(A, "linalg.matrix_power", need_float=False)  # integer matrices have non-negative powers
     if n == 0:  # the identity, still attached to A's graph (with a zero gradient) as in torch
         eye = Tensor._wrap(np.eye(A.shape[-1], dtype=A._data.dtype))
         return write_out(A * 0 + eye if A.requires_grad else eye.expand(A.shape).clone(), out)

@@ -61,7 +61,7 @@ class _serial_lapack:
 
 
 # ------------------------------------------------------------------ argument checks
-def check_matrix(A, fname, square=True, name="A"):
+def check_matrix(A, fname, square=True, name="A", need_float=True):
     """torch's checks: at least 2 dims, square when asked, a floating (not half) dtype."""
     x = A._data
     if x.ndim < 2:
@@ -69,7 +69,8 @@ def check_matrix(A, fname, square=True, name="A"):
     if square and x.shape[-1] != x.shape[-2]:
         raise RuntimeError(f"{fname}: {name} must be batches of square matrices, but they are "
                            f"{x.shape[-2]} by {x.shape[-1]} matrices")
-    check_float(A, fname)
+    if need_float:
+        check_float(A, fname)
 
 
 def check_float(A, fname):
