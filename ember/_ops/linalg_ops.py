@@ -698,9 +698,15 @@ class Logcumsumexp(Op):
 
 
 # ------------------------------------------------------------------ top-level torch.* functions
+_LINALG = []
+
+
 def _la():
-    from .. import linalg
-    return linalg
+    """ember.linalg, imported on first use (it imports this module)."""
+    if not _LINALG:
+        from .. import linalg
+        _LINALG.append(linalg)
+    return _LINALG[0]
 
 
 def _svd_t():
@@ -715,7 +721,9 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     >>> torch.norm(torch.tensor([3., 4.]))
     tensor(5.)
     """
-    la = _la()
+    la = _LINALG[0] if _LINALG else _la()
+    if (p == "fro" or p == 2) and (dim is None or dim.__class__ is int) and out is None and dtype is None:
+        return la.vector_norm(input, 2, dim, keepdim)  # the common case, straight through
     _dim = None if dim is None else ([dim] if isinstance(dim, int) else list(dim))
     if isinstance(p, str):
         if p == "fro" and (dim is None or isinstance(dim, int) or len(dim) <= 2):
