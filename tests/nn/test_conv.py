@@ -30,6 +30,11 @@ CONV_CASES = [
     ("1d", "conv1d", (2, 3, 10), (4, 3, 3), True, dict(stride=2, padding=2, dilation=2)),
     ("1d_same", "conv1d", (2, 3, 9), (4, 3, 4), False, dict(padding="same")),
     ("3d", "conv3d", (2, 2, 5, 4, 5), (3, 2, 2, 3, 2), True, dict(stride=(1, 2, 1), padding=1)),
+    # few output channels: the pixel-block GEMM (4 or 2 neighbouring output pixels per row block)
+    ("2d_pixel_block4", "conv2d", (2, 3, 8, 9), (6, 3, 5, 2), True, dict(padding=(1, 2))),
+    ("2d_pixel_block2_dilated", "conv2d", (2, 3, 9, 8), (5, 3, 3, 3), True, dict(dilation=(2, 1), stride=(2, 1))),
+    ("1d_pixel_block", "conv1d", (2, 3, 11), (4, 3, 4), False, {}),
+    ("3d_pixel_block", "conv3d", (2, 2, 5, 4, 6), (3, 2, 2, 3, 3), True, dict(stride=(2, 1, 1), padding=(0, 1, 1))),
     ("t2d_plain", "conv_transpose2d", (2, 4, 5, 6), (4, 3, 3, 2), True, {}),
     ("t2d_stride_outpad", "conv_transpose2d", (2, 4, 5, 5), (4, 3, 3, 3), True,
      dict(stride=2, padding=1, output_padding=1)),
@@ -67,6 +72,7 @@ GRADCHECK_CASES = [
     ("2d_groups_dilation", "conv2d", (1, 2, 4, 4), (2, 1, 2, 2), False, dict(groups=2, dilation=2, padding=1)),
     ("2d_same_even", "conv2d", (1, 1, 3, 4), (2, 1, 2, 2), True, dict(padding="same")),
     ("1d", "conv1d", (1, 2, 5), (2, 2, 2), True, dict(stride=2, padding=1)),
+    ("2d_pixel_block", "conv2d", (1, 2, 3, 5), (2, 2, 2, 2), True, dict(padding=(0, 1))),
     ("2d_depthwise_multiplier", "conv2d", (1, 2, 3, 4), (4, 1, 2, 2), True, dict(groups=2, padding=1)),
     ("t2d_stride_outpad", "conv_transpose2d", (1, 2, 2, 3), (2, 1, 2, 2), True,
      dict(stride=2, padding=1, output_padding=1)),
@@ -202,12 +208,13 @@ def test_conv_module_errors(kwargs, exc):
     assert e == t
 
 
-def test_weight_gradient_reuses_forward_im2col_and_matches_fresh():
+@pytest.mark.parametrize("stride", [2, 1])  # stride 1 with 4 output channels: the pixel-block layout
+def test_weight_gradient_reuses_forward_im2col_and_matches_fresh(stride):
     """The weight gradient reads the im2col buffer kept from forward; it must equal a fresh computation."""
     from ember.nn.functional._conv import ConvWeightGrad
     x = ember.from_numpy(randn(2, 3, 6, 6, dtype=np.float64)).requires_grad_()
     w = ember.from_numpy(randn(4, 3, 3, 3, dtype=np.float64)).requires_grad_()
-    y = ember.nn.functional.conv2d(x, w, stride=2, padding=1)
+    y = ember.nn.functional.conv2d(x, w, stride=stride, padding=1)
     g = ember.from_numpy(randn(*y.shape, dtype=np.float64))
     geometry = y.grad_fn.geo
     gw, = ember.autograd.grad(y, [w], g)

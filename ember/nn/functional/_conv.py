@@ -23,7 +23,7 @@ class _Geometry:
     """Everything about a convolution except the data: kernel, stride, padding, dilation, groups, and
     the input (unpadded) and output spatial sizes."""
     __slots__ = ("kernel", "stride", "pads", "dilation", "groups", "in_size", "out", "K", "L", "channel_major",
-                 "depthwise")
+                 "depthwise", "block")
 
     def __init__(self, kernel, stride, pads, dilation, groups, in_size, out, out_channels=None, in_channels=None):
         self.kernel, self.stride, self.pads, self.dilation = kernel, stride, pads, dilation
@@ -35,11 +35,76 @@ class _Geometry:
         self.channel_major = groups == 1 and out_channels is not None and out_channels <= in_channels * self.K
         # one input channel per group: per-group GEMMs would be 1-row; shifted multiply-adds instead
         self.depthwise = groups > 1 and in_channels == 1
+        self.block = _pixel_block(self, out_channels)
+
+
+def _pixel_block(geo, out_channels):
+    """How many neighbouring output pixels along the last dim one GEMM row block computes (1: none).
+
+    With few output channels the GEMM has few rows and BLAS runs far below peak, mostly packing the
+    huge im2col matrix. Computing ``s`` adjacent pixels at once widens the rows to O*s (the weight
+    is laid out s times, shifted by one pixel each) and shrinks the im2col matrix to
+    C*K/kw*(kw+s-1) rows per s pixels: a smaller copy and a better-shaped product."""
+    if geo.groups != 1 or out_channels is None or out_channels > 8 or geo.stride[-1] != 1 or geo.dilation[-1] != 1:
+        return 1
+    for s in (4, 2):
+        if geo.out[-1] % s == 0:
+            return s
+    return 1
+
+
+def _blocked_col(x, geo):
+    """im2col for pixel blocks: (N * L/s, C * K/kw * (kw+s-1)), rows (n, *out[:-1], out[-1]/s), a
+    contiguous run of kw+s-1 input pixels innermost."""
+    xp = pad_array(x, geo.pads)
+    s, nd = geo.block, len(geo.out)
+    st = xp.strides
+    sp = st[2:]
+    j = geo.kernel[-1] + s - 1
+    shape = (xp.shape[0],) + geo.out[:-1] + (geo.out[-1] // s, xp.shape[1]) + geo.kernel[:-1] + (j,)
+    strides = ((st[0],) + tuple(a * b for a, b in zip(sp[:-1], geo.stride[:-1])) + (s * sp[-1], st[1])
+               + tuple(a * d for a, d in zip(sp[:-1], geo.dilation[:-1])) + (sp[-1],))
+    view = np.lib.stride_tricks.as_strided(xp, shape, strides, writeable=False)
+    return view.reshape(xp.shape[0] * geo.L // s, -1)
+
+
+def _blocked_weight(w, geo):
+    """(O, C, *k) -> (O*s, C * K/kw * (kw+s-1)): row (o, i) holds w shifted i pixels along the last dim."""
+    s, kw = geo.block, geo.kernel[-1]
+    wb = np.zeros(w.shape[:2] + (s,) + w.shape[2:-1] + (kw + s - 1,), w.dtype)
+    for i in range(s):
+        wb[:, :, i, ..., i:i + kw] = w
+    return np.moveaxis(wb, 2, 1).reshape(w.shape[0] * s, -1)
+
+
+def _blocked_forward(x, w, geo, col):
+    n, o, s = x.shape[0], w.shape[0], geo.block
+    yb = (col @ _blocked_weight(w, geo).T).reshape((n,) + geo.out[:-1] + (geo.out[-1] // s, o, s))
+    nd = len(geo.out)
+    # (n, *out[:-1], ob, o, s) -> (n, o, *out[:-1], ob, s)
+    order = (0, nd + 1) + tuple(range(1, nd + 1)) + (nd + 2,)
+    return np.ascontiguousarray(yb.transpose(order)).reshape((n, o) + geo.out)
+
+
+def _blocked_weight_grad(g, geo, w_shape, col):
+    n, o, s = g.shape[0], w_shape[0], geo.block
+    nd = len(geo.out)
+    gb = g.reshape((n, o) + geo.out[:-1] + (geo.out[-1] // s, s))
+    order = (0,) + tuple(range(2, nd + 2)) + (1, nd + 2)  # -> (n, *out[:-1], ob, o, s)
+    gb = np.ascontiguousarray(gb.transpose(order)).reshape(-1, o * s)
+    gwb = (gb.T @ col).reshape((o, s) + w_shape[1:-1] + (w_shape[-1] + s - 1,))
+    kw = w_shape[-1]
+    gw = gwb[:, 0, ..., :kw].copy()
+    for i in range(1, s):
+        gw += gwb[:, i, ..., i:i + kw]
+    return gw
 
 
 def _im2col(x, geo):
     """(N, C, *S) -> (C*K, N*L) when ``geo.channel_major``, else (N, G, C/G*K, L) (a view for a 1x1
-    kernel with unit stride)."""
+    kernel with unit stride); pixel-block layout (see ``_blocked_col``) when ``geo.block`` > 1."""
+    if geo.block > 1:
+        return _blocked_col(x, geo)
     n, c = x.shape[:2]
     win = windows(pad_array(x, geo.pads), geo.kernel, geo.stride, geo.dilation, geo.out)
     if geo.channel_major:
@@ -59,6 +124,8 @@ def _conv_raw(x, w, geo, col=None):
     if col is None:
         col = _im2col(x, geo)
     n, o = x.shape[0], w.shape[0]
+    if geo.block > 1:
+        return _blocked_forward(x, w, geo, col), col
     if geo.channel_major:
         y = (w.reshape(o, -1) @ col).reshape(o, n, geo.L).transpose(1, 0, 2)
         return np.ascontiguousarray(y).reshape((n, o) + geo.out), col
@@ -126,6 +193,8 @@ def _weight_grad_raw(x, g, geo, w_shape, col=None):
     if col is None:
         col = _im2col(x, geo)
     n = g.shape[0]
+    if geo.block > 1:
+        return _blocked_weight_grad(g, geo, w_shape, col)
     if geo.channel_major:
         g2 = np.ascontiguousarray(g.reshape(n, w_shape[0], geo.L).transpose(1, 0, 2)).reshape(w_shape[0], -1)
         return (g2 @ col.T).reshape(w_shape)
