@@ -67,6 +67,9 @@ def reshape(input, *shape):
 
 
 def _alias(t):
+    """A new view of all of ``t`` (torch returns one even when nothing changes shape)."""
+    if t.requires_grad:
+        return Reshape.apply(t, t._data.shape)
     out = Tensor._make(t._data)
     out._become_view_of(t, Reshape, (t._data.shape,))
     return out
@@ -216,7 +219,7 @@ def t(input):
     n = input._data.ndim
     if n > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {n}D")
-    return transpose(input, 0, 1) if n == 2 else input
+    return transpose(input, 0, 1) if n == 2 else _alias(input)
 
 
 def adjoint(input):
