@@ -5,6 +5,7 @@ from . import _dtype as D
 from ._device import CPU, device_of, to_device
 from .autograd import grad_mode
 from .autograd.function import _RemovableHandle, _bind_tensor
+from .autograd.engine import run_backward as _run_backward
 
 
 class Size(tuple):
@@ -281,8 +282,8 @@ class Tensor:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self._data.reshape(()))
 
-    def __hash__(self):
-        return id(self)
+    # identity hash in C (the engine keys dicts by leaf tensors); a Python __hash__ costs a frame each
+    __hash__ = object.__hash__
 
     def __reduce_ex__(self, protocol):
         return (_rebuild_tensor, (self.__array__(), self.requires_grad, type(self)))
@@ -357,6 +358,12 @@ class Tensor:
         return _RemovableHandle(self._post_acc_hooks, hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        if (gradient is None and retain_graph is None and not create_graph and inputs is None
+                and self.requires_grad and self._data.size == 1 and self._data.dtype.kind == "f"):
+            # loss.backward(): the scalar seed and the engine, without autograd.backward's argument handling
+            d = self._data
+            _run_backward((self,), (Tensor._wrap(np.ones(d.shape, d.dtype)),), False, False)
+            return
         from .autograd import backward
         backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 

@@ -1,7 +1,7 @@
 """Stochastic gradient descent with optional momentum (heavy-ball or Nesterov) and weight decay."""
 import numpy as np
 
-from .optimizer import Optimizer, _as_real, _blocks, _check_args
+from .optimizer import Optimizer, _as_real, _blocks, _check_args, _BLOCK
 
 
 class SGD(Optimizer):
@@ -36,6 +36,9 @@ class SGD(Optimizer):
         loss = self._eval_closure(closure)
         for group in self.param_groups:
             momentum = group["momentum"]
+            if not momentum and not group["weight_decay"] and not group["maximize"]:
+                _plain_step(group["params"], -float(group["lr"]), self._tmp)
+                continue
             params, grads, bufs, owners = [], [], [], []
             for p in group["params"]:
                 if p.grad is None:
@@ -56,6 +59,24 @@ class SGD(Optimizer):
                     if "momentum_buffer" not in state:
                         state["momentum_buffer"] = p._wrap(buf.view(p._data.dtype))
         return loss
+
+
+def _plain_step(params, neg_lr, tmp):
+    """param += grad * -lr for every parameter with a gradient (no momentum, decay or maximize):
+    _sgd_block's arithmetic on small arrays, without building the lists it takes."""
+    for p in params:
+        g = p.grad
+        if g is None:
+            continue
+        p._bump_version()
+        d = p._data
+        gd = g._data
+        if d.dtype.kind == "c" or d.size > _BLOCK:  # the blocked, real-view general path
+            d, gd = _as_real(d), _as_real(gd)
+            for (pb, gb), scratch in _blocks([d, gd], tmp(d)):
+                pb += np.multiply(gb, neg_lr, out=scratch)
+        else:
+            d += np.multiply(gd, neg_lr, out=tmp(d))
 
 
 def sgd(params, grads, momentum_buffers, *, weight_decay, momentum, lr, dampening, nesterov, maximize, tmp=None):

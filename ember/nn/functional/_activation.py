@@ -103,7 +103,19 @@ def relu(input, inplace=False):
     """
     if inplace:
         return relu_(input)
+    if not _enabled[0] and input.__class__ is Tensor:
+        x = input._data
+        if x.dtype in _FAST:  # inference: Relu.forward's arithmetic without the op machinery
+            out = np.zeros(x.shape, x.dtype)
+            np.maximum(x, out, out=out)
+            t = _new(Tensor)
+            t._data = out
+            return t
     return Relu.apply(input)
+
+
+_FAST = (np.dtype(np.float32), np.dtype(np.float64))
+_new = object.__new__
 
 
 relu_ = _inplace(Relu.apply)

@@ -75,7 +75,24 @@ def linear(input, weight, bias=None):
     >>> F.linear(ember.ones(2, 3), ember.ones(4, 3)).shape
     torch.Size([2, 4])
     """
+    if not _enabled[0] and input.__class__ is Tensor:
+        # inference: one GEMM and the bias add, no node (the same arithmetic as Linear.forward)
+        x, w = input._data, weight._data
+        if x.ndim == 2 and w.ndim == 2 and x.dtype in _FAST and w.dtype == x.dtype and x.shape[1] == w.shape[1]:
+            out = np.dot(x, w.T)
+            if bias is not None:
+                b = bias._data
+                if b.dtype != x.dtype or b.shape != w.shape[:1]:
+                    return Linear.apply(input, weight, bias)
+                out += b
+            t = _new(Tensor)
+            t._data = out
+            return t
     return Linear.apply(input, weight, bias)
+
+
+_FAST = (np.dtype(np.float32), np.dtype(np.float64))
+_new = object.__new__
 
 
 def bilinear(input1, input2, weight, bias=None):

@@ -385,11 +385,69 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     >>> F.cross_entropy(ember.tensor([[0.0, 0.0]]), ember.tensor([1]))
     tensor(0.6931)
     """
+    if (weight is None and not label_smoothing and size_average is None and reduce is None
+            and (reduction == "mean" or reduction == "sum") and input.__class__ is Tensor
+            and target.__class__ is Tensor and input._data.ndim == 2 and target._data.ndim == 1
+            and target._data.dtype == np.int64 and input._data.dtype in _FAST_CE):
+        return _IndexCrossEntropy.apply(input, target, None, ignore_index, reduction, 0.0)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     return CrossEntropy.apply(input, target, weight, ignore_index, reduction, label_smoothing)
+
+
+_FAST_CE = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+class _IndexCrossEntropy(CrossEntropy):
+    """The common case of ``CrossEntropy`` in a few NumPy calls: (N, C) float32/64 logits, in-range
+    int64 class indices, no weight, no smoothing, mean or sum. Anything else (an out-of-range or
+    ignored target, a non-finite row max) runs the general forward on the same node."""
+
+    def name(self):
+        return "CrossEntropyBackward0"
+
+    def forward(ctx, x, target, weight, ignore_index, reduction, label_smoothing):
+        n, c = x.shape
+        if n and target.shape[0] == n:
+            lo, hi = target.min(), target.max()
+            if lo >= 0 and hi < c and (lo > ignore_index or hi < ignore_index):
+                m = x.max(axis=1, keepdims=True)
+                shifted = x - m
+                e = np.exp(shifted)
+                sum_e = e.sum(axis=1)
+                rows = np.arange(n)
+                total = (np.log(sum_e).sum() - shifted[rows, target].sum())
+                if np.isfinite(total):
+                    ctx.fast = True
+                    ctx.e, ctx.sum_e, ctx.target, ctx.rows, ctx.reduction = e, sum_e, target, rows, reduction
+                    ctx.save_for_backward(x)  # only the create_graph backward reads it
+                    if reduction == "mean":
+                        total = total / n
+                    return np.asarray(total, dtype=x.dtype)
+        ctx.fast = False
+        return CrossEntropy.forward(ctx, x, target, weight, ignore_index, reduction, label_smoothing)
+
+    def backward(ctx, g):
+        if not ctx.fast:
+            return CrossEntropy.backward(ctx, g)
+        e = ctx.e
+        n, c = e.shape
+        if not _enabled[0]:
+            if not ctx.needs_input_grad[0]:
+                return None, None, None, None, None, None
+            scale = g._data.astype(e.dtype, copy=False)
+            if ctx.reduction == "mean":
+                scale = scale / n
+            rows = e * (scale / ctx.sum_e)[:, None]  # softmax * scale
+            rows[ctx.rows, ctx.target] -= scale
+            return Tensor._wrap(rows.astype(g._data.dtype, copy=False)), None, None, None, None, None
+        # create_graph: the general node's differentiable backward, given the state it expects
+        ctx.coef = _Coef(idx=ctx.target, w_hot=np.ones(n, e.dtype))
+        ctx.denom = np.asarray(n, e.dtype)
+        ctx.x_shape, ctx.c, ctx.probs = (n, c), c, False
+        return CrossEntropy.backward(ctx, g)
 
 
 class NLL(Op):

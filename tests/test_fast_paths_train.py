@@ -1,0 +1,123 @@
+"""Small-model training fast paths (index cross-entropy, inference linear/relu, plain SGD,
+``loss.backward()``) agree with torch and with ember's general paths."""
+import numpy as np
+import pytest
+
+import ember
+from oracle import needs_torch, torch
+
+RNG = np.random.default_rng(1)
+
+
+def _ce_inputs(dtype, ignore, neg_inf):
+    x = RNG.standard_normal((6, 5)).astype(dtype)
+    t = RNG.integers(0, 5, 6)
+    if ignore is not None and ignore >= 0:
+        t[2] = ignore  # an ignored row sends the call to the general forward
+    if neg_inf:
+        x[0, 0] = -np.inf
+    return x, t
+
+
+@needs_torch
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("ignore", [-100, 3])
+@pytest.mark.parametrize("neg_inf", [False, True])
+def test_cross_entropy_fast_path_matches_torch(dtype, reduction, ignore, neg_inf):
+    x, t = _ce_inputs(dtype, ignore, neg_inf)
+    results = []
+    for lib in (ember, torch):
+        xl = lib.tensor(x, requires_grad=True)
+        loss = lib.nn.functional.cross_entropy(xl, lib.tensor(t), reduction=reduction, ignore_index=ignore)
+        g, = lib.autograd.grad(loss, xl, create_graph=True)
+        (g * g).sum().backward()  # the create_graph path of the node
+        gg = xl.grad.detach().numpy().copy()
+        xl.grad = None
+        loss2 = lib.nn.functional.cross_entropy(xl, lib.tensor(t), reduction=reduction, ignore_index=ignore)
+        loss2.backward()  # the raw-array path
+        results.append((loss.detach().numpy(), g.detach().numpy(), gg, xl.grad.numpy(), str(loss.dtype)))
+    (le, ge, gge, g1e, de), (lt, gt, ggt, g1t, dt) = results
+    assert de == dt
+    np.testing.assert_allclose(le, lt, rtol=1e-5)
+    np.testing.assert_allclose(ge, gt, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(gge, ggt, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(g1e, g1t, rtol=1e-5, atol=1e-6)
+
+
+@needs_torch
+def test_cross_entropy_fast_path_errors_match_torch():
+    x = np.zeros((3, 4), np.float32)
+    for t in ([0, 1, 4], [0, -1, 2]):
+        with pytest.raises(Exception) as ee:
+            ember.nn.functional.cross_entropy(ember.tensor(x), ember.tensor(t))
+        with pytest.raises(Exception) as et:
+            torch.nn.functional.cross_entropy(torch.tensor(x), torch.tensor(t))
+        assert type(ee.value) is type(et.value)
+    with pytest.raises(ValueError):
+        ember.nn.functional.cross_entropy(ember.tensor(x), ember.tensor([0, 1]))
+
+
+@needs_torch
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("bias", [True, False])
+def test_inference_linear_relu_match_torch(dtype, bias):
+    x = RNG.standard_normal((3, 7)).astype(dtype)
+    w = RNG.standard_normal((5, 7)).astype(dtype)
+    b = RNG.standard_normal(5).astype(dtype) if bias else None
+    outs = []
+    for lib in (ember, torch):
+        with lib.no_grad():
+            y = lib.nn.functional.linear(lib.tensor(x), lib.tensor(w), None if b is None else lib.tensor(b))
+            outs.append((lib.nn.functional.relu(y).numpy(), str(y.dtype), y.requires_grad))
+    np.testing.assert_allclose(outs[0][0], outs[1][0], rtol=1e-5, atol=1e-6)
+    assert outs[0][1:] == outs[1][1:]
+
+
+@needs_torch
+def test_inference_linear_falls_back_on_mismatch():
+    with ember.no_grad(), pytest.raises(RuntimeError, match="mat1 and mat2 shapes cannot be multiplied"):
+        ember.nn.functional.linear(ember.ones(2, 3), ember.ones(4, 5))
+    with ember.no_grad():  # a bias that only broadcasts takes the general op
+        y = ember.nn.functional.linear(ember.ones(2, 3), ember.ones(4, 3), ember.ones(1))
+    with torch.no_grad():
+        yt = torch.nn.functional.linear(torch.ones(2, 3), torch.ones(4, 3), torch.ones(1))
+    np.testing.assert_allclose(y.numpy(), yt.numpy())
+
+
+@needs_torch
+@pytest.mark.parametrize("kw", [{}, {"momentum": 0.9}, {"weight_decay": 0.1}, {"maximize": True}])
+def test_sgd_training_matches_torch(kw):
+    x = RNG.standard_normal((8, 6)).astype(np.float32)
+    y = RNG.integers(0, 3, 8)
+    weights = []
+    for lib in (ember, torch):
+        lib.manual_seed(0)
+        model = lib.nn.Sequential(lib.nn.Linear(6, 4), lib.nn.ReLU(), lib.nn.Linear(4, 3))
+        with lib.no_grad():
+            for p, v in zip(model.parameters(), [np.full(p.shape, 0.1 * (i + 1), np.float32) for i, p in
+                                                 enumerate(model.parameters())]):
+                p.copy_(lib.tensor(v) * lib.tensor(np.linspace(-1, 1, v.size).reshape(v.shape).astype(np.float32)))
+        opt = lib.optim.SGD(model.parameters(), lr=0.1, **kw)
+        for _ in range(3):
+            opt.zero_grad()
+            lib.nn.functional.cross_entropy(model(lib.tensor(x)), lib.tensor(y)).backward()
+            opt.step()
+        weights.append([p.detach().numpy().copy() for p in model.parameters()])
+    for we, wt in zip(*weights):
+        np.testing.assert_allclose(we, wt, rtol=1e-5, atol=1e-6)
+
+
+def test_loss_backward_fast_path_keeps_semantics():
+    w = ember.tensor([1.0, 2.0], requires_grad=True)
+    loss = (w * w).sum()
+    loss.backward()
+    np.testing.assert_allclose(w.grad.numpy(), [2.0, 4.0])
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        loss.backward()
+    loss = (w * 3).sum()
+    loss.backward(retain_graph=True)
+    loss.backward()
+    np.testing.assert_allclose(w.grad.numpy(), [8.0, 10.0])
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        ember.tensor(1.0).backward()
