@@ -35,6 +35,8 @@ CONV_CASES = [
     ("2d_pixel_block2_dilated", "conv2d", (2, 3, 9, 8), (5, 3, 3, 3), True, dict(dilation=(2, 1), stride=(2, 1))),
     ("1d_pixel_block", "conv1d", (2, 3, 11), (4, 3, 4), False, {}),
     ("3d_pixel_block", "conv3d", (2, 2, 5, 4, 6), (3, 2, 2, 3, 3), True, dict(stride=(2, 1, 1), padding=(0, 1, 1))),
+    # more than 32 output channels: the unit-stride input gradient takes the wide-row col2im
+    ("2d_many_out_channels", "conv2d", (2, 2, 5, 6), (33, 2, 3, 3), True, dict(padding=1)),
     ("t2d_plain", "conv_transpose2d", (2, 4, 5, 6), (4, 3, 3, 2), True, {}),
     ("t2d_stride_outpad", "conv_transpose2d", (2, 4, 5, 5), (4, 3, 3, 3), True,
      dict(stride=2, padding=1, output_padding=1)),

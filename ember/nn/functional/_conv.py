@@ -77,13 +77,13 @@ def _blocked_weight(w, geo):
     return np.moveaxis(wb, 2, 1).reshape(w.shape[0] * s, -1)
 
 
-def _blocked_forward(x, w, geo, col):
+def _blocked_forward(x, w, geo, col, b=None):
     n, o, s = x.shape[0], w.shape[0], geo.block
     yb = (col @ _blocked_weight(w, geo).T).reshape((n,) + geo.out[:-1] + (geo.out[-1] // s, o, s))
     nd = len(geo.out)
     # (n, *out[:-1], ob, o, s) -> (n, o, *out[:-1], ob, s)
     order = (0, nd + 1) + tuple(range(1, nd + 1)) + (nd + 2,)
-    return np.ascontiguousarray(yb.transpose(order)).reshape((n, o) + geo.out)
+    return _relayout(yb.transpose(order), b).reshape((n, o) + geo.out)
 
 
 def _blocked_weight_grad(g, geo, w_shape, col):
@@ -118,22 +118,37 @@ def _weight_matrix(w, geo):
     return w.reshape(geo.groups, w.shape[0] // geo.groups, -1)
 
 
-def _conv_raw(x, w, geo, col=None):
+def _conv_raw(x, w, geo, col=None, b=None):
+    """Forward convolution (plus ``b`` if given) and the im2col matrix it used (None if none)."""
     if geo.depthwise:
-        return _depthwise_forward(x, w, geo), None
+        return _add_bias(_depthwise_forward(x, w, geo), b), None
     if col is None:
         col = _im2col(x, geo)
     n, o = x.shape[0], w.shape[0]
     if geo.block > 1:
-        return _blocked_forward(x, w, geo, col), col
+        return _blocked_forward(x, w, geo, col, b), col
     if geo.channel_major:
         y = (w.reshape(o, -1) @ col).reshape(o, n, geo.L).transpose(1, 0, 2)
-        return np.ascontiguousarray(y).reshape((n, o) + geo.out), col
+        return _relayout(y, b).reshape((n, o) + geo.out), col
     if geo.groups == 1:
         y = np.matmul(w.reshape(o, -1), col[:, 0])
     else:
         y = np.matmul(_weight_matrix(w, geo), col)
-    return y.reshape((n, o) + geo.out), col
+    return _add_bias(y.reshape((n, o) + geo.out), b), col
+
+
+def _add_bias(y, b):
+    if b is not None:
+        y += b.reshape((1, -1) + (1,) * (y.ndim - 2))
+    return y
+
+
+def _relayout(view, b):
+    """Contiguous copy of the (N, O, ...) ``view``, with the bias added in the same pass."""
+    if b is None:
+        return np.ascontiguousarray(view)
+    out = np.empty(view.shape, view.dtype)
+    return np.add(view, b.reshape((1, -1) + (1,) * (view.ndim - 2)), out=out)
 
 
 def _offset_blocks(g, w, geo, n, c, span):
@@ -156,12 +171,41 @@ def _input_grad_raw(g, w, geo, x_shape):
     if geo.depthwise:
         return _depthwise_input_grad(g, w, geo, x_shape)
     if all(st == 1 for st in geo.stride) and len(geo.out) > 1:
+        if geo.groups == 1 and w.shape[0] <= 32:
+            return _input_grad_planes(g, w, geo, x_shape)
         return _input_grad_wide(g, w, geo, x_shape)
     blocks = _offset_blocks(g, w, geo, n, c, geo.L)
     padded = (n, c) + tuple(s + lo + hi for s, (lo, hi) in zip(geo.in_size, geo.pads))
     gx = col2im(lambda k: blocks(k).reshape((n, c) + geo.out), padded, geo.kernel, geo.stride, geo.dilation,
                 geo.out)
     return np.ascontiguousarray(crop(gx, geo.pads))
+
+
+def _input_grad_planes(g, w, geo, x_shape):
+    """Unit-stride input gradient on whole padded planes, channel-major: the output gradient is
+    spread over (O, N, *padded) with zeros outside the output, so the column gradient of kernel
+    offset k is one contiguous (C*N*plane) block that lands on the flat (C, N, *padded) input
+    gradient shifted by that offset's flat distance. col2im becomes K contiguous 1-d adds (the
+    zero columns add nothing, also where they spill into the next plane). Pays off when the
+    accumulation outweighs the larger GEMM, i.e. with few output channels."""
+    n, c = x_shape[:2]
+    o = w.shape[0]
+    nd = len(geo.out)
+    padded = tuple(s + lo + hi for s, (lo, hi) in zip(geo.in_size, geo.pads))
+    plane = int(np.prod(padded))
+    plane_strides = [int(np.prod(padded[d + 1:])) for d in range(nd)]
+    starts = [sum(i * d * st for i, d, st in zip(off, geo.dilation, plane_strides)) for off in _offsets(geo)]
+    spread = np.zeros((o, n) + padded, g.dtype)
+    spread[(slice(None), slice(None)) + tuple(slice(0, m) for m in geo.out)] = g.swapaxes(0, 1)
+    wk = w.reshape(o, c, geo.K).transpose(2, 1, 0).reshape(geo.K * c, o)
+    total = c * n * plane
+    dcol = (wk @ spread.reshape(o, n * plane)).reshape(geo.K, total)
+    buf = np.zeros(total + starts[-1], g.dtype)
+    for k, start in enumerate(starts):
+        view = buf[start:start + total]
+        np.add(view, dcol[k], out=view)
+    gx = crop(buf[:total].reshape((c, n) + padded), geo.pads)
+    return np.ascontiguousarray(gx.swapaxes(0, 1))
 
 
 def _input_grad_wide(g, w, geo, x_shape):
@@ -339,11 +383,9 @@ class Conv(Op):
             if b is not None:
                 y += b.astype(cdt).reshape((1, -1) + (1,) * len(geo.out))
             return y.astype(x.dtype)
-        y, col = _conv_raw(x, w, geo)
+        y, col = _conv_raw(x, w, geo, None, b)
         if ctx.needs_input_grad[1]:
             ctx.col = col  # reused by the weight gradient: saves a second im2col
-        if b is not None:
-            y += b.reshape((1, -1) + (1,) * len(geo.out))
         return y
 
     def backward(ctx, g):
