@@ -74,8 +74,11 @@ def _normalize_backward_raw(ctx, g, x, w):
     pax = _param_axes(g.ndim, ctx.param_shape)
     # batch norm: the weight's reduction axes are the statistics axes, so one pair of sums serves all
     shared = set(axes) == set(pax)
-    gsum = np.sum(g, axis=pax, keepdims=True, dtype=cdt) if need_b or (need_x and shared) else None
-    gxsum = np.sum(g * xhat, axis=pax, keepdims=True, dtype=cdt) if need_w or (need_x and shared) else None
+    if shared and g.ndim > 2 and pax == (0,) + tuple(range(2, g.ndim)):
+        gsum, gxsum = _channel_sums(g, xhat, ctx.param_shape)  # batch norm over (N, C, *spatial)
+    else:
+        gsum = np.sum(g, axis=pax, keepdims=True, dtype=cdt) if need_b or (need_x and shared) else None
+        gxsum = np.sum(g * xhat, axis=pax, keepdims=True, dtype=cdt) if need_w or (need_x and shared) else None
     gx = gw = gb = None
     if need_w:
         gw = Tensor._wrap(gxsum.reshape(w.shape).astype(w.dtype, copy=False))
@@ -98,6 +101,17 @@ def _normalize_backward_raw(ctx, g, x, w):
             out *= invstd
         gx = Tensor._wrap(out.astype(x.dtype, copy=False))
     return gx, gw, gb, None, None, None
+
+
+def _channel_sums(g, xhat, param_shape):
+    """Per-channel sum(g) and sum(g * xhat) over (N, *spatial) of NCHW-like arrays, as (1, C, 1, ...):
+    a contiguous (N, C, L) view reduces without the transposing reduction over axes (0, 2, ...), and
+    einsum forms sum(g * xhat) without a full-size temporary."""
+    n, c = g.shape[:2]
+    g3, x3 = g.reshape(n, c, -1), xhat.reshape(n, c, -1)
+    gsum = g3.sum(axis=2).sum(axis=0)
+    gxsum = np.einsum("ncl,ncl->c", g3, x3)
+    return gsum.reshape(param_shape), gxsum.reshape(param_shape)
 
 
 def _normalize_backward_graph(ctx, g, x, w):
