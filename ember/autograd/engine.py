@@ -86,6 +86,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     deps, useful = _discover(roots, needed)
     ready = [r for r in dict.fromkeys(roots) if deps.get(r, 0) == 0]
 
+    plain = not captures and useful is None
     prev_mode = grad_mode._enabled[0]
     grad_mode._enabled[0] = create_graph
     try:
@@ -98,7 +99,18 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 _finish_leaf(target, grad, captures, results, accumulate, inputs)
                 grad = None
                 continue
-            grads_in = _run_node(target, slot, captures, results, retain_graph, useful)
+            if (plain and slot is not None and target._n_out == 1 and slot[0] is not None
+                    and target._tensor_hooks is None and target._prehooks is None and target._hooks is None
+                    and target._saved is not _FREED):
+                # the common node (one output with a gradient, no hooks, nothing captured): _run_node inlined
+                grads_in = target._run_backward(slot)
+                if len(grads_in) != len(target._edges):
+                    raise RuntimeError(f"function {target.name()} returned an incorrect number of gradients "
+                                       f"(expected {len(target._edges)}, got {len(grads_in)})")
+                if not retain_graph:
+                    _free(target)
+            else:
+                grads_in = _run_node(target, slot, captures, results, retain_graph, useful)
             for e, g in zip(target._edges, grads_in):
                 if e is None:
                     continue
@@ -169,8 +181,9 @@ def _run_node(node, slot, captures, results, retain_graph, useful):
 
 def _free(node):
     d = node.__dict__
-    for k in [k for k in d if k[0] != "_"]:
-        del d[k]
+    for k in tuple(d):
+        if k[0] != "_":
+            del d[k]
     node._saved = _FREED
 
 

@@ -25,6 +25,15 @@ def _check(x, w):
 
 class Linear(Op):
     def forward(ctx, x, w, b):
+        dt = x.dtype
+        if dt in _FAST and w.dtype == dt and x.ndim == 2 and w.ndim == 2 and x.shape[1] == w.shape[1]:
+            # the common case: one 2-D GEMM in the input's own dtype, no reshapes or casts
+            ctx._to_save = (x, w)
+            ctx.has_bias = b is not None
+            out = np.dot(x, w.T)
+            if b is not None:
+                out += b if b.dtype == dt else b.astype(dt)
+            return out
         if x.dtype != w.dtype or x.ndim == 0 or x.shape[-1] != w.shape[-1]:
             _check(x, w)
         ctx.save_for_backward(x, w)
@@ -54,6 +63,11 @@ class Linear(Op):
 
 
 def _raw_backward(g, x, w, n_out, need_x, need_w, need_b):
+    if g.ndim == 2 and x.ndim == 2 and w.ndim == 2 and g.dtype in _FAST and x.dtype == g.dtype == w.dtype:
+        # 2-D, one floating dtype: the three GEMM/sum results need no reshape or cast
+        return (Tensor._wrap(np.dot(g, w)) if need_x else None,
+                Tensor._wrap(np.dot(g.T, x)) if need_w else None,
+                Tensor._wrap(g.sum(0)) if need_b else None)
     dt = g.dtype
     cdt = compute_dtype(dt)
     g2 = g.reshape(-1, n_out).astype(cdt, copy=False)
