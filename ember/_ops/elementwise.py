@@ -86,7 +86,24 @@ class Sub(Op):
         return finish(np.subtract(a, b), dt)
 
     def backward(ctx, g):
-        return g, (-g if ctx.needs_input_grad[1] else None)
+        if not ctx.needs_input_grad[1]:
+            return g, None
+        return g, (Tensor._wrap(np.negative(g._data)) if not _enabled[0] else -g)
+
+
+def _raw_real(x, g):
+    """``x``'s array (or Python number) when ``g * x`` in NumPy is exactly ember's ``g * x``: a real
+    float gradient and a saved operand of its dtype or a Python float/int; else None."""
+    dt = g._data.dtype
+    if dt not in _RAW_FLOAT:
+        return None
+    if isinstance(x, Tensor):
+        d = x._data
+        return d if d.dtype is dt else None
+    return x if x.__class__ is float or x.__class__ is int else None
+
+
+_RAW_FLOAT = frozenset(np.dtype(t) for t in ("float32", "float64"))
 
 
 def _is_bool(x):
@@ -102,6 +119,10 @@ class Mul(Op):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
+        if not _enabled[0]:
+            gd, ad, bd = g._data, _raw_real(a, g), _raw_real(b, g)
+            if ad is not None and bd is not None:  # nothing records: the bare ufuncs
+                return (Tensor._wrap(gd * bd) if need_a else None), (Tensor._wrap(gd * ad) if need_b else None)
         return (g * _conj(b) if need_a else None), (g * _conj(a) if need_b else None)
 
 
@@ -121,6 +142,10 @@ class Div(Op):
     def backward(ctx, g):
         b, out = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
+        if not _enabled[0]:
+            gd, bd, od = g._data, _raw_real(b, g), _raw_real(out, g)
+            if bd is not None and od is not None:  # nothing records: the bare ufuncs, same order
+                return (Tensor._wrap(gd / bd) if need_a else None), (Tensor._wrap(-gd * od / bd) if need_b else None)
         ga = g / _conj(b) if need_a else None
         gb = -g * _conj(out) / _conj(b) if need_b else None
         return ga, gb
@@ -737,6 +762,8 @@ def _make_unary(name, fwd, grad, kind):
     def backward(ctx, g):
         if grad is None:
             raise RuntimeError(f"the derivative for '{name}' is not implemented.")
+        if name == "neg" and not _enabled[0]:
+            return Tensor._wrap(np.negative(g._data))
         x, y = ctx.saved_tensors if (saves_x or saves_y) else (None, None)
         return grad(x, y, g)
 

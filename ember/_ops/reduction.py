@@ -10,10 +10,12 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.function import Op
+from ..autograd.grad_mode import _enabled
 from ._util import install, wrap_dims, wrap_dim, compute_dtype, type_name
 from .inplace import write_out
 
 _ND = np.ndarray
+_RAW_FLOAT = frozenset(np.dtype(t) for t in ("float32", "float64"))
 
 
 def _keep_shape(shape, dims):
@@ -44,6 +46,11 @@ class Sum(Op):
         return np.asarray(out, dtype=out_dt) if out.__class__ is not _ND or out.dtype != out_dt else out
 
     def backward(ctx, g):
+        if not _enabled[0]:  # nothing records: a broadcast view of the gradient's array
+            gd = g._data
+            if not ctx.keepdim:
+                gd = gd.reshape(_keep_shape(ctx.in_shape, ctx.dims))
+            return Tensor._wrap(np.broadcast_to(gd, ctx.in_shape)), None, None, None
         return _expand_back(g, ctx.in_shape, ctx.dims, ctx.keepdim), None, None, None
 
 
@@ -301,6 +308,13 @@ class LogSumExp(Op):
 
     def backward(ctx, g):
         x, out = ctx.saved_tensors
+        if not _enabled[0] and x._data.dtype in _RAW_FLOAT and g._data.dtype is x._data.dtype:
+            gd, od = g._data, out._data
+            if not ctx.keepdim:
+                shape = _keep_shape(x.shape, ctx.dims)
+                gd, od = gd.reshape(shape), od.reshape(shape)
+            with np.errstate(all="ignore"):
+                return Tensor._wrap(gd * np.exp(x._data - od)), None, None
         if not ctx.keepdim:  # as torch's logsumexp_backward: grad * exp(x - result)
             shape = _keep_shape(x.shape, ctx.dims)
             g, out = g.reshape(shape), out.reshape(shape)
