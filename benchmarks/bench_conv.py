@@ -1,4 +1,4 @@
-"""conv2d forward+backward (input, weight and bias gradients), ember vs torch side by side, one thread each.
+"""conv2d and max_pool2d forward+backward, ember vs torch side by side, one thread each.
 
 Run: python benchmarks/bench_conv.py            (sets OMP/OpenBLAS/MKL threads to 1 itself)
 
@@ -38,6 +38,13 @@ def step(lib, F, x, w, b, **kw):
     return run
 
 
+def pool_step(F, x):
+    def run():
+        x.grad = None
+        F.max_pool2d(x, 2).sum().backward()
+    return run
+
+
 def main():
     import torch
     torch.set_num_threads(1)
@@ -62,6 +69,15 @@ def main():
             te = best_of(step(ember, EF, *e, **kw))
             tt = best_of(step(torch, torch.nn.functional, *t, **kw))
             print(f"{name:32s} {'yes' if input_grad else 'no':>6s} {te:9.2f} {tt:9.2f} {tt / te:12.2f}")
+    print("\nmax_pool2d(2) forward + backward")
+    for shape in [(64, 6, 28, 28), (64, 16, 10, 10), (64, 32, 32, 32), (64, 64, 16, 16)]:
+        a = rng.standard_normal(shape).astype(np.float32)
+        times = []
+        for lib in (ember, torch):
+            x = lib.from_numpy(a).requires_grad_()
+            times.append(best_of(pool_step(lib.nn.functional, x)))
+        te, tt = times
+        print(f"{'x'.join(map(str, shape)):32s} {'':>6s} {te:9.2f} {tt:9.2f} {tt / te:12.2f}")
 
 
 if __name__ == "__main__":
