@@ -264,3 +264,10 @@ def test_reduced_precision(fn, dtype):
     e = fn(ember, ember.from_numpy(x).to(getattr(ember, dtype)))
     t = fn(torch, torch.from_numpy(x).to(getattr(torch, dtype)))
     assert_same(e, t, atol=5e-2, rtol=2e-2)
+
+
+@needs_torch
+@pytest.mark.parametrize("wshape", [(4, 3, 3, 3), (40, 3, 3, 3)])  # pixel-block and plain layouts
+def test_conv_empty_batch(wshape):
+    check_op(lambda lib, x, w, b: lib.nn.functional.conv2d(x, w, b, padding=1),
+             randn(0, 3, 8, 8), randn(*wshape), randn(wshape[0]))

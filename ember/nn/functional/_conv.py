@@ -65,7 +65,7 @@ def _blocked_col(x, geo):
     strides = ((st[0],) + tuple(a * b for a, b in zip(sp[:-1], geo.stride[:-1])) + (s * sp[-1], st[1])
                + tuple(a * d for a, d in zip(sp[:-1], geo.dilation[:-1])) + (sp[-1],))
     view = np.lib.stride_tricks.as_strided(xp, shape, strides, writeable=False)
-    return view.reshape(xp.shape[0] * geo.L // s, -1)
+    return view.reshape(xp.shape[0] * geo.L // s, xp.shape[1] * geo.K // geo.kernel[-1] * j)
 
 
 def _blocked_weight(w, geo):
