@@ -121,9 +121,13 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                     # Undo broadcasting and dtype changes here, once, at the edge.
                     if not isinstance(g, Tensor):
                         g = Tensor._wrap(g)
-                    if g._data.shape != e[2]:
-                        g = g.sum_to_size(e[2])
-                    if g._data.dtype != e[3]:
+                    gd = g._data
+                    if gd.shape != e[2]:
+                        if not create_graph and gd.dtype in _RAW_SUM:
+                            g = Tensor._wrap(_sum_to(gd, e[2]))
+                        else:
+                            g = g.sum_to_size(e[2])
+                    if gd.dtype is not e[3] and g._data.dtype != e[3]:
                         g = g._to_np_dtype(e[3])
                     slot = buffers.get(nxt)
                     if slot is None:
@@ -134,10 +138,21 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 deps[nxt] = left
                 if left == 0:
                     ready.append(nxt)
-            grads_in = e = g = slot = None  # drop references so that leaves can take their gradient
+            grads_in = e = g = gd = slot = None  # drop references so that leaves can take their gradient
     finally:
         grad_mode._enabled[0] = prev_mode
     return results
+
+
+# float32/float64 gradients are summed to an input's shape in NumPy when nothing records: the
+# arithmetic of SumToSize.forward (same axes, same accumulation dtype) without an op call
+_RAW_SUM = frozenset(np.dtype(t) for t in ("float32", "float64"))
+
+
+def _sum_to(a, shape):
+    lead = a.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and a.shape[i + lead] != 1)
+    return (np.sum(a, axis=axes, keepdims=True) if axes else a).reshape(shape)
 
 
 def _run_node(node, slot, captures, results, retain_graph, useful):

@@ -410,9 +410,9 @@ class _IndexCrossEntropy(CrossEntropy):
 
     def forward(ctx, x, target, weight, ignore_index, reduction, label_smoothing):
         n, c = x.shape
-        if n and target.shape[0] == n:
-            lo, hi = target.min(), target.max()
-            if lo >= 0 and hi < c and (lo > ignore_index or hi < ignore_index):
+        if n and target.shape[0] == n and not 0 <= ignore_index < c:
+            # viewed as unsigned, a negative index is huge: one max checks 0 <= target < c
+            if target.view(np.uint64).max() < c:
                 m = x.max(axis=1, keepdims=True)
                 shifted = x - m
                 e = np.exp(shifted)
