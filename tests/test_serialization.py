@@ -405,3 +405,14 @@ def test_mmap_load_is_copy_on_write(tmp_path, writer):
     assert path.read_bytes() == before
     with pytest.raises(ValueError, match="file path"):
         ember.load(io.BytesIO(before), mmap=True)
+
+
+def test_saved_file_has_default_permissions(tmp_path):
+    """The atomic temporary file must not leave the checkpoint readable by its owner only."""
+    import os
+    import stat
+    path = tmp_path / "perm.pt"
+    ember.save({"w": ember.ones(2)}, path)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o666 & ~umask
