@@ -153,3 +153,19 @@ def test_raw_array_backwards_match_torch_and_create_graph(op, dtype):
         assert (e is None) == (t is None)
         if e is not None:
             np.testing.assert_allclose(e, t, rtol=1e-5, atol=1e-5)
+
+
+@needs_torch
+@pytest.mark.parametrize("kw", [{"min": 0}, {"max": 0.5}, {"min": -0.5, "max": 0.5}, {"min": 0.5, "max": -0.5}])
+def test_clamp_raw_backward_matches_torch(kw):
+    a = RNG.standard_normal((4, 5)).astype(np.float32)
+    a[0, 0] = np.nan
+    a[1, 1] = 0.0
+    got = []
+    for lib in (ember, torch):
+        x = lib.tensor(a, requires_grad=True)
+        (x.clamp(**kw) * lib.tensor(np.arange(20, dtype=np.float32).reshape(4, 5))).sum().backward()
+        gx, = lib.autograd.grad((x.clamp(**kw) ** 2).sum(), x, create_graph=True)
+        got.append((x.grad.numpy(), gx.detach().numpy()))
+    for e, t in zip(*got):
+        np.testing.assert_allclose(e, t, rtol=1e-6, equal_nan=True)

@@ -603,6 +603,11 @@ class Clamp(Op):
         return finish(out, dt)
 
     def backward(ctx, g):
+        need = ctx.needs_input_grad
+        gd = g._data
+        if not _enabled[0] and need[0] and not need[1] and not need[2] and gd.dtype in _RAW_FLOAT:
+            # nothing records, Python-number bounds: where(mask, g, 0) in NumPy
+            return Tensor._wrap(np.where(ctx.x_mask, gd, gd.dtype.type(0))), None, None
         z = g.new_zeros(())
         pick = lambda m: where(Tensor._wrap(np.asarray(m)), g, z)
         return (pick(ctx.x_mask) if ctx.needs_input_grad[0] else None,
