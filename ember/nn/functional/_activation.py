@@ -275,14 +275,21 @@ class Gelu(Op):
         if approximate == "tanh":
             out = 0.5 * xc * (1 + np.tanh(_SQRT_2_OVER_PI * (xc + 0.044715 * xc * xc * xc)))
         else:
-            out = 0.5 * xc * (1 + _erf_fast(xc * _INV_SQRT_2))
+            cdf = 0.5 * (1 + _erf_fast(xc * _INV_SQRT_2))
+            if ctx.needs_input_grad[0]:
+                ctx.cdf = cdf  # the backward reuses Phi(x) instead of evaluating erf a second time
+            out = xc * cdf
         return _down(out, x.dtype)
 
     def backward(ctx, g):
         x, = ctx.saved_tensors
         if not _enabled[0]:
             xc = _up(x._data)
-            return Tensor._wrap(_down(g._data * _gelu_grad_raw(xc, ctx.approximate), g._data.dtype)), None
+            if ctx.approximate == "tanh":
+                local = _gelu_tanh_grad_raw(xc)
+            else:
+                local = ctx.cdf + xc * np.exp(-0.5 * xc * xc) * _INV_SQRT_2PI
+            return Tensor._wrap(_down(g._data * local, g._data.dtype)), None
         if ctx.approximate == "tanh":
             inner = _SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)
             t = E.tanh(inner)
@@ -293,11 +300,9 @@ class Gelu(Op):
         return g * (cdf + x * pdf), None
 
 
-def _gelu_grad_raw(x, approximate):
-    if approximate == "tanh":
-        t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
-        return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
-    return 0.5 * (1 + _erf_fast(x * _INV_SQRT_2)) + x * np.exp(-0.5 * x * x) * _INV_SQRT_2PI
+def _gelu_tanh_grad_raw(x):
+    t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
+    return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
 
 
 def gelu(input, approximate="none"):
