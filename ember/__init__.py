@@ -57,12 +57,6 @@ def is_complex(input):
     return input.is_complex()
 
 
-def is_nonzero(input):
-    if input.numel() != 1:
-        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
-    return builtins_bool(input.item())
-
-
 def numel(input):
     return input.numel()
 
@@ -72,7 +66,6 @@ def typename(obj):
 
 
 import builtins as _builtins  # noqa: E402
-builtins_bool = _builtins.bool
 from . import nn  # noqa: E402,F401
 from .nn._toplevel import *  # noqa: E402,F401,F403
 from . import optim  # noqa: E402,F401
