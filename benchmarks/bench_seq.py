@@ -20,47 +20,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from timing import interleaved  # noqa: E402
 
-LSTM = dict(vocab=10_000, emb=256, hidden=256, layers=2, seq=35, batch=20, clip=0.25)
+from workloads import build_lstm_lm  # noqa: E402  (the same LSTM LM as benchmarks/run.py's lstm_lm)
+
 TFM = dict(vocab=256, d=128, layers=4, heads=4, ff=512, seq=128, batch=16)
-
-
-def build_lstm_lm(lib):
-    lib.manual_seed(0)
-    nn, c = lib.nn, LSTM
-
-    class LM(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.encoder = nn.Embedding(c["vocab"], c["emb"])
-            self.rnn = nn.LSTM(c["emb"], c["hidden"], c["layers"])
-            self.decoder = nn.Linear(c["hidden"], c["vocab"])
-
-        def forward(self, tokens, hidden):
-            out, hidden = self.rnn(self.encoder(tokens), hidden)
-            return self.decoder(out).view(-1, c["vocab"]), hidden
-
-    model = LM()
-    opt = lib.optim.SGD(model.parameters(), lr=20.0)
-    loss_fn = nn.CrossEntropyLoss()
-    stream = np.random.default_rng(0).integers(0, c["vocab"], (c["seq"] * 8 + 1, c["batch"])).astype(np.int64)
-    data = lib.from_numpy(stream)
-    zeros = lib.zeros(c["layers"], c["batch"], c["hidden"])
-    state = {"i": 0, "hidden": (zeros, zeros)}
-    params = list(model.parameters())
-
-    def step():
-        i = state["i"] = (state["i"] + 1) % 8
-        x = data[i * c["seq"]:(i + 1) * c["seq"]]
-        y = data[i * c["seq"] + 1:(i + 1) * c["seq"] + 1].reshape(-1)
-        hidden = tuple(h.detach() for h in state["hidden"])  # truncated BPTT
-        opt.zero_grad()
-        logits, state["hidden"] = model(x, hidden)
-        loss = loss_fn(logits, y)
-        loss.backward()
-        nn.utils.clip_grad_norm_(params, c["clip"])
-        opt.step()
-        return loss
-    return step
 
 
 def build_tfm_lm(lib):
