@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numpy as np  # noqa: E402
 
 import ember  # noqa: E402
-from benchmarks.timing import interleaved  # noqa: E402
+from benchmarks.timing import print_case_table  # noqa: E402
 
 RNG = np.random.default_rng(0)
 A = RNG.standard_normal((64, 128)).astype(np.float32)
@@ -70,15 +70,7 @@ CASES = {
 
 
 def main(filters):
-    import torch
-    torch.set_num_threads(1)
-    print(f"{'op':24s} {'ember us':>10s} {'torch us':>10s} {'torch/ember':>12s}")
-    for name, make in CASES.items():
-        if filters and not any(f in name for f in filters):
-            continue
-        res = interleaved({"ember": make(ember), "torch": make(torch)}, rounds=5, target_s=0.05, warmup=5)
-        e, t = (1e6 / res[k]["steps_per_s"] for k in ("ember", "torch"))
-        print(f"{name:24s} {e:10.1f} {t:10.1f} {t / e:12.2f}")
+    print_case_table(CASES, filters, ember)
 
 
 if __name__ == "__main__":

@@ -88,3 +88,16 @@ def measure_rss(framework, workload, threads, steps, timeout=300):
             return json.loads(line)
     tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
     return {"error": tail[:200]}
+
+
+def print_case_table(cases, filters, ember_module):
+    """Op micro-benchmarks: each case maps a framework module to a step; print ember vs torch times."""
+    import torch
+    torch.set_num_threads(1)
+    print(f"{'op':24s} {'ember us':>10s} {'torch us':>10s} {'torch/ember':>12s}")
+    for name, make in cases.items():
+        if filters and not any(f in name for f in filters):
+            continue
+        res = interleaved({"ember": make(ember_module), "torch": make(torch)}, rounds=5, target_s=0.05, warmup=5)
+        e, t = (1e6 / res[k]["steps_per_s"] for k in ("ember", "torch"))
+        print(f"{name:24s} {e:10.1f} {t:10.1f} {t / e:12.2f}")
