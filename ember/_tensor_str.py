@@ -85,16 +85,18 @@ def _summarized(arr):
     return np.array(parts)
 
 
-def _fmt_complex(v):
-    return f"{v.real:.{PRECISION}f}{'+' if v.imag >= 0 else '-'}{abs(v.imag):.{PRECISION}f}j"
-
-
 class _ComplexFormatter:
-    max_width = 1
+    """torch formats the real and imaginary parts with a formatter each, then joins them."""
 
-    @staticmethod
-    def format(v):
-        return _fmt_complex(v)
+    def __init__(self, values):
+        self.real = _Formatter([v.real for v in values], True)
+        self.imag = _Formatter([v.imag for v in values], True)
+        self.max_width = self.real.max_width + self.imag.max_width + 2
+
+    def format(self, v):
+        real = self.real.format(v.real)
+        imag = (self.imag.format(v.imag) + "j").lstrip()
+        return real + imag if imag[0] in "+-" else real + "+" + imag
 
 
 def _str(arr, indent, formatter, summarize):
@@ -139,7 +141,7 @@ def tensor_repr(t, prefix="tensor("):
     else:
         summarize = arr.size > THRESHOLD
         if dt.is_complex:
-            body = _str(arr, indent, _ComplexFormatter, summarize)
+            body = _str(arr, indent, _ComplexFormatter(_summarized(arr).tolist()), summarize)
         else:
             body = _str(arr, indent, _Formatter(_summarized(arr).tolist(), dt.is_floating_point), summarize)
         if dt not in (D.get_default_dtype(), D._default_complex(), D.int64, D.bool):

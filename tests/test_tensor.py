@@ -130,6 +130,10 @@ def test_scalar_conversion_errors():
     lambda lib: lib.arange(60.0).reshape(3, 20) * 1000.5,
     lambda lib: lib.tensor([1.5, 2.0], dtype=lib.float16),
     lambda lib: lib.tensor([123456789.0, 1.0]),
+    lambda lib: lib.tensor([1 + 2j, -3.5 - 1j]),
+    lambda lib: lib.tensor([[1 + 2j, 3 - 4j]]),
+    lambda lib: lib.tensor(1.25 + 0.5j),
+    lambda lib: lib.tensor([1e-5 + 1j, 100 + 2j], dtype=lib.complex128),
 ], ids=lambda f: "")
 def test_repr_matches_torch(make):
     assert repr(make(ember)) == repr(make(torch))
