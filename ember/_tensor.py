@@ -223,8 +223,7 @@ class Tensor:
 
     # ------------------------------------------------------------------ conversion
     def item(self):
-        if self._data.size != 1:
-            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        self._scalar_check()
         return self._data.reshape(()).item() if self.dtype is not D.bfloat16 else float(self._data.reshape(()))
 
     def tolist(self):
@@ -256,25 +255,25 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         return iter(self.unbind(0))
 
-    def _scalar_check(self, kind):
+    def _scalar_check(self):
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
 
     def __bool__(self):
         if self._data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
         return bool(self._data.reshape(()))
 
     def __float__(self):
-        self._scalar_check("float")
+        self._scalar_check()
         return float(self._data.reshape(()).real if self.is_complex() else self._data.reshape(()))
 
     def __int__(self):
-        self._scalar_check("int")
+        self._scalar_check()
         return int(self._data.reshape(()))
 
     def __complex__(self):
-        self._scalar_check("complex")
+        self._scalar_check()
         return complex(self._data.reshape(()))
 
     def __index__(self):

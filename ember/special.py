@@ -197,6 +197,14 @@ def ndtri(input, *, out=None):
     return write_out(E.erfinv(2 * x - 1) * _SQRT2, out)
 
 
+def _erfc_continued_fraction(y):
+    """t(y) with erfc(y) = exp(-y^2) / (sqrt(pi) t(y)) for y > 2: Laplace's continued fraction, 60 terms."""
+    t = y.copy()
+    for k in range(60, 0, -1):
+        t = y + (k / 2) / t
+    return t
+
+
 def _log_ndtr_np(x):
     if scipy_module("special") is not None:
         return scipy_module("special").log_ndtr(x)
@@ -205,10 +213,7 @@ def _log_ndtr_np(x):
     with np.errstate(all="ignore"):
         direct = np.log(0.5 * (1 + E._erf(x / _SQRT2)))
         y = np.where(x < -2, -x / _SQRT2, 2.0)
-        t = y.copy()
-        for k in range(60, 0, -1):
-            t = y + (k / 2) / t
-        tail = -np.log(2 * math.sqrt(math.pi) * t) - y * y
+        tail = -np.log(2 * math.sqrt(math.pi) * _erfc_continued_fraction(y)) - y * y
     return np.where(x < -2, tail, direct)
 
 
@@ -240,10 +245,7 @@ def _erfcx_np(x):
     with np.errstate(all="ignore"):
         direct = np.exp(a * a) * (1 - E._erf(a))
         y = np.where(a > 2, a, 3.0)
-        t = y.copy()
-        for k in range(60, 0, -1):
-            t = y + (k / 2) / t
-        pos = np.where(a > 2, 1 / (math.sqrt(math.pi) * t), direct)
+        pos = np.where(a > 2, 1 / (math.sqrt(math.pi) * _erfc_continued_fraction(y)), direct)
         return np.where(x < 0, 2 * np.exp(x * x) - pos, pos)
 
 

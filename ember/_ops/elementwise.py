@@ -950,7 +950,7 @@ install(
     __floordiv__=floor_divide, __rfloordiv__=lambda s, o: _reflected_scalar(floor_divide, o, s),
     __mod__=remainder, __rmod__=lambda s, o: remainder(_scalar_tensor_like(o, s), s),
     __pow__=pow, __rpow__=lambda s, o: pow(_scalar_tensor_like(o, s), s),
-    __matmul__=None, __neg__=lambda s: neg(s), __pos__=positive, __abs__=lambda s: abs(s),  # noqa: F821
+    __neg__=lambda s: neg(s), __pos__=positive, __abs__=lambda s: abs(s),  # noqa: F821
     __invert__=lambda s: bitwise_not(s),  # noqa: F821
     __eq__=eq, __ne__=ne, __lt__=lt, __le__=le, __gt__=gt, __ge__=ge,
     __and__=bitwise_and, __rand__=bitwise_and, __or__=bitwise_or, __ror__=bitwise_or,
