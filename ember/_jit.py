@@ -1,0 +1,86 @@
+"""The optional compiled kernel layer: loops written in Python, compiled by Numba when it is installed.
+
+NumPy runs one whole-array pass per operation, so an op built from several passes (im2col, a pooling
+window's max and argmax, a fused optimizer update, an exp-normalise-sum softmax) pays for each pass
+and each temporary. A kernel here does the same work in one pass. Every kernel has a NumPy twin at its
+call site, and the two are tested against each other and against torch.
+
+Kernels compile on first use (about a second each, cached on disk afterwards), so ``import ember`` does
+not import Numba. The layer is on when Numba is importable (``pip install ember[fast]``) and off when
+``EMBER_JIT=0`` is set in the environment, or inside ``with disabled():``.
+
+Usage::
+
+    from ember import _jit
+
+    @_jit.kernel
+    def _scale(x, a, out):
+        for i in range(x.size):
+            out[i] = a * x[i]
+
+    if _jit.enabled():
+        _scale(x, 2.0, out)
+    else:
+        np.multiply(x, 2.0, out=out)
+"""
+import contextlib
+import os
+
+__all__ = ["kernel", "enabled", "disabled", "available"]
+
+_state = {"numba": None, "on": os.environ.get("EMBER_JIT", "1") != "0"}
+
+
+def available():
+    """True when Numba can be imported (checked once)."""
+    if _state["numba"] is None:
+        try:
+            import numba
+            _state["numba"] = numba
+        except Exception:  # absent, or broken against this NumPy: the NumPy paths serve
+            _state["numba"] = False
+    return _state["numba"] is not False
+
+
+def enabled():
+    """Whether call sites should use the compiled kernels right now."""
+    return _state["on"] and available()
+
+
+@contextlib.contextmanager
+def disabled():
+    """Run the NumPy paths inside the block (tests compare the two)."""
+    previous = _state["on"]
+    _state["on"] = False
+    try:
+        yield
+    finally:
+        _state["on"] = previous
+
+
+class _Kernel:
+    """A Python function compiled by ``numba.njit`` on its first call."""
+    __slots__ = ("py_func", "options", "_compiled", "__name__")
+
+    def __init__(self, fn, options):
+        self.py_func, self.options, self._compiled = fn, options, None
+        self.__name__ = fn.__name__
+
+    def __call__(self, *args):
+        compiled = self._compiled
+        if compiled is None:
+            if not available():
+                raise RuntimeError(f"kernel {self.__name__} needs Numba: pip install ember[fast]")
+            compiled = self._compiled = _state["numba"].njit(cache=True, nogil=True, **self.options)(self.py_func)
+        return compiled(*args)
+
+
+def kernel(fn=None, **options):
+    """Decorator: ``@kernel`` or ``@kernel(fastmath=True)``; options go to ``numba.njit``.
+
+    The kernels default to ``error_model='numpy'`` (division by zero gives inf/nan, as NumPy does,
+    instead of raising) and ``boundscheck=False``."""
+    options = {"error_model": "numpy", **options}
+    if fn is None:
+        return lambda f: _Kernel(f, options)
+    return _Kernel(fn, options)
