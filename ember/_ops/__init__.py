@@ -1,4 +1,4 @@
 """Op families. Importing this package attaches every op to Tensor as methods and operators."""
-from . import elementwise, reduction, shape, conversion, blas, creation, random, indexing, scatter, sorting, misc  # noqa: F401
+from . import elementwise, reduction, shape, conversion, blas, creation, random, indexing, scatter, sorting, misc, complex  # noqa: F401
 
-FAMILIES = [elementwise, reduction, shape, conversion, blas, creation, random, indexing, scatter, sorting, misc]
+FAMILIES = [elementwise, reduction, shape, conversion, blas, creation, random, indexing, scatter, sorting, misc, complex]

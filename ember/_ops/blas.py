@@ -190,7 +190,8 @@ class Einsum(Op):
             present = set(out_sub) | set("".join(others))
             missing = [c for c in dict.fromkeys(sub) if c not in present]
             eq = ",".join([out_sub] + others) + "->" + "".join(c for c in dict.fromkeys(sub) if c in present)
-            gi = einsum(eq, g, *other_ops)
+            # complex: the adjoint multiplies by the other operands' conjugates
+            gi = einsum(eq, g, *[o.conj() if o.is_complex() else o for o in other_ops])
             if missing or len(set(sub)) != len(sub):
                 gi = _restore_subscripts(gi, "".join(c for c in dict.fromkeys(sub) if c in present), sub, ops[i].shape)
             grads.append(gi)

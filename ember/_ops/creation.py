@@ -201,14 +201,6 @@ def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):
     return _finish(np.asarray(s, dtype=_np_dtype(dtype)), requires_grad, device)
 
 
-def complex(real, imag):
-    return _finish(real._data + 1j * imag._data)
-
-
-def polar(abs, angle):
-    return _finish(abs._data * np.exp(1j * angle._data))
-
-
 install(zero_=lambda self: _fill(self, 0), fill_=lambda self, value: _fill(self, value))
 
 
@@ -225,4 +217,4 @@ def _fill(self, value):
 
 __all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "empty", "full", "zeros_like",
            "ones_like", "empty_like", "full_like", "arange", "linspace", "logspace", "eye", "tril_indices",
-           "triu_indices", "scalar_tensor", "complex", "polar"]
+           "triu_indices", "scalar_tensor"]

@@ -1,4 +1,5 @@
 """Elementwise ops: binary arithmetic with torch's type promotion, and the unary math table."""
+import cmath
 import math
 
 import numpy as np
@@ -165,6 +166,8 @@ class Pow(Op):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         ga = gb = None
+        if g._data.dtype.kind == "c":  # holomorphic in both: g * conj(d out / d input)
+            a, b = _conj(a), _conj(b)
         if need_a:
             if isinstance(b, Tensor):
                 ga = where(b == 0, 0.0, g * b * a ** (b - 1))
@@ -174,10 +177,15 @@ class Pow(Op):
                 ga = g * b * a ** (b - 1)
         if need_b:
             out = a ** b
-            la = log(a) if isinstance(a, Tensor) else math.log(a) if a > 0 else float("nan")
-            gb = g * out * la
             if isinstance(a, Tensor):
-                gb = where((a == 0) & (b >= 0), 0.0, gb) if isinstance(b, Tensor) else gb
+                la = log(a)
+            elif a.__class__ is complex:
+                la = cmath.log(a)
+            else:
+                la = math.log(a) if a > 0 else float("nan")
+            gb = g * out * la
+            if isinstance(a, Tensor) and isinstance(b, Tensor):
+                gb = where((a == 0) & ((b.real if b.is_complex() else b) >= 0), 0.0, gb)
         return ga, gb
 
 
@@ -334,7 +342,9 @@ RightShift = _bitwise(np.right_shift, "rshift")
 
 
 def _conj(t):
-    return t.conj() if isinstance(t, Tensor) and t._data.dtype.kind == "c" else t
+    if isinstance(t, Tensor):
+        return t.conj() if t._data.dtype.kind == "c" else t
+    return t.conjugate() if t.__class__ is complex else t
 
 
 def _with_shape_check(op, a, b):
@@ -671,6 +681,8 @@ def _trigamma(a):
 
 
 def _sigmoid(a):
+    if a.dtype.kind == "c":
+        return 1 / (1 + np.exp(-a))
     # exp of a non-positive argument only, so large |a| neither overflows nor loses precision
     e = np.exp(-np.abs(a))
     return np.where(a >= 0, 1 / (1 + e), e / (1 + e))
@@ -709,7 +721,7 @@ _UNARY = {
     "abs": (np.abs, lambda x, y, g: g * sign(x), "same"),
     "square": (np.square, lambda x, y, g: 2 * g * x, "same"),
     "sign": (np.sign, lambda x, y, g: g * 0, "same"),
-    "sgn": (np.sign, lambda x, y, g: g * 0, "same"),
+    "sgn": (np.sign, lambda x, y, g: _sgn_grad(x, g), "same"),
     "floor": (np.floor, lambda x, y, g: g * 0, "round"),
     "ceil": (np.ceil, lambda x, y, g: g * 0, "round"),
     "trunc": (np.trunc, lambda x, y, g: g * 0, "round"),
@@ -724,10 +736,29 @@ _UNARY = {
     "logical_not": (np.logical_not, None, "bool"),
     "bitwise_not": (np.invert, None, "int"),
     "conj": (np.conj, lambda x, y, g: g.conj(), "same"),
-    "angle": (np.angle, lambda x, y, g: g * 0, "float"),
+    "angle": (np.angle, lambda x, y, g: _angle_grad(x, g), "float"),
 }
+# Complex inputs: for these (holomorphic) functions torch's gradient is g * conj(f'(z)), which the
+# formulas above give when evaluated at conj(z) (their coefficients are real).
+_NOT_HOLOMORPHIC = frozenset(("abs", "angle", "sgn", "sign", "conj"))
+
+
+def _sgn_grad(x, g):
+    if not x.is_complex():
+        return g * 0
+    # sgn(z) = z / |z| is not holomorphic: (g - conj(g) * sgn(z)^2) / (2 |z|), zero at z == 0
+    r = x.abs()
+    s = x / r
+    return where(r == 0, 0.0, (g - g.conj() * s * s) / (2 * r))  # noqa: F821
+
+
+def _angle_grad(x, g):
+    if not x.is_complex():
+        return g * 0
+    # d angle / d conj(z) convention: g * z / |z|^2 * 1j, zero at z == 0 (torch's choice)
+    return where(x == 0, 0.0, g * x / x.abs().square() * 1j)  # noqa: F821
 _NEEDS = {"x": ("log", "log2", "log10", "log1p", "sin", "cos", "asin", "acos", "atan", "sinh", "cosh", "asinh",
-                "acosh", "atanh", "erf", "erfc", "lgamma", "digamma", "abs", "square"),
+                "acosh", "atanh", "erf", "erfc", "lgamma", "digamma", "abs", "square", "angle", "sgn"),
           "y": ("exp", "exp2", "expm1", "sqrt", "rsqrt", "tan", "tanh", "sigmoid", "erfinv", "reciprocal")}
 
 
@@ -756,6 +787,9 @@ def _make_unary(name, fwd, grad, kind):
         elif name == "neg" and dt == np.bool_:
             raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
                                "to invert a mask, use the `~` or `logical_not()` operator instead.")
+        if name in ("abs", "angle") and dt.kind == "c":  # real results: complex64 -> float32, ...128 -> 64
+            ctx.save_for_backward(x, None)
+            return np.asarray(fwd(x))
         cdt = compute_dtype(dt)
         xc = x if x.dtype == cdt else x.astype(cdt)
         with np.errstate(all="ignore"):
@@ -770,6 +804,9 @@ def _make_unary(name, fwd, grad, kind):
         if name == "neg" and not _enabled[0]:
             return Tensor._wrap(np.negative(g._data))
         x, y = ctx.saved_tensors if (saves_x or saves_y) else (None, None)
+        if g._data.dtype.kind == "c" and name not in _NOT_HOLOMORPHIC:
+            x = x.conj() if x is not None else None
+            y = y.conj() if y is not None else None
         return grad(x, y, g)
 
     cls = type(name.capitalize(), (Op,), {"forward": forward, "backward": backward})
@@ -823,16 +860,6 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
 
 def positive(input):
     return input
-
-
-def real(input):
-    return Tensor._wrap(input._data.real) if input.is_complex() else input
-
-
-def imag(input):
-    if not input.is_complex():
-        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
-    return Tensor._wrap(input._data.imag)
 
 
 # ------------------------------------------------------------------ methods and operators
@@ -940,8 +967,7 @@ install(
     bitwise_left_shift=bitwise_left_shift, bitwise_right_shift=bitwise_right_shift,
     equal=equal, isclose=isclose, allclose=allclose, where=lambda self, condition, other: where(condition, self, other),
     lerp=lerp, addcmul=addcmul, addcdiv=addcdiv, clamp=clamp, clip=clamp, clamp_min=clamp_min,
-    clamp_max=clamp_max, logit=logit, xlogy=xlogy, nan_to_num=nan_to_num, round=round, real=property(real),
-    imag=property(imag), positive=positive, rsub=rsub,
+    clamp_max=clamp_max, logit=logit, xlogy=xlogy, nan_to_num=nan_to_num, round=round, positive=positive, rsub=rsub,
     absolute=abs, negative=neg, arcsin=asin, arccos=acos, arctan=atan, arcsinh=asinh, arccosh=acosh,  # noqa: F821
     arctanh=atanh, fix=trunc,  # noqa: F821
     __add__=_fast_add, __radd__=_fast_add, __sub__=_fast_sub, __rsub__=lambda s, o: _reflected_scalar(sub, o, s)

@@ -81,20 +81,6 @@ def vander(x, N=None, increasing=False):
     return x.unsqueeze(-1) ** powers.to(x.dtype if x.is_floating_point() else D.int64)
 
 
-def view_as_real(input):
-    if not input.is_complex():
-        raise RuntimeError("view_as_real is only supported for complex tensors")
-    real_dt = np.float32 if input._data.dtype == np.complex64 else np.float64
-    return Tensor._wrap(input._data.view(real_dt).reshape(input._data.shape + (2,)))
-
-
-def view_as_complex(input):
-    if input._data.shape[-1:] != (2,):
-        raise RuntimeError("Tensor must have a last dimension of size 2")
-    c = np.complex64 if input._data.dtype == np.float32 else np.complex128
-    return Tensor._wrap(np.ascontiguousarray(input._data).view(c).reshape(input._data.shape[:-1]))
-
-
 def _window(fn):
     def window(window_length, periodic=True, *, dtype=None, layout=None, device=None, requires_grad=False, **kw):
         if window_length == 0:
@@ -152,5 +138,5 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
 
 
 __all__ = ["isin", "block_diag", "cartesian_prod", "combinations", "trapezoid", "trapz", "cumulative_trapezoid",
-           "unravel_index", "vander", "view_as_real", "view_as_complex", "hann_window", "hamming_window",
+           "unravel_index", "vander", "hann_window", "hamming_window",
            "blackman_window", "bartlett_window", "kaiser_window", "frombuffer", "empty_strided", "histogram", "vmap"]

@@ -112,11 +112,15 @@ class Prod(Op):
         x, = ctx.saved_tensors
         if ctx.dim is None:
             flat = x.reshape(-1)
-            return (g * _prod_others(flat, 0).reshape(x.shape)), None, None, None
+            return (g * _conj(_prod_others(flat, 0)).reshape(x.shape)), None, None, None
         d = ctx.dim
         if not ctx.keepdim:
             g = g.unsqueeze(d)
-        return g * _prod_others(x, d), None, None, None
+        return g * _conj(_prod_others(x, d)), None, None, None
+
+
+def _conj(t):
+    return t.conj() if t.is_complex() else t
 
 
 def _prod_others(x, d):
