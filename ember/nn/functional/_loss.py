@@ -9,6 +9,8 @@ import warnings
 import numpy as np
 
 from ... import _dtype as D
+from ... import _jit
+from ..._kernels import loss as _kernels
 from ..._tensor import Tensor
 from ...autograd.function import Op
 from ...autograd.grad_mode import _enabled
@@ -192,13 +194,13 @@ def _rows_to_input(rows, shape):
 
 def _softmax_parts(x):
     """Rows of ``x`` shifted by their max, their exponentials and the log of each row's sum:
-    log_softmax = shifted - log_sum and softmax = exp / sum(exp), without overflow."""
+    log_softmax = shifted - log_sum and softmax = exp / sum(exp), without overflow. As in torch, a
+    row whose max is +-inf gets nan (inf - inf) throughout."""
     m = x.max(axis=1, keepdims=True)
-    if not np.isfinite(m).all():
-        m = np.where(np.isfinite(m), m, 0)
-    shifted = x - m
+    with np.errstate(invalid="ignore"):
+        shifted = x - m
     e = np.exp(shifted)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):
         log_sum = np.log(e.sum(axis=1))
     return shifted, e, log_sum
 
@@ -413,12 +415,15 @@ class _IndexCrossEntropy(CrossEntropy):
         if n and target.shape[0] == n and not 0 <= ignore_index < c:
             # viewed as unsigned, a negative index is huge: one max checks 0 <= target < c
             if target.view(np.uint64).max() < c:
-                m = x.max(axis=1, keepdims=True)
-                shifted = x - m
-                e = np.exp(shifted)
-                sum_e = e.sum(axis=1)
+                if x.dtype == np.float32 and _jit.enabled():
+                    total, e, sum_e = _softmax_xent_compiled(x, target)
+                else:
+                    m = x.max(axis=1, keepdims=True)
+                    shifted = x - m
+                    e = np.exp(shifted)
+                    sum_e = e.sum(axis=1)
+                    total = (np.log(sum_e).sum() - shifted[np.arange(n), target].sum())
                 rows = np.arange(n)
-                total = (np.log(sum_e).sum() - shifted[rows, target].sum())
                 if np.isfinite(total):
                     ctx.fast = True
                     ctx.e, ctx.sum_e, ctx.target, ctx.rows, ctx.reduction = e, sum_e, target, rows, reduction
@@ -448,6 +453,16 @@ class _IndexCrossEntropy(CrossEntropy):
         ctx.denom = np.asarray(n, e.dtype)
         ctx.x_shape, ctx.c, ctx.probs = (n, c), c, False
         return CrossEntropy.backward(ctx, g)
+
+
+def _softmax_xent_compiled(x, target):
+    """The fast path's forward in one kernel: (total loss, exp(x - row max), row sums of it)."""
+    x = np.ascontiguousarray(x)
+    e = np.empty_like(x)
+    sum_e = np.empty(x.shape[0], dtype=x.dtype)
+    total = _kernels.softmax_xent_forward(x, np.ascontiguousarray(target), e, sum_e,
+                                         np.empty(x.shape[1], dtype=np.int32))
+    return x.dtype.type(total), e, sum_e
 
 
 class NLL(Op):
