@@ -40,7 +40,7 @@ def to_torch(a, requires_grad=False):
 def as_numpy(x):
     """NumPy view of an ember or torch tensor, or of a nested structure's leaves."""
     if torch is not None and isinstance(x, torch.Tensor):
-        x = x.detach()
+        x = x.detach().resolve_conj().resolve_neg()
         if x.dtype == torch.bfloat16:
             x = x.float()
         return x.numpy()
