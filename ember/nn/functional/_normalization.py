@@ -8,6 +8,8 @@ ember ops, so higher derivatives work (a test checks that both paths agree).
 """
 import numpy as np
 
+from ... import _jit
+from ..._kernels import norm as _kernels
 from ...autograd.function import Op
 from ...autograd.grad_mode import _enabled
 from ..._tensor import Tensor
@@ -33,6 +35,9 @@ class Normalize(Op):
     def forward(ctx, x, w, b, eps, axes, param_shape):
         ctx.eps, ctx.axes, ctx.param_shape = eps, axes, param_shape
         ctx.b_shape = None if b is None else b.shape
+        ctx.layout = _kernel_layout(x, w, b, axes, param_shape) if _jit.enabled() else None
+        if ctx.layout:
+            return _kernel_forward(ctx, x, w, b)
         dt = x.dtype
         cdt = compute_dtype(dt)
         xc = x.astype(cdt, copy=False)
@@ -57,7 +62,75 @@ class Normalize(Op):
         x, w = ctx.saved_tensors
         if _enabled[0]:  # create_graph: the same formula in ember ops, differentiable again
             return _normalize_backward_graph(ctx, g, x, w)
+        if ctx.layout:
+            return _kernel_backward(ctx, g._data, x._data, None if w is None else w._data)
         return _normalize_backward_raw(ctx, g._data, x._data, None if w is None else w._data)
+
+
+_KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _kernel_layout(x, w, b, axes, param_shape):
+    """How the compiled kernels (``ember._kernels.norm``) see this normalisation: "channels" for batch
+    norm's (N, C, *) with per-channel parameters, "rows" for statistics over the trailing axes (layer norm,
+    and group/instance norm without parameters), or None for the NumPy path."""
+    if x.dtype not in _KERNEL_DTYPES or x.size == 0 or any(p is not None and p.dtype != x.dtype for p in (w, b)):
+        return None
+    nd, k = x.ndim, len(axes)
+    if nd >= 2 and axes == (0,) + tuple(range(2, nd)) and tuple(param_shape) == _AffineParams.channel(nd):
+        return "channels"
+    if axes == tuple(range(nd - k, nd)) and ((w is None and b is None) or tuple(param_shape) == x.shape[nd - k:]):
+        return "rows"
+    return None
+
+
+def _kernel_view(a, ctx):
+    """``a`` as the kernels' contiguous (N, C, L) or (R, D) array."""
+    a = np.ascontiguousarray(a)
+    if ctx.layout == "channels":
+        return a.reshape(a.shape[0], a.shape[1], -1)
+    return a.reshape(-1, _count(a.shape, ctx.axes))
+
+
+def _kernel_params(w, b, n, dt):
+    """Weight and bias as flat arrays of ``n``; the identity affine where absent."""
+    w = np.ones(n, dt) if w is None else w.reshape(n)
+    b = np.zeros(n, dt) if b is None else b.reshape(n)
+    return w, b
+
+
+def _kernel_forward(ctx, x, w, b):
+    xk = _kernel_view(x, ctx)
+    channels = ctx.layout == "channels"
+    n_stats, n_params = (xk.shape[1], xk.shape[1]) if channels else xk.shape
+    dt = x.dtype
+    mean, var, invstd = np.empty(n_stats, dt), np.empty(n_stats, dt), np.empty(n_stats, dt)
+    y = np.empty(xk.shape, dt)
+    run = _kernels.batch_norm_forward if channels else _kernels.layer_norm_forward
+    run(xk, *_kernel_params(w, b, n_params, dt), float(ctx.eps), y, mean, var, invstd)
+    needs = ctx.needs_input_grad
+    if needs[0] or needs[1] or needs[2]:
+        ctx.mean, ctx.invstd = mean, invstd
+        ctx.save_for_backward(x, w)
+    stat_shape = tuple(1 if i in ctx.axes else s for i, s in enumerate(x.shape))
+    mean, var = mean.reshape(stat_shape), var.reshape(stat_shape)
+    ctx.mark_non_differentiable(mean, var)
+    return y.reshape(x.shape), mean, var
+
+
+def _kernel_backward(ctx, g, x, w):
+    need_x, need_w, need_b = ctx.needs_input_grad[:3]
+    dt = x.dtype
+    xk, gk = _kernel_view(x, ctx), _kernel_view(g.astype(dt, copy=False), ctx)
+    channels = ctx.layout == "channels"
+    n_params = xk.shape[1]
+    gx = np.empty(xk.shape if need_x else (0,) * xk.ndim, dt)
+    gw, gb = np.empty(n_params, dt), np.empty(n_params, dt)
+    run = _kernels.batch_norm_backward if channels else _kernels.layer_norm_backward
+    run(gk, xk, ctx.mean, ctx.invstd, _kernel_params(w, None, n_params, dt)[0], bool(need_x), gx, gw, gb)
+    return (Tensor._wrap(gx.reshape(x.shape)) if need_x else None,
+            Tensor._wrap(gw.reshape(w.shape)) if need_w else None,
+            Tensor._wrap(gb.reshape(ctx.b_shape)) if need_b else None, None, None, None)
 
 
 def _param_axes(ndim, param_shape):
