@@ -2,7 +2,8 @@
 import numpy as np
 
 from .._tensor import Tensor
-from .optimizer import Optimizer, _blocks, _check_args, _scalar_state
+from .._kernels import optim as _kernels
+from .optimizer import Optimizer, _blocks, _check_args, _kernel_views, _scalar_state
 
 
 class Adagrad(Optimizer):
@@ -46,6 +47,10 @@ def adagrad(params, grads, state_sums, steps, *, lr, weight_decay, lr_decay, eps
     for i, param in enumerate(params):
         steps[i] += 1
         clr = lr / (1 + (float(steps[i]) - 1) * lr_decay)
+        flat = _kernel_views(param, grads[i], state_sums[i])
+        if flat is not None:
+            _kernels.adagrad(*flat, bool(maximize), float(weight_decay), float(clr), float(eps))
+            continue
         for (p, grad, state_sum), buf in _blocks([param, grads[i], state_sums[i]], tmp(param)):
             if maximize:
                 grad = -grad

@@ -1,7 +1,8 @@
 """Adam (Kingma & Ba) with optional AMSGrad and decoupled (AdamW-style) weight decay."""
 import numpy as np
 
-from .optimizer import Optimizer, _blocks, _check_args, _lerp_, _scalar_state, _zeros_state
+from .._kernels import optim as _kernels
+from .optimizer import Optimizer, _blocks, _check_args, _kernel_views, _lerp_, _scalar_state, _zeros_state
 
 
 class Adam(Optimizer):
@@ -62,11 +63,17 @@ def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, *, amsgra
         step = float(steps[i])
         bias_correction1 = 1 - beta1 ** step
         bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
+        arrays = [param, grads[i], exp_avgs[i], exp_avg_sqs[i]] + ([max_exp_avg_sqs[i]] if amsgrad else [])
+        flat = _kernel_views(*arrays)
+        if flat is not None:  # one fused pass in torch's operation order
+            _kernels.adam(*flat[:4], flat[-1], bool(amsgrad), bool(maximize), float(weight_decay),
+                          bool(decoupled_weight_decay), float(lr), float(beta1), float(beta2), float(eps),
+                          bias_correction2_sqrt, lr / bias_correction1)
+            continue
         # param.addcdiv_(exp_avg, sqrt(v) / bc2_sqrt + eps, value=-lr / bc1), with bc2_sqrt moved into the
         # scalars: the same update less one pass over the data (equal up to rounding)
         scaled_eps = eps * bias_correction2_sqrt
         step_size = -(lr / bias_correction1) * bias_correction2_sqrt
-        arrays = [param, grads[i], exp_avgs[i], exp_avg_sqs[i]] + ([max_exp_avg_sqs[i]] if amsgrad else [])
         for block, buf in _blocks(arrays, tmp(param)):
             _adam_block(*block[:4], block[4] if amsgrad else None, buf, beta1, beta2, lr, weight_decay,
                         decoupled_weight_decay, maximize, scaled_eps, step_size)

@@ -1,7 +1,8 @@
 """RMSprop (Hinton), optionally centered and with momentum."""
 import numpy as np
 
-from .optimizer import Optimizer, _blocks, _check_args, _lerp_, _scalar_state, _zeros_state
+from .._kernels import optim as _kernels
+from .optimizer import Optimizer, _blocks, _check_args, _kernel_views, _lerp_, _scalar_state, _zeros_state
 
 
 class RMSprop(Optimizer):
@@ -50,6 +51,14 @@ def rmsprop(params, grads, square_avgs, grad_avgs, momentum_buffers, steps, *, l
         steps[i] += 1
         arrays = [param, grads[i], square_avgs[i]] + ([grad_avgs[i]] if centered else []) + \
             ([momentum_buffers[i]] if momentum > 0 else [])
+        flat = _kernel_views(*arrays)
+        if flat is not None:  # unused state slots get the square average (never touched)
+            rest = flat[3:]
+            grad_avg = rest.pop(0) if centered else flat[2]
+            buf = rest.pop(0) if momentum > 0 else flat[2]
+            _kernels.rmsprop(*flat[:3], grad_avg, buf, bool(centered), bool(maximize), float(weight_decay),
+                             float(alpha), float(eps), float(momentum), float(lr))
+            continue
         for block, buf in _blocks(arrays, tmp(param)):
             rest = block[3:]
             grad_avg = rest.pop(0) if centered else None

@@ -1,7 +1,8 @@
 """Stochastic gradient descent with optional momentum (heavy-ball or Nesterov) and weight decay."""
 import numpy as np
 
-from .optimizer import Optimizer, _as_real, _blocks, _check_args, _BLOCK
+from .._kernels import optim as _kernels
+from .optimizer import Optimizer, _as_real, _blocks, _check_args, _kernel_views, _BLOCK
 
 
 class SGD(Optimizer):
@@ -37,7 +38,7 @@ class SGD(Optimizer):
         for group in self.param_groups:
             momentum = group["momentum"]
             if not momentum and not group["weight_decay"] and not group["maximize"]:
-                _plain_step(group["params"], -float(group["lr"]), self._tmp)
+                _plain_step(group["params"], float(group["lr"]), self._tmp)
                 continue
             params, grads, bufs, owners = [], [], [], []
             for p in group["params"]:
@@ -61,9 +62,10 @@ class SGD(Optimizer):
         return loss
 
 
-def _plain_step(params, neg_lr, tmp):
+def _plain_step(params, lr, tmp):
     """param += grad * -lr for every parameter with a gradient (no momentum, decay or maximize):
     _sgd_block's arithmetic on small arrays, without building the lists it takes."""
+    neg_lr = -lr
     for p in params:
         g = p.grad
         if g is None:
@@ -71,6 +73,10 @@ def _plain_step(params, neg_lr, tmp):
         p._bump_version()
         d = p._data
         gd = g._data
+        flat = _kernel_views(d, gd)
+        if flat is not None:  # the gradient stands in for the unused momentum buffer
+            _kernels.sgd(flat[0], flat[1], flat[1], False, False, 0.0, 0.0, 0.0, False, lr)
+            continue
         if d.dtype.kind == "c" or d.size > _BLOCK:  # the blocked, real-view general path
             d, gd = _as_real(d), _as_real(gd)
             for (pb, gb), scratch in _blocks([d, gd], tmp(d)):
@@ -84,6 +90,8 @@ def sgd(params, grads, momentum_buffers, *, weight_decay, momentum, lr, dampenin
     (as a copy of the first gradient) and stored back into ``momentum_buffers``."""
     tmp = tmp or np.empty_like
     for i, param in enumerate(params):
+        if _sgd_kernel(i, param, grads, momentum_buffers, weight_decay, momentum, lr, dampening, nesterov, maximize):
+            continue
         if momentum != 0 and momentum_buffers[i] is None:
             # first step: the buffer starts as the (decayed, signed) gradient itself
             grad = grads[i] if not maximize else -grads[i]
@@ -96,6 +104,22 @@ def sgd(params, grads, momentum_buffers, *, weight_decay, momentum, lr, dampenin
         for block, scratch in _blocks(arrays, tmp(param)):
             _sgd_block(*block[:2], block[2] if momentum != 0 else None, scratch, weight_decay, momentum, lr,
                        dampening, nesterov, maximize)
+
+
+def _sgd_kernel(i, param, grads, momentum_buffers, weight_decay, momentum, lr, dampening, nesterov, maximize):
+    """Update ``params[i]`` with the fused kernel when it can take the arrays; False leaves it to NumPy."""
+    buf = momentum_buffers[i] if momentum != 0 else None
+    first_step = momentum != 0 and buf is None
+    if first_step:
+        buf = np.empty_like(param)  # filled by the kernel with the first (decayed, signed) gradient
+    flat = _kernel_views(param, grads[i], grads[i] if buf is None else buf)
+    if flat is None:
+        return False
+    _kernels.sgd(*flat, first_step, bool(maximize), float(weight_decay), float(momentum), float(dampening),
+                 bool(nesterov), float(lr))
+    if first_step:
+        momentum_buffers[i] = buf
+    return True
 
 
 def _sgd_block(param, grad, buf, scratch, weight_decay, momentum, lr, dampening, nesterov, maximize):
