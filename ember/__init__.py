@@ -26,6 +26,7 @@ from ._ops.scatter import *  # noqa: F401,F403
 from ._ops.sorting import *  # noqa: F401,F403
 from ._ops.linalg_ops import *  # noqa: F401,F403
 from ._ops.complex import *  # noqa: F401,F403
+from ._ops.function_forms import *  # noqa: F401,F403
 from ._ops.shape import infer_shape as _infer_shape  # noqa: F401
 from ._ops.creation import range_ as range  # noqa: F401
 from ._ops._util import broadcast_shapes  # noqa: F401
@@ -35,6 +36,8 @@ from . import linalg, special, fft  # noqa: F401,E402
 from .special import i0, sinc, polygamma, mvlgamma  # noqa: F401,E402
 from . import _dtype as _D
 
+import math as _math  # noqa: E402
+pi, e, inf, nan, newaxis = _math.pi, _math.e, _math.inf, _math.nan, None
 strided = "torch.strided"
 contiguous_format = preserve_format = channels_last = "torch.contiguous_format"
 

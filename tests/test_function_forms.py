@@ -1,0 +1,75 @@
+"""Top-level function forms (in-place ``torch.exp_``, ``*_copy`` views, small aliases) and constants,
+compared with torch."""
+import math
+
+import numpy as np
+import pytest
+
+import ember
+from oracle import needs_torch, torch, assert_same
+from ember._ops.function_forms import _INPLACE
+
+UNARY_INPLACE = [n for n in _INPLACE if n not in ("addmv", "clamp", "clamp_max", "clamp_min", "clip", "fill", "gcd",
+                                                  "lcm", "ldexp", "index_put", "resize_as", "detach", "zero")]
+
+
+@needs_torch
+@pytest.mark.parametrize("name", UNARY_INPLACE)
+def test_inplace_function_forms_modify_their_input_like_torch(name):
+    values = np.array([0.25, 0.5, 0.75])
+    e, t = ember.tensor(values), torch.tensor(values)
+    e_out, t_out = getattr(ember, name + "_")(e), getattr(torch, name + "_")(t)
+    assert e_out is e and t_out is t
+    assert_same(e, t)
+
+
+@needs_torch
+@pytest.mark.parametrize("name,args", [("clamp", (0.3, 0.6)), ("clamp_min", (0.4,)), ("clamp_max", (0.4,)),
+                                       ("fill", (2.5,)), ("zero", ())])
+def test_inplace_forms_with_arguments(name, args):
+    e, t = ember.tensor([0.25, 0.5, 0.75]), torch.tensor([0.25, 0.5, 0.75])
+    getattr(ember, name + "_")(e, *args)
+    getattr(torch, name + "_")(t, *args)
+    assert_same(e, t)
+
+
+@needs_torch
+@pytest.mark.parametrize("name,args", [("diagonal", ()), ("expand", ((2, 3, 4),)), ("permute", ((2, 0, 1),)),
+                                       ("select", (1, 2)), ("slice", (2, 1, 4, 2)), ("squeeze", ()),
+                                       ("transpose", (0, 2)), ("unsqueeze", (1,)), ("view", ((12,),)),
+                                       ("unfold", (2, 2, 1)), ("detach", ()), ("alias", ()), ("narrow", (2, 1, 2)),
+                                       ("split", (2, 2)), ("unbind", (2,)), ("split_with_sizes", ([1, 3], 2))])
+def test_copy_forms_match_torch_and_do_not_alias(name, args):
+    a = np.arange(12.0).reshape(1, 3, 4)
+    e, t = ember.tensor(a), torch.tensor(a)
+    e_out, t_out = getattr(ember, name + "_copy")(e, *args), getattr(torch, name + "_copy")(t, *args)
+    assert_same(e_out, t_out)
+    first = e_out[0] if isinstance(e_out, (tuple, list)) else e_out
+    first.view(-1)[0] = -100.0
+    assert e.min().item() == 0.0  # the copy shares nothing with its input
+
+
+@needs_torch
+def test_t_copy_and_complex_views_copy():
+    a = np.arange(6.0).reshape(2, 3)
+    assert_same(ember.t_copy(ember.tensor(a)), torch.t_copy(torch.tensor(a)))
+    assert_same(ember.view_as_complex_copy(ember.tensor(a[:, :2].copy())),
+                torch.view_as_complex_copy(torch.tensor(a[:, :2].copy())))
+
+
+def test_constants_are_pythons():
+    assert ember.pi == math.pi and ember.e == math.e and ember.inf == math.inf and math.isnan(ember.nan)
+    assert ember.zeros(3)[ember.newaxis].shape == (1, 3)
+
+
+@needs_torch
+def test_small_aliases_match_torch():
+    a = np.arange(6.0)
+    for name, args in [("split_with_sizes", ([2, 4],)), ("unsafe_split", (4,)), ("unsafe_chunk", (3,))]:
+        for x, y in zip(getattr(ember, name)(ember.tensor(a), *args), getattr(torch, name)(torch.tensor(a), *args)):
+            assert_same(x, y)
+    assert_same(ember.fill(ember.tensor(a), 1.5), torch.fill(torch.tensor(a), 1.5))
+    z = np.array([1 + 2j, -1j])
+    assert_same(ember.conj_physical(ember.tensor(z)), torch.conj_physical(torch.tensor(z)))
+    assert ember.is_signed(ember.ones(1)) and not ember.is_signed(ember.ones(1, dtype=ember.uint8))
+    assert ember.detach(ember.ones(2, requires_grad=True)).requires_grad is False
