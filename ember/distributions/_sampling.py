@@ -162,7 +162,7 @@ class _Gammainc(Op):
 
     def backward(ctx, g):
         if ctx.needs_input_grad[0]:
-            raise RuntimeError("the derivative for 'input' is not implemented.")
+            raise NotImplementedError("the derivative for 'igamma: input' is not implemented.")
         a, x = np.asarray(ctx.a, np.float64), np.asarray(ctx.x, np.float64)
         with np.errstate(all="ignore"):
             pdf = np.exp((a - 1) * np.log(x) - x - _lgamma_np(a))  # d P(a, x) / dx
