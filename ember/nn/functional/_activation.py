@@ -10,6 +10,8 @@ import warnings
 import numpy as np
 
 from ... import _dtype as D
+from ... import _jit
+from ..._kernels import activation as _kernels
 from ..._tensor import Tensor
 from ...autograd.function import Op
 from ...autograd.grad_mode import _enabled
@@ -274,6 +276,9 @@ class Gelu(Op):
         xc = _up(x)
         if approximate == "tanh":
             out = 0.5 * xc * (1 + np.tanh(_SQRT_2_OVER_PI * (xc + 0.044715 * xc * xc * xc)))
+        elif _gelu_kernel_ok(xc):
+            out = np.empty(xc.shape, np.float32)
+            _kernels.gelu_forward(_flat(xc), out.reshape(-1))
         else:
             cdf = 0.5 * (1 + _erf_fast(xc * _INV_SQRT_2))
             if ctx.needs_input_grad[0]:
@@ -284,12 +289,7 @@ class Gelu(Op):
     def backward(ctx, g):
         x, = ctx.saved_tensors
         if not _enabled[0]:
-            xc = _up(x._data)
-            if ctx.approximate == "tanh":
-                local = _gelu_tanh_grad_raw(xc)
-            else:
-                local = ctx.cdf + xc * np.exp(-0.5 * xc * xc) * _INV_SQRT_2PI
-            return Tensor._wrap(_down(g._data * local, g._data.dtype)), None
+            return Tensor._wrap(_gelu_backward_raw(ctx, _up(x._data), g._data)), None
         if ctx.approximate == "tanh":
             inner = _SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)
             t = E.tanh(inner)
@@ -298,6 +298,31 @@ class Gelu(Op):
         cdf = 0.5 * (1 + E.erf(x * _INV_SQRT_2))
         pdf = E.exp(-0.5 * x * x) * _INV_SQRT_2PI
         return g * (cdf + x * pdf), None
+
+
+def _gelu_kernel_ok(xc):
+    return xc.dtype == np.float32 and xc.size > 0 and _jit.enabled()
+
+
+def _flat(a):
+    """A C-contiguous 1-D view of ``a`` (a copy only when ``a`` is not contiguous)."""
+    return np.ascontiguousarray(a).reshape(-1)
+
+
+def _gelu_backward_raw(ctx, xc, gd):
+    """g * GELU'(x) on arrays, in g's dtype."""
+    if ctx.approximate == "tanh":
+        local = _gelu_tanh_grad_raw(xc)
+    elif _gelu_kernel_ok(xc) and _up(gd).dtype == np.float32:
+        out = np.empty(xc.shape, np.float32)
+        _kernels.gelu_backward(_flat(xc), _flat(_up(gd)), out.reshape(-1))
+        return _down(out, gd.dtype)
+    else:
+        cdf = getattr(ctx, "cdf", None)  # absent when the forward ran the kernel
+        if cdf is None:
+            cdf = 0.5 * (1 + _erf_fast(xc * _INV_SQRT_2))
+        local = cdf + xc * np.exp(-0.5 * xc * xc) * _INV_SQRT_2PI
+    return _down(gd * local, gd.dtype)
 
 
 def _gelu_tanh_grad_raw(x):
@@ -538,22 +563,34 @@ def _implicit_dim(name, ndim):
 
 
 def _shift_by_max(x, axis):
-    m = np.max(x, axis=axis, keepdims=True)
-    if not np.isfinite(m).all():  # rows of -inf (or inf) must not turn the shift into nan
-        m = np.where(np.isfinite(m), m, 0)
-    return x - m
+    # no special case for rows of -inf or +inf: -inf - -inf and inf - inf are nan, which is torch's
+    # answer for such rows
+    with np.errstate(invalid="ignore"):
+        return x - np.max(x, axis=axis, keepdims=True)
+
+
+def _rows(a, dim):
+    """``a`` as C-contiguous (rows, a.shape[dim]) when ``dim`` is the last axis, else None."""
+    if dim != a.ndim - 1:
+        return None
+    return np.ascontiguousarray(a).reshape(-1, a.shape[-1])
 
 
 class Softmax(Op):
     def forward(ctx, x, dim):
         ctx.dim = dim
         xc = _up(x)
-        if xc.size == 0:
+        rows = _rows(xc, dim) if xc.dtype == np.float32 and xc.size and _jit.enabled() else None
+        if rows is not None:
+            out = np.empty(xc.shape, np.float32)
+            _kernels.softmax_rows(rows, out.reshape(rows.shape), False)
+        elif xc.size == 0:
             out = xc.copy()
         else:
             out = _shift_by_max(xc, dim)  # a fresh array: exp and normalise it in place
             np.exp(out, out=out)
-            out /= out.sum(axis=dim, keepdims=True)
+            with np.errstate(invalid="ignore"):
+                out /= out.sum(axis=dim, keepdims=True)
         out = _down(out, x.dtype)
         ctx.save_for_backward(out)
         return out
@@ -562,11 +599,21 @@ class Softmax(Op):
         out, = ctx.saved_tensors
         dim = ctx.dim
         if not _enabled[0]:
-            y, gd = _up(out._data), _up(g._data)
-            gy = gd * y
-            return Tensor._wrap(_down(gy - y * gy.sum(axis=dim, keepdims=True), g._data.dtype)), None
+            return Tensor._wrap(_softmax_backward_raw(_up(out._data), _up(g._data), dim, g._data.dtype)), None
         gy = g * out
         return gy - out * gy.sum(dim, keepdim=True), None
+
+
+def _softmax_backward_raw(y, gd, dim, dt):
+    """y * (g - sum(g * y)) along ``dim`` on arrays, in dtype ``dt``."""
+    if y.dtype in _FAST and gd.dtype == y.dtype and y.size and _jit.enabled():
+        y_rows = _rows(y, dim)
+        if y_rows is not None:
+            out = np.empty(y.shape, y.dtype)
+            _kernels.softmax_rows_backward(y_rows, _rows(gd, dim), out.reshape(y_rows.shape))
+            return _down(out, dt)
+    gy = gd * y
+    return _down(gy - y * gy.sum(axis=dim, keepdims=True), dt)
 
 
 class LogSoftmax(Op):

@@ -1,0 +1,155 @@
+"""Activation kernels (float32): GELU forward/backward and a one-pass softmax over rows, with their backwards.
+
+NumPy's float32 ``exp`` and SciPy's ``erf`` run element by element here (SciPy in float64), which made
+GELU and softmax several times slower than torch's vectorised ones. These loops evaluate both as
+polynomials in float32 that LLVM vectorises:
+
+- erf: the rational function x P(x^2) / Q(x^2) on [-4, 4] (|error| < 5e-7; erf(4) rounds to 1 in
+  float32), the same one as the NumPy path's ``_erf_fast``;
+- exp for arguments t <= 0 (all that softmax and the GELU density need): Cody-Waite range reduction
+  t = k ln2 + r, |r| <= ln2 / 2, Cephes' degree-7 polynomial for exp(r) (error < 1e-7 relative), and the
+  scale 2^k built from its exponent bits. Below -87.3 (where 2^k stops being a normal float) the result
+  is taken as 0: it is below 1.2e-38 there.
+
+Building 2^k from bits needs an integer view of a float buffer, which is written in one loop and read
+in the next, so the kernels work in blocks (rows for softmax) that stay in L1 cache.
+
+Only ``contract`` (FMA) and ``reassoc`` (vectorised sums) are allowed of fastmath: NaN and inf keep
+their IEEE behaviour. NaN inputs propagate as in the NumPy path and torch (see each kernel).
+"""
+import numpy as np
+
+from .. import _jit
+
+_f = np.float32
+_FAST = {"contract"}
+_SUMS = {"contract", "reassoc"}
+_BLOCK = 512
+
+# erf(z) ~ z P(z^2) / Q(z^2) for |z| <= 4
+_P0, _P1, _P2, _P3, _P4, _P5, _P6 = [_f(c) for c in (
+    -2.72614225801306e-10, 2.77068142495902e-08, -2.10102402082508e-06, -5.69250639462346e-05,
+    -7.34990630326855e-04, -2.95459980854025e-03, -1.60960333262415e-02)]
+_Q0, _Q1, _Q2, _Q3, _Q4 = [_f(c) for c in (
+    -1.45660718464996e-05, -2.13374055278905e-04, -1.68282697438203e-03, -7.37332916720468e-03,
+    -1.42647390514189e-02)]
+# exp(t) = 2^k exp(r): k = round(t log2(e)), r = t - k ln2 with ln2 split in two for an exact k ln2
+_LOG2E = _f(1.4426950408889634)
+_LN2_HI = _f(0.693359375)
+_LN2_LO = _f(-2.12194440e-4)
+_E0, _E1, _E2, _E3, _E4, _E5 = [_f(c) for c in (
+    1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1)]
+_EXP_LO = _f(-87.33654)  # log of the smallest normal float32
+_HALF = _f(0.5)
+_ONE = _f(1.0)
+_FOUR = _f(4.0)
+_INV_SQRT_2 = _f(0.7071067811865476)
+_INV_SQRT_2PI = _f(0.3989422804014327)
+_NEG_INF = _f(-np.inf)
+_NAN = _f(np.nan)
+_BIAS = np.int32(127)
+_MANT = np.int32(23)
+
+
+@_jit.kernel(fastmath=_FAST)
+def gelu_forward(x, out):
+    """out = x * Phi(x) = x * (1 + erf(x / sqrt 2)) / 2 over flat float32 arrays."""
+    for i in range(x.size):
+        v = x[i]
+        z = v * _INV_SQRT_2
+        z = _FOUR if z > _FOUR else z  # selects, not min/max: NaN stays NaN
+        z = -_FOUR if z < -_FOUR else z
+        z2 = z * z
+        p = (((((_P0 * z2 + _P1) * z2 + _P2) * z2 + _P3) * z2 + _P4) * z2 + _P5) * z2 + _P6
+        q = (((_Q0 * z2 + _Q1) * z2 + _Q2) * z2 + _Q3) * z2 + _Q4
+        out[i] = v * (_HALF + _HALF * (z * p / q))
+
+
+@_jit.kernel(fastmath=_FAST)
+def gelu_backward(x, g, out):
+    """out = g * (Phi(x) + x * phi(x)), phi(x) = exp(-x^2 / 2) / sqrt(2 pi), over flat float32 arrays."""
+    n = x.size
+    cdf = np.empty(_BLOCK, np.float32)
+    pdf = np.empty(_BLOCK, np.float32)
+    scale_bits = np.empty(_BLOCK, np.int32)
+    scale = scale_bits.view(np.float32)
+    for start in range(0, n, _BLOCK):
+        stop = min(start + _BLOCK, n)
+        for i in range(start, stop):
+            v = x[i]
+            z = v * _INV_SQRT_2
+            z = _FOUR if z > _FOUR else z
+            z = -_FOUR if z < -_FOUR else z
+            z2 = z * z
+            p = (((((_P0 * z2 + _P1) * z2 + _P2) * z2 + _P3) * z2 + _P4) * z2 + _P5) * z2 + _P6
+            q = (((_Q0 * z2 + _Q1) * z2 + _Q2) * z2 + _Q3) * z2 + _Q4
+            cdf[i - start] = _HALF + _HALF * (z * p / q)
+            # exp(-v^2 / 2) without the bits: polynomial and exponent, joined in the next loop
+            t = -_HALF * v * v
+            keep = t > _EXP_LO  # false for NaN too: the NaN comes back through cdf
+            tc = t if keep else _EXP_LO
+            k = np.floor(tc * _LOG2E + _HALF)
+            r = tc - k * _LN2_HI - k * _LN2_LO
+            e = ((((((_E0 * r + _E1) * r + _E2) * r + _E3) * r + _E4) * r + _E5) * r * r + r) + _ONE
+            pdf[i - start] = e if keep else _f(0)
+            scale_bits[i - start] = (np.int32(k) + _BIAS) << _MANT
+        for i in range(start, stop):
+            j = i - start
+            out[i] = g[i] * (cdf[j] + x[i] * (pdf[j] * scale[j] * _INV_SQRT_2PI))
+
+
+@_jit.kernel(fastmath=_SUMS)
+def softmax_rows(x, out, masked_rows_zero):
+    """Softmax of each row of a C-contiguous float32 (R, L) array into ``out``, in one pass per row.
+
+    A row holding NaN or +inf gives NaN, as torch's softmax. A row with every entry -inf gives NaN, or
+    zeros when ``masked_rows_zero`` (scaled_dot_product_attention's rule)."""
+    rows, length = x.shape
+    scale_bits = np.empty(length, np.int32)
+    scale = scale_bits.view(np.float32)
+    for row in range(rows):
+        xr = x[row]
+        yr = out[row]
+        m = _NEG_INF
+        bad = False
+        for j in range(length):
+            v = xr[j]
+            m = v if v > m else m
+            bad |= v != v
+        if bad or m == -_NEG_INF or m == _NEG_INF:
+            fill = _f(0) if (m == _NEG_INF and masked_rows_zero and not bad) else _NAN
+            for j in range(length):
+                yr[j] = fill
+            continue
+        for j in range(length):
+            t = xr[j] - m
+            keep = t > _EXP_LO
+            tc = t if keep else _EXP_LO
+            k = np.floor(tc * _LOG2E + _HALF)
+            r = tc - k * _LN2_HI - k * _LN2_LO
+            e = ((((((_E0 * r + _E1) * r + _E2) * r + _E3) * r + _E4) * r + _E5) * r * r + r) + _ONE
+            yr[j] = e if keep else _f(0)
+            scale_bits[j] = (np.int32(k) + _BIAS) << _MANT
+        total = _f(0)
+        for j in range(length):
+            e = yr[j] * scale[j]
+            yr[j] = e
+            total += e
+        inv = _ONE / total
+        for j in range(length):
+            yr[j] *= inv
+
+
+@_jit.kernel(fastmath=_SUMS)
+def softmax_rows_backward(y, g, out):
+    """out = y * (g - sum(g * y)) per row of C-contiguous (R, L) arrays (y: the softmax output)."""
+    rows, length = y.shape
+    for row in range(rows):
+        yr = y[row]
+        gr = g[row]
+        s = yr.dtype.type(0)
+        for j in range(length):
+            s += gr[j] * yr[j]
+        orow = out[row]
+        for j in range(length):
+            orow[j] = yr[j] * (gr[j] - s)
