@@ -32,7 +32,7 @@ from ._ops.creation import range_ as range  # noqa: F401
 from ._ops._util import broadcast_shapes  # noqa: F401
 from ._tensor_str import set_printoptions  # noqa: F401
 from ._threads import set_num_threads, get_num_threads, get_num_interop_threads, set_num_interop_threads  # noqa: F401
-from . import linalg, special, fft  # noqa: F401,E402
+from . import linalg, special, fft, random  # noqa: F401,E402
 from .special import i0, sinc, polygamma, mvlgamma  # noqa: F401,E402
 from . import _dtype as _D
 

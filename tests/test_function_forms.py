@@ -73,3 +73,29 @@ def test_small_aliases_match_torch():
     assert_same(ember.conj_physical(ember.tensor(z)), torch.conj_physical(torch.tensor(z)))
     assert ember.is_signed(ember.ones(1)) and not ember.is_signed(ember.ones(1, dtype=ember.uint8))
     assert ember.detach(ember.ones(2, requires_grad=True)).requires_grad is False
+
+
+def test_rng_state_round_trips_and_fork_rng_restores_it():
+    ember.manual_seed(3)
+    state = ember.random.get_rng_state()
+    first = ember.randn(4)
+    ember.random.set_rng_state(state)
+    assert ember.equal(first, ember.randn(4))
+    with ember.random.fork_rng():
+        ember.rand(10)
+    after_fork = ember.randn(2)
+    ember.random.set_rng_state(state)
+    ember.randn(4)
+    assert ember.equal(after_fork, ember.randn(2))
+    assert ember.random.initial_seed() == 3
+
+
+def test_rng_state_is_plain_bytes_not_a_pickle():
+    state = ember.get_rng_state()
+    assert state.dtype is ember.uint8 and state.dim() == 1
+    import pickle
+    evil = ember.tensor(list(pickle.dumps({"x": 1})), dtype=ember.uint8)
+    with pytest.raises(RuntimeError, match="RNG state must be"):
+        ember.set_rng_state(evil)
+    with pytest.raises(RuntimeError, match="RNG state must be"):
+        ember.set_rng_state(state.float())

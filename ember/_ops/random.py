@@ -29,13 +29,31 @@ class Generator:
     def initial_seed(self):
         return self._seed
 
-    def get_state(self):
-        import pickle
-        return Tensor._wrap(np.frombuffer(pickle.dumps(self._rng.bit_generator.state), dtype=np.uint8).copy())
+    # The state travels as plain bytes (it is often saved in checkpoints), never as a pickle: restoring a
+    # state from an untrusted file must not run code. Layout: PCG64 state and increment (128-bit each),
+    # the buffered-uint32 flag and value, and the seed (64-bit each), little-endian.
+    _STATE_BYTES = 56
 
-    def set_state(self, state):
-        import pickle
-        self._rng.bit_generator.state = pickle.loads(state._data.tobytes())
+    def get_state(self):
+        st = self._rng.bit_generator.state
+        words = [st["state"]["state"], st["state"]["inc"]]
+        raw = b"".join(w.to_bytes(16, "little") for w in words)
+        raw += b"".join(int(v).to_bytes(8, "little") for v in (st["has_uint32"], st["uinteger"],
+                                                                 self._seed & 0xFFFFFFFFFFFFFFFF))
+        return Tensor._wrap(np.frombuffer(raw, dtype=np.uint8).copy())
+
+    def set_state(self, new_state):
+        data = new_state._data if isinstance(new_state, Tensor) else None
+        if data is None or data.dtype != np.uint8 or data.size != self._STATE_BYTES:
+            raise RuntimeError(f"RNG state must be a torch.ByteTensor of {self._STATE_BYTES} bytes (as returned by "
+                               f"get_rng_state), got {type(new_state).__name__}"
+                               + (f" of {data.size} elements of dtype {new_state.dtype}" if data is not None else ""))
+        raw = data.tobytes()
+        state, inc = int.from_bytes(raw[:16], "little"), int.from_bytes(raw[16:32], "little")
+        has_uint32, uinteger, seed = (int.from_bytes(raw[32 + 8 * i:40 + 8 * i], "little") for i in range(3))
+        self._rng.bit_generator.state = {"bit_generator": "PCG64", "state": {"state": state, "inc": inc},
+                                         "has_uint32": has_uint32, "uinteger": uinteger}
+        self._seed = seed
         return self
 
 
