@@ -11,6 +11,11 @@ __all__ = ["Constraint", "boolean", "cat", "corr_cholesky", "dependent", "depend
            "positive_integer", "real", "real_vector", "simplex", "square", "stack", "symmetric", "unit_interval"]
 
 
+def _fmt(value):
+    """A value as torch formats it in an f-string: a 0-d tensor as its Python number."""
+    return value.item() if isinstance(value, ember.Tensor) and value.dim() == 0 else value
+
+
 class Constraint:
     """A region over which a variable is valid."""
     is_discrete = False  # default to continuous
@@ -157,7 +162,7 @@ class _Bounded(Constraint):
     _bounds = ()
 
     def __repr__(self):
-        args = ", ".join(f"{name}={getattr(self, name)}" for name in self._bounds)
+        args = ", ".join(f"{name}={_fmt(getattr(self, name))}" for name in self._bounds)
         return f"{self.__class__.__name__[1:]}({args})"
 
 

@@ -3,6 +3,7 @@ import warnings
 
 import ember
 from . import constraints
+from .constraints import _fmt
 from .utils import lazy_property
 
 __all__ = ["Distribution"]
@@ -54,7 +55,7 @@ class Distribution:
                                  f"({type(value).__name__} of shape {tuple(value.shape)}) "
                                  f"of distribution {repr(self)} "
                                  f"to satisfy the constraint {repr(constraint)}, "
-                                 f"but found invalid values:\n{value}")
+                                 f"but found invalid values:\n{_fmt(value)}")
 
     def expand(self, batch_shape, _instance=None):
         """A new distribution whose parameters are expanded (not copied) to ``batch_shape``."""
@@ -158,7 +159,7 @@ class Distribution:
                              f"({type(value).__name__} of shape {tuple(value.shape)}) "
                              f"to be within the support ({repr(support)}) "
                              f"of the distribution {repr(self)}, "
-                             f"but found invalid values:\n{value}")
+                             f"but found invalid values:\n{_fmt(value)}")
 
     def _get_checked_instance(self, cls, _instance=None):
         if _instance is None and type(self).__init__ != cls.__init__:
@@ -169,6 +170,6 @@ class Distribution:
     def __repr__(self):
         param_names = [k for k in self.arg_constraints if k in self.__dict__]
         args_string = ", ".join(
-            f"{p}: {self.__dict__[p] if self.__dict__[p].numel() == 1 else self.__dict__[p].size()}"
+            f"{p}: {_fmt(self.__dict__[p]) if self.__dict__[p].numel() == 1 else self.__dict__[p].size()}"
             for p in param_names)
         return self.__class__.__name__ + "(" + args_string + ")"

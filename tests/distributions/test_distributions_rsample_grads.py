@@ -1,0 +1,118 @@
+"""Reparameterised sampling: ember's rsample gradients equal torch's formula applied to the same noise
+(recovered from ember's sample), and the implicit Gamma/Dirichlet/Beta gradients are torch's / unbiased."""
+import numpy as np
+import pytest
+
+import ember
+import ember.distributions  # noqa: F401  (not imported by `import ember`)
+from oracle import needs_torch, torch, to_torch, to_ember, assert_same
+from dist_cases import randn, pos, lower_cholesky
+
+pytestmark = needs_torch
+
+
+def _grads(lib, sample, params, weights):
+    loss = (lib.tensor(weights) * sample ** 2).sum()
+    return lib.autograd.grad(loss, params)
+
+
+def _check_same_noise(make_ember, torch_from_noise, noise_of, params, sample_shape=(5,)):
+    """rsample in ember; rebuild torch's sample from the same noise; compare the samples and gradients."""
+    ember.manual_seed(3)
+    e_params = [to_ember(p, True) for p in params]
+    e_sample = make_ember(*e_params).rsample(sample_shape)
+    noise = noise_of(e_sample._data, *params)
+    t_params = [to_torch(p, True) for p in params]
+    t_sample = torch_from_noise(torch.from_numpy(noise), *t_params)
+    assert_same(e_sample, t_sample, what="sample rebuilt from the noise")
+    weights = np.random.default_rng(0).uniform(0.5, 1.5, tuple(t_sample.shape))
+    for eg, tg in zip(_grads(ember, e_sample, e_params, weights), _grads(torch, t_sample, t_params, weights)):
+        assert_same(eg, tg, what="rsample gradient")
+
+
+def test_normal_rsample_is_loc_plus_eps_scale():
+    _check_same_noise(lambda loc, scale: ember.distributions.Normal(loc, scale),
+                      lambda eps, loc, scale: loc + eps * scale,
+                      lambda x, loc, scale: (x - loc) / scale, [randn(2, 3), pos(2, 3)])
+
+
+def test_laplace_and_cauchy_rsample_are_location_scale():
+    for name in ("Laplace", "Cauchy"):
+        _check_same_noise(lambda loc, scale: getattr(ember.distributions, name)(loc, scale),
+                          lambda eps, loc, scale: loc + eps * scale,
+                          lambda x, loc, scale: (x - loc) / scale, [randn(3), pos(3)])
+
+
+def test_exponential_and_uniform_rsample():
+    _check_same_noise(lambda rate: ember.distributions.Exponential(rate), lambda e, rate: e / rate,
+                      lambda x, rate: x * rate, [pos(3)])
+    low = randn(3)
+    _check_same_noise(lambda lo, hi: ember.distributions.Uniform(lo, hi), lambda u, lo, hi: lo + u * (hi - lo),
+                      lambda x, lo, hi: (x - lo) / (hi - lo), [low, low + pos(3)])
+
+
+def test_lognormal_rsample_is_exp_of_normal():
+    _check_same_noise(lambda loc, scale: ember.distributions.LogNormal(loc, scale),
+                      lambda eps, loc, scale: (loc + eps * scale).exp(),
+                      lambda x, loc, scale: (np.log(x) - loc) / scale, [randn(3) * 0.3, pos(3, high=0.8)])
+
+
+def test_multivariate_normal_rsample_is_loc_plus_L_eps():
+    _check_same_noise(lambda loc, L: ember.distributions.MultivariateNormal(loc, scale_tril=L),
+                      lambda eps, loc, L: loc + (L @ eps.unsqueeze(-1)).squeeze(-1),
+                      lambda x, loc, L: np.linalg.solve(L, (x - loc)[..., None])[..., 0],
+                      [randn(2, 3), lower_cholesky(2, 3, 3)])
+
+
+def test_multivariate_normal_rsample_through_covariance_cholesky():
+    cov = lower_cholesky(3, 3)
+    cov = cov @ cov.T
+    _check_same_noise(lambda loc, C: ember.distributions.MultivariateNormal(loc, covariance_matrix=C),
+                      lambda eps, loc, C: loc + (torch.linalg.cholesky(C) @ eps.unsqueeze(-1)).squeeze(-1),
+                      lambda x, loc, C: np.linalg.solve(np.linalg.cholesky(C), (x - loc)[..., None])[..., 0],
+                      [randn(3), cov])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_gamma_rsample_gradient_is_torchs_standard_gamma_grad(dtype):
+    alpha = np.array([0.3, 0.9, 2.5, 7.0, 12.0, 40.0], dtype)  # all three branches of the approximation
+    rate = np.array([0.5, 1.0, 2.0, 1.5, 1.0, 3.0], dtype)
+    ember.manual_seed(0)
+    a, r = to_ember(alpha, True), to_ember(rate, True)
+    x = ember.distributions.Gamma(a, r).rsample((50,))
+    ga, gr = ember.autograd.grad(x.sum(), [a, r])
+    standard = torch.from_numpy(x._data * rate)  # the Gamma(alpha, 1) draws
+    expected = torch._standard_gamma_grad(torch.from_numpy(alpha).expand_as(standard), standard) / torch.from_numpy(rate)
+    tol = dict(rtol=1e-4, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(ga._data, expected.sum(0).numpy(), **tol)
+    np.testing.assert_allclose(gr._data, (-x._data / rate).sum(0), **tol)  # d(g / rate) / d rate
+
+
+@pytest.mark.parametrize("name", ["Gamma", "Beta", "Dirichlet", "StudentT"])
+def test_implicit_rsample_gradients_are_unbiased(name):
+    """The gradient of a sample average matches the gradient of the exact mean (20k samples)."""
+    D = ember.distributions
+    params = {"Gamma": [np.array([0.7, 3.0]), np.array([1.0, 2.0])],
+              "Beta": [np.array([0.8, 2.0]), np.array([1.5, 3.0])],
+              "Dirichlet": [np.array([[0.7, 2.0, 4.0]])],
+              "StudentT": [np.array([6.0]), np.array([0.5]), np.array([2.0])]}[name]
+    make = {"Gamma": D.Gamma, "Beta": D.Beta, "Dirichlet": D.Dirichlet, "StudentT": D.StudentT}[name]
+    ember.manual_seed(5)
+    e_params = [to_ember(p, True) for p in params]
+    weights = np.random.default_rng(1).uniform(0.5, 1.5, make(*e_params).batch_shape + make(*e_params).event_shape)
+    sample_mean = make(*e_params).rsample((20000,)).mean(0)
+    e_grads = ember.autograd.grad((sample_mean * ember.tensor(weights)).sum(), e_params)
+    t_params = [to_torch(p, True) for p in params]
+    t_dist = getattr(torch.distributions, name)(*t_params)
+    t_grads = torch.autograd.grad((t_dist.mean * torch.tensor(weights)).sum(), t_params, allow_unused=True)
+    for eg, tg in zip(e_grads, t_grads):
+        expected = np.zeros(eg.shape) if tg is None else tg.numpy()
+        np.testing.assert_allclose(eg._data, expected, rtol=0.05, atol=0.02)
+
+
+def test_sample_is_detached_and_rsample_is_not():
+    loc = ember.zeros(3, requires_grad=True)
+    d = ember.distributions.Normal(loc, 1.0)
+    assert not d.sample().requires_grad and d.rsample().requires_grad
+    probs = ember.full((3,), 0.3, requires_grad=True)
+    assert not ember.distributions.Bernoulli(probs).sample().requires_grad
