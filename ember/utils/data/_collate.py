@@ -25,8 +25,13 @@ def _rebuild(elem, items):
         return dict(items) if isinstance(elem, collections.abc.Mapping) else list(items)
 
 
-def _stack(arrays):
+def _stack(arrays, empty=None):
     try:
+        if empty is not None:  # into the worker's shared-memory slot, when the samples agree on the dtype
+            first = arrays[0]
+            out = empty((len(arrays),) + first.shape, first.dtype) if len({a.dtype for a in arrays}) == 1 else None
+            if out is not None:
+                return np.stack(arrays, out=out)
         return np.stack(arrays)
     except ValueError:
         first = arrays[0].shape
@@ -35,15 +40,16 @@ def _stack(arrays):
                            f"{list(arrays[bad].shape)} at entry {bad}") from None
 
 
-def _collate_arrays(batch):
-    """default_collate with NumPy arrays in place of tensors."""
+def _collate_arrays(batch, empty=None):
+    """default_collate with NumPy arrays in place of tensors; stacked arrays go where ``empty(shape, dtype)``
+    puts them (a worker's shared-memory slot) when it is given and finds room."""
     elem = batch[0]
     if isinstance(elem, Tensor):
-        return _stack([t._data for t in batch])
+        return _stack([t._data for t in batch], empty)
     if isinstance(elem, np.ndarray):
         if _NOT_NUMERIC.search(elem.dtype.str):
             raise TypeError(_COLLATE_ERR.format(elem.dtype))
-        return _stack(batch)
+        return _stack(batch, empty)
     if isinstance(elem, np.generic) and not isinstance(elem, (np.str_, np.bytes_)):
         return np.array(batch)
     if isinstance(elem, bool):
@@ -55,14 +61,14 @@ def _collate_arrays(batch):
     if isinstance(elem, (str, bytes)):
         return batch
     if isinstance(elem, collections.abc.Mapping):
-        return _rebuild(elem, {key: _collate_arrays([d[key] for d in batch]) for key in elem})
+        return _rebuild(elem, {key: _collate_arrays([d[key] for d in batch], empty) for key in elem})
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
-        return type(elem)(*(_collate_arrays(s) for s in zip(*batch)))
+        return type(elem)(*(_collate_arrays(s, empty) for s in zip(*batch)))
     if isinstance(elem, collections.abc.Sequence):
         size = len(elem)
         if any(len(e) != size for e in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
-        columns = [_collate_arrays(s) for s in zip(*batch)]
+        columns = [_collate_arrays(s, empty) for s in zip(*batch)]
         return columns if isinstance(elem, tuple) else _rebuild(elem, columns)
     raise TypeError(_COLLATE_ERR.format(type(elem)))
 

@@ -15,6 +15,13 @@ def _array_collate(collate_fn, arrays):
     return collate_fn
 
 
+def _collate(collate_fn, data, empty):
+    """collate_fn(data); ember's array collate stacks where ``empty`` allocates (see _shared.py)."""
+    if empty is not None and collate_fn is _collate_arrays:
+        return _collate_arrays(data, empty)
+    return collate_fn(data)
+
+
 class _MapDatasetFetcher:
     def __init__(self, dataset, auto_collation, collate_fn, drop_last, arrays=False):
         self.dataset = dataset
@@ -25,7 +32,7 @@ class _MapDatasetFetcher:
         self._arrays = arrays
         self._getitems = getattr(dataset, "__getitems__", None)
 
-    def fetch(self, index):
+    def fetch(self, index, empty=None):
         if not self.auto_collation:
             return self.collate_fn(self.dataset[index])
         if self._gather is not None:
@@ -33,7 +40,7 @@ class _MapDatasetFetcher:
             if batch is not None:
                 return batch if self._arrays else _to_tensors(batch)
         data = self._getitems(index) if self._getitems else [self.dataset[i] for i in index]
-        return self.collate_fn(data)
+        return _collate(self.collate_fn, data, empty)
 
 
 class _IterableDatasetFetcher:
@@ -45,7 +52,7 @@ class _IterableDatasetFetcher:
         self.dataset_iter = iter(dataset)
         self.ended = False
 
-    def fetch(self, possibly_batched_index):
+    def fetch(self, possibly_batched_index, empty=None):
         if self.ended:
             raise StopIteration
         if not self.auto_collation:
@@ -59,7 +66,7 @@ class _IterableDatasetFetcher:
                 break
         if not data or (self.drop_last and len(data) < len(possibly_batched_index)):
             raise StopIteration
-        return self.collate_fn(data)
+        return _collate(self.collate_fn, data, empty)
 
 
 def create_fetcher(is_iterable, dataset, auto_collation, collate_fn, drop_last, arrays=False):

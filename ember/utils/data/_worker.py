@@ -1,11 +1,13 @@
 """The loop each DataLoader worker process runs, and what a worker knows about itself (get_worker_info).
 
 Messages from the main process on ``index_queue``:
-    (epoch, task_id, index)  fetch this batch
-    ("resume", epoch)         persistent workers: start a new epoch (fresh iterator for an IterableDataset)
-    None                      exit
-Replies on ``result_queue``: (epoch, task_id, worker_id, data), where data is a batch, an ExceptionWrapper,
-or _IterationEnd when an IterableDataset's copy in this worker is used up.
+    (epoch, task_id, index, slot)  fetch this batch, into shared-memory slot ``slot`` unless it is None
+    ("resume", epoch)               persistent workers: start a new epoch (fresh iterator for an IterableDataset)
+    None                            exit
+Replies on ``result_queue``: (epoch, task_id, worker_id, slot, data), where data is a batch (its arrays
+described by _shared.InSlot when it came through a slot), an ExceptionWrapper, _IterationEnd when an
+IterableDataset's copy in this worker is used up, or _Skipped for a task with a slot that was not run
+(every task with a slot is answered, so the main process knows when the slot is free again).
 """
 import os
 import queue
@@ -78,6 +80,10 @@ class _IterationEnd:
     """Sent once by a worker whose IterableDataset iterator is exhausted."""
 
 
+class _Skipped:
+    """The answer to a task this worker did not run (a past epoch, or its IterableDataset ran out)."""
+
+
 def _seed_worker(seed):
     """Seed every generator a dataset may use: Python's, NumPy's global one and ember's default one."""
     random.seed(seed)
@@ -86,17 +92,24 @@ def _seed_worker(seed):
     manual_seed(seed)
 
 
+def _one_blas_thread():
+    """num_workers processes each running multithreaded BLAS would oversubscribe the cores."""
+    from ... import _threads
+    if _threads._state["n"] == 1:
+        return  # the parent's limit came with the fork (threadpoolctl's library scan costs milliseconds)
+    try:
+        _threads.set_num_threads(1)
+    except Exception:
+        pass
+
+
 def _worker_loop(dataset, is_iterable, index_queue, result_queue, auto_collation, collate_fn, drop_last,
-                 base_seed, init_fn, worker_id, num_workers, parent_pid):
+                 base_seed, init_fn, worker_id, num_workers, parent_pid, slots=None):
     global _worker_info
     # Ctrl-C reaches the whole process group: let the main process handle it and shut us down
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from ..._threads import set_num_threads
     from ._fetch import create_fetcher
-    try:
-        set_num_threads(1)  # num_workers processes each running multithreaded BLAS would oversubscribe the cores
-    except Exception:
-        pass
+    _one_blas_thread()
     seed = base_seed + worker_id
     _seed_worker(seed)
     _worker_info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=seed, dataset=dataset)
@@ -128,14 +141,20 @@ def _worker_loop(dataset, is_iterable, index_queue, result_queue, auto_collation
             if init_error is None:
                 fetcher = create_fetcher(is_iterable, dataset, auto_collation, collate_fn, drop_last, arrays=True)
             continue
-        task_epoch, task_id, index = msg
+        task_epoch, task_id, index, slot = msg
         if ended or task_epoch != epoch:
+            if slot is not None:
+                result_queue.put((task_epoch, task_id, worker_id, slot, _Skipped))
             continue
         if init_error is not None:
             data, init_error = init_error, None
         else:
             try:
-                data = fetcher.fetch(index)
+                if slot is None:
+                    data = fetcher.fetch(index)
+                else:
+                    arena = slots.arena(slot)
+                    data = arena.pack(fetcher.fetch(index, arena.empty))
             except StopIteration:
                 if not is_iterable:
                     data = ExceptionWrapper(sys.exc_info(), f"in DataLoader worker process {worker_id}")
@@ -144,10 +163,10 @@ def _worker_loop(dataset, is_iterable, index_queue, result_queue, auto_collation
             except Exception:
                 data = ExceptionWrapper(sys.exc_info(), f"in DataLoader worker process {worker_id}")
         try:
-            result_queue.put((task_epoch, task_id, worker_id, data))
+            result_queue.put((task_epoch, task_id, worker_id, slot, data))
         except Exception:  # e.g. the batch can't be pickled: say so rather than vanish
             err = ExceptionWrapper(sys.exc_info(), f"in DataLoader worker process {worker_id}")
-            result_queue.put((task_epoch, task_id, worker_id, err))
+            result_queue.put((task_epoch, task_id, worker_id, slot, err))
         del data
     result_queue.cancel_join_thread()
     result_queue.close()

@@ -1,7 +1,8 @@
 """DataLoader: dataset -> sampler -> batch sampler -> fetcher -> collate, in this process or in worker processes.
 
-Worker processes fetch and collate batches into NumPy arrays and send them back through one result queue;
-the main process puts them back in order and wraps the arrays as tensors once.
+Worker processes fetch and collate batches into NumPy arrays and send them back through one result queue
+(the arrays themselves through shared memory where they can, see _shared.py); the main process puts them
+back in order and wraps the arrays as tensors once.
 """
 import itertools
 import multiprocessing
@@ -12,6 +13,7 @@ import time
 import weakref
 
 from . import _worker
+from ._shared import SharedSlots
 from ._collate import default_collate, default_convert, _to_tensors
 from ._fetch import create_fetcher
 from .dataset import IterableDataset
@@ -204,6 +206,11 @@ class _MultiProcessIter(_BaseIter):
         self._timeout = loader.timeout
         self._in_order = loader.in_order
         self._result_queue = ctx.Queue()
+        # one slot per batch that can be in flight; mapped before the fork so that the workers share it
+        self._slots = None
+        if self._wrap and ctx.get_start_method() == "fork":
+            self._slots = SharedSlots.create(self._prefetch)
+        self._free_slots = list(range(self._slots.n)) if self._slots is not None else []
         self._index_queues, self._workers = [], []
         for i in range(self._num_workers):
             index_queue = ctx.Queue()
@@ -211,7 +218,7 @@ class _MultiProcessIter(_BaseIter):
             w = ctx.Process(target=_worker._worker_loop, daemon=True,
                             args=(self._dataset, self._is_iterable, index_queue, self._result_queue,
                                   self._auto_collation, self._collate_fn, self._drop_last, self._base_seed,
-                                  loader.worker_init_fn, i, self._num_workers, os.getpid()))
+                                  loader.worker_init_fn, i, self._num_workers, os.getpid(), self._slots))
             w.start()
             self._index_queues.append(index_queue)
             self._workers.append(w)
@@ -244,7 +251,8 @@ class _MultiProcessIter(_BaseIter):
         worker_id = next(self._worker_cycle)
         while not self._active[worker_id]:
             worker_id = next(self._worker_cycle)
-        self._index_queues[worker_id].put((self._epoch, self._send_idx, index))
+        slot = self._free_slots.pop() if self._free_slots else None  # None: the batch comes through the pipe
+        self._index_queues[worker_id].put((self._epoch, self._send_idx, index, slot))
         self._tasks[self._send_idx] = worker_id
         self._send_idx += 1
 
@@ -277,9 +285,13 @@ class _MultiProcessIter(_BaseIter):
         return None
 
     def _receive(self):
-        epoch, task_id, worker_id, data = self._get_data()
-        if epoch != self._epoch:
-            return  # a batch prefetched for an epoch that was abandoned
+        epoch, task_id, worker_id, slot, data = self._get_data()
+        if slot is not None:  # copy the arrays out, then the slot can take the next task
+            if epoch == self._epoch and data is not _worker._Skipped:
+                data = self._slots.unpack(data)
+            self._free_slots.append(slot)
+        if epoch != self._epoch or data is _worker._Skipped:
+            return  # a batch prefetched for an epoch that was abandoned, or a task a worker did not run
         if data is _worker._IterationEnd:
             # this worker's copy of the dataset is used up: its later tasks will never be answered
             self._active[worker_id] = False
