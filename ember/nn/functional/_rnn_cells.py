@@ -15,6 +15,8 @@ Gate layouts follow torch: LSTM ``(i, f, g, o)``, GRU ``(r, z, n)``.
 """
 import numpy as np
 
+from ... import _jit
+from ..._kernels import rnn as _kernels
 from ..._tensor import Tensor
 from ...autograd.function import Op
 from ..._ops._util import compute_dtype
@@ -141,37 +143,84 @@ def _lstm_forward(G, h0, c0, w_hh, b_hh, w_hr, mode, steps, train):
     whh_t = np.ascontiguousarray(w_hh.T)  # row-major B: a little faster per-step GEMM
     whr_t = np.ascontiguousarray(w_hr.T) if w_hr is not None else None
     rec = np.empty((B, 4 * H), dtype=dt)
+    cell_step = _compiled_lstm_step(H) if dt == np.float32 and _jit.enabled() else _numpy_lstm_step(B, H, dt)
+    for s, b in steps:
+        e = s + b
+        cs = c[:b]
+        tc = TC[s:e] if train else TC[:b]
+        hu = y[s:e] if w_hr is None else (HU[s:e] if train else HU[:b])
+        cell_step(G[s:e], np.matmul(h[:b], whh_t, out=rec[:b]), cs, tc, hu)
+        if train:
+            C[s:e] = cs
+        if w_hr is not None:
+            np.matmul(hu, whr_t, out=y[s:e])
+        h[:b] = y[s:e]
+    return (y, h, c), (G, C, TC if train else None, HU if train else None)
+
+
+def _compiled_lstm_step(H):
+    """The gate math of one step as one kernel call (float32)."""
+    k, a, b = _kernels.gate_constants(H)
+    pow2_bits = np.empty(4 * H, np.int32)
+
+    def step(g, rec, c, tc, hu):
+        _kernels.lstm_cell_forward(g, rec, k, a, b, c, tc, hu, pow2_bits)
+    return step
+
+
+def _numpy_lstm_step(B, H, dt):
+    """The gate math of one step in NumPy, in place: g becomes the activations, c the new cell state,
+    tc = tanh(c), hu = o * tc."""
     ig = np.empty((B, H), dtype=dt)
     neg_k = np.full(4 * H, -1.0, dtype=dt)
     neg_k[2 * H:3 * H] = -2.0
-    for s, b in steps:
-        e = s + b
-        g = G[s:e]
-        g += np.matmul(h[:b], whh_t, out=rec[:b])
+
+    def step(g, rec, c, tc, hu):
+        g += rec
         _lstm_gates_(g, neg_k, H)
-        cs = c[:b]
-        cs *= g[:, H:2 * H]
-        cs += np.multiply(g[:, :H], g[:, 2 * H:3 * H], out=ig[:b])
-        tc = np.tanh(cs, out=TC[s:e] if train else TC[:b])
-        if train:
-            C[s:e] = cs
-        if w_hr is None:
-            hu = np.multiply(g[:, 3 * H:], tc, out=y[s:e])
-        else:
-            hu = np.multiply(g[:, 3 * H:], tc, out=HU[s:e] if train else HU[:b])
-            hu = np.matmul(hu, whr_t, out=y[s:e])
-        h[:b] = hu
-    return (y, h, c), (G, C, TC if train else None, HU if train else None)
+        c *= g[:, H:2 * H]
+        c += np.multiply(g[:, :H], g[:, 2 * H:3 * H], out=ig[:g.shape[0]])
+        np.tanh(c, out=tc)
+        np.multiply(g[:, 3 * H:], tc, out=hu)
+    return step
 
 
 def _lstm_backward(ctx, dy, dhn, dcn):
     x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr = ctx.arrays
     A, C, TC, HU = ctx.saved
     steps = ctx.steps
-    H = c0.shape[1]
-    N = A.shape[0]
-    cprev = _prev_rows(C, c0, steps)
     hprev = _prev_rows(ctx.y, h0, steps)
+    cprev = _prev_rows(C, c0, steps)
+    run = _lstm_backward_compiled if _jit.enabled() and A.dtype in _FLOATS else _lstm_backward_numpy
+    dG, dh, dc, DHT = run(dy, dhn, dcn, A, C, TC, cprev, w_hh, w_hr, steps)
+    dw_hr = np.matmul(DHT.T, HU) if w_hr is not None and ctx.needs_input_grad[7] else None
+    return dG, dG, hprev, dh, dc, dw_hr
+
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _lstm_backward_compiled(dy, dhn, dcn, A, C, TC, cprev, w_hh, w_hr, steps):
+    """Back through time with one kernel call and one GEMM per step."""
+    dy = np.ascontiguousarray(dy)
+    dG = np.empty_like(A)
+    dh, dc = dhn.copy(), dcn.copy()
+    DHT = np.empty_like(dy) if w_hr is not None else None
+    no_dh = np.zeros_like(dc) if w_hr is not None else None  # dh is folded into the projected dht
+    for s, b in reversed(steps):
+        e = s + b
+        if w_hr is None:
+            _kernels.lstm_cell_backward(dy[s:e], dh[:b], A[s:e], TC[s:e], cprev[s:e], dc[:b], dG[s:e])
+        else:
+            dht = np.add(dy[s:e], dh[:b], out=DHT[s:e])
+            _kernels.lstm_cell_backward(dht @ w_hr, no_dh[:b], A[s:e], TC[s:e], cprev[s:e], dc[:b], dG[s:e])
+        np.matmul(dG[s:e], w_hh, out=dh[:b])
+    return dG, dh, dc, DHT
+
+
+def _lstm_backward_numpy(dy, dhn, dcn, A, C, TC, cprev, w_hh, w_hr, steps):
+    H = C.shape[1]
+    N = A.shape[0]
     i, f, g, o = A[:, :H], A[:, H:2 * H], A[:, 2 * H:3 * H], A[:, 3 * H:]
     # Everything that does not depend on the recurrent gradient, for all steps at once.
     P = np.empty((N, 3, H), dtype=A.dtype)
@@ -195,8 +244,7 @@ def _lstm_backward(ctx, dy, dhn, dcn):
         np.multiply(dht, R[s:e], out=dG[s:e, 3 * H:])
         dct *= f[s:e]
         np.matmul(dG[s:e], w_hh, out=dh[:b])
-    dw_hr = np.matmul(DHT.T, HU) if w_hr is not None and ctx.needs_input_grad[7] else None
-    return dG, dG, hprev, dh, dc, dw_hr
+    return dG, dh, dc, DHT
 
 
 # ---------------------------------------------------------------- GRU
