@@ -122,4 +122,20 @@ CASES = [
     Case("Transformed_sigmoid_exp", lambda D, loc, scale: D.TransformedDistribution(
         D.Normal(loc, scale), D.ComposeTransform([D.SigmoidTransform(), D.ExpTransform()])),
         [randn(3), pos(3)], 1 + unit(3) * 1.5, cdf=True, stats=False),
+    Case("HalfNormal", lambda D, scale: D.HalfNormal(scale), [pos(3)], pos(3), cdf=True, icdf=unit(3)),
+    Case("HalfCauchy", lambda D, scale: D.HalfCauchy(scale), [pos(3)], pos(3), cdf=True, icdf=unit(3),
+         stats=False),
+    Case("Pareto", lambda D, scale, alpha: D.Pareto(scale, alpha), [pos(3), pos(3, low=4.5, high=6.0)],
+         pos(3, low=2.0, high=3.0), cdf=True, icdf=unit(3), var_rtol=0.3),
+    Case("Weibull", lambda D, scale, k: D.Weibull(scale, k), [pos(3), pos(3, low=1.0, high=3.0)], pos(3),
+         cdf=True, icdf=unit(3)),
+    Case("NegativeBinomial_probs", lambda D, n, p: D.NegativeBinomial(n, probs=p), [pos(3, high=5.0), unit(3)],
+         np.array([0., 3., 8.]), var_rtol=0.15),
+    Case("NegativeBinomial_logits", lambda D, n, logits: D.NegativeBinomial(n, logits=logits),
+         [pos(2, high=5.0), randn(2)], np.array([1., 0.]), var_rtol=0.15),
+    Case("MixtureSameFamily_normal", lambda D, w, loc, scale: D.MixtureSameFamily(
+        D.Categorical(w), D.Normal(loc, scale)), [simplex(2, 3), randn(2, 3), pos(2, 3)], randn(2), cdf=True),
+    Case("MixtureSameFamily_mvn", lambda D, logits, loc, scale: D.MixtureSameFamily(
+        D.Categorical(logits=logits), D.Independent(D.Normal(loc, scale), 1)),
+        [randn(4), randn(4, 2), pos(4, 2)], randn(1, 2)),
 ]

@@ -31,6 +31,8 @@ FAMILIES = {
                            lambda: [randn(3, 2), lower_cholesky(3, 2, 2)]),
     "Independent": (lambda D, loc, scale: D.Independent(D.Normal(loc, scale), 1), lambda: [randn(3), pos(3)]),
     "LogNormal": (lambda D, loc, scale: D.LogNormal(loc, scale), lambda: [randn(3), pos(3)]),
+    "HalfNormal": (lambda D, scale: D.HalfNormal(scale), lambda: [pos(3)]),
+    "Pareto": (lambda D, scale, alpha: D.Pareto(scale, alpha), lambda: [pos(3), pos(3, low=0.5, high=4.0)]),
 }
 SAME = [(n, n) for n in FAMILIES]
 CROSS = [("Bernoulli", "Poisson"), ("Beta", "Exponential"), ("Beta", "Gamma"), ("Beta", "Normal"),
@@ -39,7 +41,9 @@ CROSS = [("Bernoulli", "Poisson"), ("Beta", "Exponential"), ("Beta", "Gamma"), (
          ("Gamma", "Gumbel"), ("Gamma", "Normal"), ("Gamma", "Uniform"), ("Gumbel", "Normal"), ("Gumbel", "Beta"),
          ("Laplace", "Normal"), ("Laplace", "Gamma"), ("Normal", "Gumbel"), ("Normal", "Laplace"),
          ("Normal", "Beta"), ("Poisson", "Bernoulli"), ("Poisson", "Binomial"), ("Uniform", "Beta"),
-         ("Uniform", "Exponential"), ("Uniform", "Gamma"), ("Uniform", "Gumbel"), ("Uniform", "Normal")]
+         ("Uniform", "Exponential"), ("Uniform", "Gamma"), ("Uniform", "Gumbel"), ("Uniform", "Normal"),
+         ("Uniform", "Pareto"), ("Pareto", "Exponential"), ("Pareto", "Gamma"), ("Pareto", "Normal"),
+         ("Pareto", "Beta"), ("Normal", "Pareto"), ("Beta", "Pareto")]
 
 
 @pytest.mark.parametrize("p_name,q_name", SAME + CROSS, ids=[f"{p}-{q}" for p, q in SAME + CROSS])
