@@ -53,9 +53,10 @@ def batch_norm_forward(x, weight, bias, eps, y, mean, var, invstd):
 
 
 @_jit.kernel(fastmath=_SUMS)
-def batch_norm_backward(g, x, mean, invstd, weight, need_x, gx, gweight, gbias):
-    """Gradients of ``batch_norm_forward``: per channel sum(g) and sum(g * xhat) in one pass, then
-    gx = scale * (g - sum(g) / count - xhat * sum(g * xhat) / count), scale = invstd * weight."""
+def batch_norm_backward(g, x, mean, invstd, weight, batch_stats, need_x, gx, gweight, gbias):
+    """Gradients of batch norm: per channel sum(g) and sum(g * xhat) in one pass, then with batch
+    statistics (``batch_norm_forward``) gx = scale * (g - sum(g) / count - xhat * sum(g * xhat) / count),
+    with fixed ones (``channel_affine``) gx = scale * g; scale = invstd * weight."""
     n, c, l = x.shape
     count = n * l
     cast = x.dtype.type
@@ -74,13 +75,29 @@ def batch_norm_backward(g, x, mean, invstd, weight, need_x, gx, gweight, gbias):
         inv = invstd[ch]
         sgx = sgd * inv  # sum(g * xhat)
         gbias[ch], gweight[ch] = sg, sgx
-        if need_x:
+        if need_x and not batch_stats:
+            scale_x = cast(inv * weight[ch])
+            for i in range(n):
+                for j in range(l):
+                    gx[i, ch, j] = scale_x * g[i, ch, j]
+        elif need_x:
             scale = inv * weight[ch]
             # gx = scale * g + k_dev * (x - mean) + k_const; (x - mean) first, as xhat is formed
             k_dev, k_const, scale_x = cast(-scale * inv * sgx / count), cast(-scale * sg / count), cast(scale)
             for i in range(n):
                 for j in range(l):
                     gx[i, ch, j] = scale_x * g[i, ch, j] + k_dev * (x[i, ch, j] - m_x) + k_const
+
+
+@_jit.kernel
+def channel_affine(x, scale, shift, y):
+    """y = x * scale + shift per channel of x: (N, C, L) (batch norm with running statistics)."""
+    n, c, l = x.shape
+    for i in range(n):
+        for ch in range(c):
+            a, b = scale[ch], shift[ch]
+            for j in range(l):
+                y[i, ch, j] = x[i, ch, j] * a + b
 
 
 @_jit.kernel(fastmath=_SUMS)
@@ -134,3 +151,73 @@ def layer_norm_backward(g, x, mean, invstd, weight, need_x, gx, gweight, gbias):
                 gx[r, j] = (g[r, j] * weight[j] - mh - xhat * mhx) * inv_x
     for j in range(d):
         gweight[j], gbias[j] = gw_sum[j], gb_sum[j]
+
+
+@_jit.kernel(fastmath=_SUMS)
+def group_norm_forward(x, weight, bias, eps, y, mean, var, invstd):
+    """Group norm over x: (N, G, K, L) (K channels of L values per group), statistics per (n, g) in
+    ``mean``, ``var``, ``invstd``: (N, G); the affine is per channel, weight and bias: (G, K)."""
+    n, groups, k, l = x.shape
+    count = k * l
+    cast = x.dtype.type
+    for i in range(n):
+        for gr in range(groups):
+            pivot = x[i, gr, 0, 0]
+            s = 0.0
+            for ch in range(k):
+                run = cast(0)
+                for j in range(l):
+                    run += x[i, gr, ch, j] - pivot
+                s += run
+            m = pivot + s / count
+            m_x = cast(m)
+            ss = 0.0
+            for ch in range(k):
+                run = cast(0)
+                for j in range(l):
+                    d = x[i, gr, ch, j] - m_x
+                    run += d * d
+                ss += run
+            v = ss / count
+            inv = 1.0 / math.sqrt(v + eps)
+            mean[i, gr], var[i, gr], invstd[i, gr] = m, v, inv
+            for ch in range(k):
+                scale, shift = cast(inv * weight[gr, ch]), bias[gr, ch]
+                for j in range(l):
+                    y[i, gr, ch, j] = (x[i, gr, ch, j] - m_x) * scale + shift
+
+
+@_jit.kernel(fastmath=_SUMS)
+def group_norm_backward(g, x, mean, invstd, weight, need_x, gx, gweight, gbias):
+    """Gradients of ``group_norm_forward``: per (n, g), with h = g * weight,
+    gx = invstd * (h - mean(h) - xhat * mean(h * xhat)); gweight, gbias summed per channel."""
+    n, groups, k, l = x.shape
+    count = k * l
+    cast = x.dtype.type
+    gw_sum = np.zeros((groups, k), np.float64)
+    gb_sum = np.zeros((groups, k), np.float64)
+    for i in range(n):
+        for gr in range(groups):
+            m_x, inv = mean[i, gr], invstd[i, gr]
+            sh = 0.0
+            shd = 0.0
+            for ch in range(k):
+                run_g, run_gd = cast(0), cast(0)
+                for j in range(l):
+                    gv = g[i, gr, ch, j]
+                    run_g += gv
+                    run_gd += gv * (x[i, gr, ch, j] - m_x)
+                sh += weight[gr, ch] * run_g
+                shd += weight[gr, ch] * run_gd
+                gb_sum[gr, ch] += run_g
+                gw_sum[gr, ch] += run_gd * inv
+            if need_x:
+                # gx = (invstd * weight) * g + k_dev * (x - mean) + k_const, per channel
+                k_dev, k_const = cast(-inv * inv * inv * shd / count), cast(-inv * sh / count)
+                for ch in range(k):
+                    scale = cast(inv * weight[gr, ch])
+                    for j in range(l):
+                        gx[i, gr, ch, j] = scale * g[i, gr, ch, j] + k_dev * (x[i, gr, ch, j] - m_x) + k_const
+    for gr in range(groups):
+        for ch in range(k):
+            gweight[gr, ch], gbias[gr, ch] = gw_sum[gr, ch], gb_sum[gr, ch]

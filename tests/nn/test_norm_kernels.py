@@ -204,12 +204,31 @@ def test_layer_norm_gradcheck_float64(layer):
 
 @needs_torch
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_group_and_instance_norm_match_torch(layer, dtype):
-    x = randn(2, 6, 3, 5, dtype=dtype)
-    check_op(lambda lib, x, w, b: F(lib).group_norm(x, 3, w, b), x, randn(6, dtype=dtype), randn(6, dtype=dtype))
-    check_op(lambda lib, x: F(lib).instance_norm(x), x)
-    y = F(ember).instance_norm(ember.from_numpy(x).requires_grad_())
-    assert layout_of(y) == expected_layout(layer, "rows")
+@pytest.mark.parametrize("shape", [(2, 6, 3, 5), (3, 6), (1, 6, 2, 2, 3)], ids=str)
+def test_group_norm_matches_torch(layer, shape, dtype):
+    fn = lambda lib, x, w, b: F(lib).group_norm(x, 3, w, b, eps=1e-3)
+    check_op(fn, randn(*shape, dtype=dtype, offset=2.0), randn(6, dtype=dtype), randn(6, dtype=dtype))
+    y = fn(ember, ember.from_numpy(randn(*shape, dtype=dtype)).requires_grad_(), None, None)
+    assert layout_of(y) == expected_layout(layer, "groups")
+
+
+@needs_torch
+@pytest.mark.parametrize("affine", [True, False])
+def test_instance_norm_matches_torch(layer, affine):
+    x = randn(2, 4, 3, 5)
+    e_mod, t_mod = make_pair(lambda nn: nn.InstanceNorm2d(4, affine=affine, track_running_stats=True))
+    e_x, t_x = _input(x, ember), _input(x, torch)
+    e_y, t_y = e_mod(e_x), t_mod(t_x)
+    assert_same(e_y, t_y)
+    assert layout_of(e_y) == expected_layout(layer, "groups")
+    g = randn(2, 4, 3, 5)
+    e_y.backward(ember.from_numpy(g)), t_y.backward(torch.from_numpy(g))
+    assert_same(e_x.grad, t_x.grad, what="grad of x")
+    if affine:
+        assert_same(e_mod.weight.grad, t_mod.weight.grad, what="grad of weight")
+        assert_same(e_mod.bias.grad, t_mod.bias.grad, what="grad of bias")
+    assert_same(e_mod.running_mean, t_mod.running_mean, what="running_mean")
+    assert_same(e_mod.running_var, t_mod.running_var, what="running_var")
 
 
 def test_group_norm_gradcheck_float64(layer):

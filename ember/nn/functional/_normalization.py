@@ -34,7 +34,7 @@ class Normalize(Op):
 
     def forward(ctx, x, w, b, eps, axes, param_shape):
         ctx.eps, ctx.axes, ctx.param_shape = eps, axes, param_shape
-        ctx.b_shape = None if b is None else b.shape
+        ctx.w_shape, ctx.b_shape = None if w is None else w.shape, None if b is None else b.shape
         ctx.layout = _kernel_layout(x, w, b, axes, param_shape) if _jit.enabled() else None
         if ctx.layout:
             return _kernel_forward(ctx, x, w, b)
@@ -71,66 +71,72 @@ _KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _kernel_layout(x, w, b, axes, param_shape):
-    """How the compiled kernels (``ember._kernels.norm``) see this normalisation: "channels" for batch
-    norm's (N, C, *) with per-channel parameters, "rows" for statistics over the trailing axes (layer norm,
-    and group/instance norm without parameters), or None for the NumPy path."""
+    """How the compiled kernels (``ember._kernels.norm``) see this normalisation, or None (the NumPy path):
+    "channels": batch norm's (N, C, *) with per-channel parameters;
+    "groups": (N, G, K, L) with statistics over (K, L) and parameters of (G, K, 1) (group and instance norm);
+    "rows": statistics over the trailing axes, parameters of their shape or none (layer norm)."""
     if x.dtype not in _KERNEL_DTYPES or x.size == 0 or any(p is not None and p.dtype != x.dtype for p in (w, b)):
         return None
     nd, k = x.ndim, len(axes)
     if nd >= 2 and axes == (0,) + tuple(range(2, nd)) and tuple(param_shape) == _AffineParams.channel(nd):
         return "channels"
+    if nd == 4 and axes == (2, 3) and tuple(param_shape) == (x.shape[1], x.shape[2], 1):
+        return "groups"
     if axes == tuple(range(nd - k, nd)) and ((w is None and b is None) or tuple(param_shape) == x.shape[nd - k:]):
         return "rows"
     return None
 
 
-def _kernel_view(a, ctx):
-    """``a`` as the kernels' contiguous (N, C, L) or (R, D) array."""
-    a = np.ascontiguousarray(a)
-    if ctx.layout == "channels":
-        return a.reshape(a.shape[0], a.shape[1], -1)
-    return a.reshape(-1, _count(a.shape, ctx.axes))
-
-
-def _kernel_params(w, b, n, dt):
-    """Weight and bias as flat arrays of ``n``; the identity affine where absent."""
-    w = np.ones(n, dt) if w is None else w.reshape(n)
-    b = np.zeros(n, dt) if b is None else b.reshape(n)
-    return w, b
+def _kernel_shapes(shape, layout, axes):
+    """(array shape, statistics shape, parameter shape) the kernels of ``layout`` work on."""
+    if layout == "channels":
+        n, c = shape[0], shape[1]
+        return (n, c, _count(shape, axes) // n), (c,), (c,)
+    if layout == "groups":
+        return shape, shape[:2], shape[1:3]
+    d = _count(shape, axes)
+    return (_count(shape, range(len(shape))) // d, d), (_count(shape, range(len(shape))) // d,), (d,)
 
 
 def _kernel_forward(ctx, x, w, b):
-    xk = _kernel_view(x, ctx)
-    channels = ctx.layout == "channels"
-    n_stats, n_params = (xk.shape[1], xk.shape[1]) if channels else xk.shape
+    shape, stats_shape, params_shape = _kernel_shapes(x.shape, ctx.layout, ctx.axes)
     dt = x.dtype
-    mean, var, invstd = np.empty(n_stats, dt), np.empty(n_stats, dt), np.empty(n_stats, dt)
-    y = np.empty(xk.shape, dt)
-    run = _kernels.batch_norm_forward if channels else _kernels.layer_norm_forward
-    run(xk, *_kernel_params(w, b, n_params, dt), float(ctx.eps), y, mean, var, invstd)
+    xk = np.ascontiguousarray(x).reshape(shape)
+    wk = np.ones(params_shape, dt) if w is None else w.reshape(params_shape)
+    bk = np.zeros(params_shape, dt) if b is None else b.reshape(params_shape)
+    mean, var, invstd = np.empty(stats_shape, dt), np.empty(stats_shape, dt), np.empty(stats_shape, dt)
+    y = np.empty(shape, dt)
+    _FORWARD_KERNELS[ctx.layout](xk, wk, bk, float(ctx.eps), y, mean, var, invstd)
     needs = ctx.needs_input_grad
     if needs[0] or needs[1] or needs[2]:
         ctx.mean, ctx.invstd = mean, invstd
         ctx.save_for_backward(x, w)
-    stat_shape = tuple(1 if i in ctx.axes else s for i, s in enumerate(x.shape))
-    mean, var = mean.reshape(stat_shape), var.reshape(stat_shape)
+    keepdims = tuple(1 if i in ctx.axes else s for i, s in enumerate(x.shape))
+    mean, var = mean.reshape(keepdims), var.reshape(keepdims)
     ctx.mark_non_differentiable(mean, var)
     return y.reshape(x.shape), mean, var
 
 
 def _kernel_backward(ctx, g, x, w):
     need_x, need_w, need_b = ctx.needs_input_grad[:3]
+    shape, _, params_shape = _kernel_shapes(x.shape, ctx.layout, ctx.axes)
     dt = x.dtype
-    xk, gk = _kernel_view(x, ctx), _kernel_view(g.astype(dt, copy=False), ctx)
-    channels = ctx.layout == "channels"
-    n_params = xk.shape[1]
-    gx = np.empty(xk.shape if need_x else (0,) * xk.ndim, dt)
-    gw, gb = np.empty(n_params, dt), np.empty(n_params, dt)
-    run = _kernels.batch_norm_backward if channels else _kernels.layer_norm_backward
-    run(gk, xk, ctx.mean, ctx.invstd, _kernel_params(w, None, n_params, dt)[0], bool(need_x), gx, gw, gb)
+    xk, gk = np.ascontiguousarray(x).reshape(shape), np.ascontiguousarray(g, dtype=dt).reshape(shape)
+    gx = np.empty(shape if need_x else (0,) * len(shape), dt)
+    gw, gb = np.empty(params_shape, dt), np.empty(params_shape, dt)
+    wk = np.ones(params_shape, dt) if w is None else w.reshape(params_shape)
+    if ctx.layout == "channels":
+        _kernels.batch_norm_backward(gk, xk, ctx.mean, ctx.invstd, wk, True, need_x, gx, gw, gb)
+    else:
+        _BACKWARD_KERNELS[ctx.layout](gk, xk, ctx.mean, ctx.invstd, wk, need_x, gx, gw, gb)
     return (Tensor._wrap(gx.reshape(x.shape)) if need_x else None,
-            Tensor._wrap(gw.reshape(w.shape)) if need_w else None,
+            Tensor._wrap(gw.reshape(ctx.w_shape)) if need_w else None,
             Tensor._wrap(gb.reshape(ctx.b_shape)) if need_b else None, None, None, None)
+
+
+_FORWARD_KERNELS = {"channels": _kernels.batch_norm_forward, "groups": _kernels.group_norm_forward,
+                    "rows": _kernels.layer_norm_forward}
+_BACKWARD_KERNELS = {"groups": _kernels.group_norm_backward, "rows": _kernels.layer_norm_backward}
 
 
 def _param_axes(ndim, param_shape):
@@ -278,7 +284,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     if _count(x.shape, spatial) == 1:
         raise ValueError(f"Expected more than 1 spatial element when training, got input size "
                          f"torch.Size({list(x.shape)})")
-    y, mean, var = Normalize.apply(input, weight, bias, eps, spatial, _AffineParams.channel(x.ndim))
+    y, mean, var = _grouped_norm(input, x.shape[1], weight, bias, eps)  # a group per channel
     if running_mean is not None:
         _update_running(running_mean, mean._data.reshape(x.shape[:2]).mean(0), momentum)
     if running_var is not None:
@@ -317,18 +323,22 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
     x = input._data
     if x.ndim < 2:
         raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {x.ndim}")
-    n, c = x.shape[:2]
-    if c % num_groups:
+    if x.shape[1] % num_groups:
         raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input of "
                            f"shape {shape_str(x.shape)} and num_groups={num_groups}")
-    grouped = input.reshape(n, num_groups, -1)
-    y = Normalize.apply(grouped, None, None, eps, (2,), (1,))[0].reshape(x.shape)
-    pshape = _AffineParams.channel(x.ndim)
-    if weight is not None:
-        y = y * weight.reshape(pshape)
-    if bias is not None:
-        y = y + bias.reshape(pshape)
-    return y
+    return _grouped_norm(input, num_groups, weight, bias, eps)[0]
+
+
+def _grouped_norm(input, groups, weight, bias, eps):
+    """Normalize over (N, G, K, L): statistics per sample and group of K channels, a per-channel affine
+    (parameters as (G, K, 1)). Returns (y, mean, var), the statistics as (N, G, 1, 1)."""
+    shape = input._data.shape
+    n, c = shape[:2]
+    grouped = input.reshape(n, groups, c // groups, _count(shape, range(2, len(shape))))
+    pshape = (groups, c // groups, 1)
+    y, mean, var = Normalize.apply(grouped, None if weight is None else weight.reshape(pshape),
+                                   None if bias is None else bias.reshape(pshape), eps, (2, 3), pshape)
+    return y.reshape(shape), mean, var
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
