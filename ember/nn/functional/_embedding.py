@@ -5,6 +5,8 @@ are accumulated by sorting the indices once and summing each run with ``np.add.r
 """
 import numpy as np
 
+from ... import _jit
+from ..._kernels import embedding as _kernels
 from ..._tensor import Tensor
 from ...autograd.function import Op, once_differentiable
 from ...autograd.grad_mode import no_grad
@@ -16,6 +18,9 @@ def _index_add_rows(num_rows, idx, rows, scale_by_freq=False):
     out = np.zeros((num_rows,) + rows.shape[1:], dtype=rows.dtype)
     if idx.size == 0:
         return out
+    if not scale_by_freq and rows.ndim == 2 and rows.dtype in _FLOATS and _jit.enabled():
+        _kernels.index_add_rows(np.ascontiguousarray(idx), np.ascontiguousarray(rows), out)
+        return out
     order = np.argsort(idx, kind="stable")
     sorted_idx = idx[order]
     starts = np.flatnonzero(np.concatenate(([True], sorted_idx[1:] != sorted_idx[:-1])))
@@ -25,6 +30,9 @@ def _index_add_rows(num_rows, idx, rows, scale_by_freq=False):
         sums /= counts.reshape((-1,) + (1,) * (rows.ndim - 1)).astype(rows.dtype)
     out[sorted_idx[starts]] = sums
     return out
+
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _check_indices(input, fn="embedding"):
