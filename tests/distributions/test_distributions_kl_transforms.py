@@ -117,7 +117,16 @@ TRANSFORMS = {
     "inverse_exp": (lambda D: D.ExpTransform().inv, pos(2, 3)),
     "independent": (lambda D: D.IndependentTransform(D.ExpTransform(), 1), randn(2, 3)),
     "softmax": (lambda D: D.SoftmaxTransform(), randn(2, 3)),
+    "reshape": (lambda D: D.ReshapeTransform((2, 3), (3, 2)), randn(4, 2, 3)),
+    "corr_cholesky": (lambda D: D.CorrCholeskyTransform(), randn(2, 3)),
+    "lower_cholesky": (lambda D: D.LowerCholeskyTransform(), randn(2, 3, 3)),
+    "positive_definite": (lambda D: D.PositiveDefiniteTransform(), randn(2, 3, 3)),
+    "cat": (lambda D: D.CatTransform([D.ExpTransform(), D.AffineTransform(1.0, 2.0)], -1, [2, 1]), randn(2, 3)),
+    "stack": (lambda D: D.StackTransform([D.ExpTransform(), D.TanhTransform(), D.SigmoidTransform()], -1),
+              randn(2, 3)),
+    "cdf": (lambda D: D.CumulativeDistributionTransform(D.Normal(0.5, 2.0)), randn(2, 3)),
 }
+NO_JACOBIAN = ("SoftmaxTransform", "LowerCholeskyTransform", "PositiveDefiniteTransform")
 
 
 @pytest.mark.parametrize("make,x", list(TRANSFORMS.values()), ids=list(TRANSFORMS))
@@ -126,13 +135,14 @@ def test_transform(make, x):
         t = make(lib.distributions)
         y = t(x)
         x_back = t.inv(y)
-        if isinstance(t, lib.distributions.SoftmaxTransform):  # not bijective: no Jacobian
+        if type(t).__name__ in NO_JACOBIAN:  # torch defines no log_abs_det_jacobian
             return y, x_back
         return y, x_back, t.log_abs_det_jacobian(x, y)
     check_op(fn, x)
     e, t = make(ember.distributions), make(torch.distributions)
-    assert tuple(e.forward_shape((4, 3))) == tuple(t.forward_shape((4, 3)))
-    assert tuple(e.inverse_shape((4, 3))) == tuple(t.inverse_shape((4, 3)))
+    assert tuple(e.forward_shape(x.shape)) == tuple(t.forward_shape(x.shape))
+    y_shape = tuple(t(to_torch(x)).shape)
+    assert tuple(e.inverse_shape(y_shape)) == tuple(t.inverse_shape(y_shape))
     assert e.bijective == t.bijective and repr(e.domain) == repr(t.domain) and repr(e.codomain) == repr(t.codomain)
     assert e.inv.inv is e
 
@@ -214,3 +224,39 @@ def test_dependent_constraints():
     support = ember.distributions.Uniform(0.0, 2.0).support
     assert repr(support) == "Interval(lower_bound=0.0, upper_bound=2.0)"
     assert C.is_dependent(ember.distributions.Uniform.support)
+
+
+REGISTRY_CONSTRAINTS = {
+    "real": (lambda C: C.real, (2, 3)),
+    "positive": (lambda C: C.positive, (2, 3)),
+    "greater_than": (lambda C: C.greater_than(1.5), (2, 3)),
+    "greater_than_eq": (lambda C: C.greater_than_eq(-1.0), (3,)),
+    "less_than": (lambda C: C.less_than(2.0), (3,)),
+    "unit_interval": (lambda C: C.unit_interval, (2, 3)),
+    "interval": (lambda C: C.interval(-2.0, 3.0), (3,)),
+    "half_open_interval": (lambda C: C.half_open_interval(0.0, 4.0), (3,)),
+    "simplex": (lambda C: C.simplex, (2, 3)),
+    "independent": (lambda C: C.independent(C.positive, 1), (2, 3)),
+    "lower_cholesky": (lambda C: C.lower_cholesky, (2, 3, 3)),
+    "positive_definite": (lambda C: C.positive_definite, (3, 3)),
+    "corr_cholesky": (lambda C: C.corr_cholesky, (2, 3)),
+    "cat": (lambda C: C.cat([C.positive, C.real], -1, [1, 2]), (2, 3)),
+    "stack": (lambda C: C.stack([C.positive, C.real, C.unit_interval], -1), (2, 3)),
+}
+
+
+@pytest.mark.parametrize("registry", ["biject_to", "transform_to"])
+@pytest.mark.parametrize("make,shape", list(REGISTRY_CONSTRAINTS.values()), ids=list(REGISTRY_CONSTRAINTS))
+def test_constraint_registry(registry, make, shape):
+    try:
+        t_transform = getattr(torch.distributions, registry)(make(torch.distributions.constraints))
+    except NotImplementedError:
+        with pytest.raises(NotImplementedError):
+            getattr(ember.distributions, registry)(make(ember.distributions.constraints))
+        return
+    e_transform = getattr(ember.distributions, registry)(make(ember.distributions.constraints))
+    assert repr(e_transform) == repr(t_transform)
+    x = randn(*shape)
+    y = e_transform(to_ember(x))
+    assert_same(y, t_transform(to_torch(x)))
+    assert bool(make(ember.distributions.constraints).check(y).all())
