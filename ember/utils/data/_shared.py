@@ -13,6 +13,7 @@ the worker skips the task, so the main process frees a slot only once no worker 
 Without a free slot, or where shared memory is unavailable, a batch goes through the pipe as before.
 """
 import collections.abc
+import math
 import mmap
 import os
 
@@ -93,7 +94,7 @@ class SharedSlots:
             if not isinstance(item, InSlot):
                 return item
             start = item.offset
-            stop = start + int(np.prod(item.shape, dtype=np.int64)) * item.dtype.itemsize
+            stop = start + math.prod(item.shape) * item.dtype.itemsize
             return whole[start:stop].view(item.dtype).reshape(item.shape).copy()
         return _map_arrays(data, copy_out)
 
@@ -110,7 +111,7 @@ class _Arena:
     def empty(self, shape, dtype):
         """An uninitialised array in the slot, or None when it does not fit."""
         dtype = np.dtype(dtype)
-        nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        nbytes = math.prod(shape) * dtype.itemsize
         start = -(-self._used // _ALIGN) * _ALIGN
         if start + nbytes > self._stop:
             return None
