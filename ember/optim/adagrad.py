@@ -2,6 +2,7 @@
 import numpy as np
 
 from .._tensor import Tensor
+from .. import _jit
 from .._kernels import optim as _kernels
 from .optimizer import Optimizer, _blocks, _check_args, _kernel_views, _scalar_state
 
@@ -44,10 +45,11 @@ class Adagrad(Optimizer):
 
 def adagrad(params, grads, state_sums, steps, *, lr, weight_decay, lr_decay, eps, maximize, tmp):
     """The Adagrad update over lists of NumPy arrays, in place."""
+    compiled = _jit.enabled()
     for i, param in enumerate(params):
         steps[i] += 1
         clr = lr / (1 + (float(steps[i]) - 1) * lr_decay)
-        flat = _kernel_views(param, grads[i], state_sums[i])
+        flat = _kernel_views(param, grads[i], state_sums[i]) if compiled else None
         if flat is not None:
             _kernels.adagrad(*flat, bool(maximize), float(weight_decay), float(clr), float(eps))
             continue

@@ -1,6 +1,7 @@
 """Adam (Kingma & Ba) with optional AMSGrad and decoupled (AdamW-style) weight decay."""
 import numpy as np
 
+from .. import _jit
 from .._kernels import optim as _kernels
 from .optimizer import Optimizer, _blocks, _check_args, _kernel_views, _lerp_, _scalar_state, _zeros_state
 
@@ -58,13 +59,14 @@ def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, *, amsgra
          weight_decay, eps, maximize, decoupled_weight_decay=False, tmp=None):
     """The Adam update over lists of NumPy arrays, in place (``steps`` are 0-d float32 counters)."""
     tmp = tmp or np.empty_like
+    compiled = _jit.enabled()
     for i, param in enumerate(params):
         steps[i] += 1
         step = float(steps[i])
         bias_correction1 = 1 - beta1 ** step
         bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
         arrays = [param, grads[i], exp_avgs[i], exp_avg_sqs[i]] + ([max_exp_avg_sqs[i]] if amsgrad else [])
-        flat = _kernel_views(*arrays)
+        flat = _kernel_views(*arrays) if compiled else None
         if flat is not None:  # one fused pass in torch's operation order
             _kernels.adam(*flat[:4], flat[-1], bool(amsgrad), bool(maximize), float(weight_decay),
                           bool(decoupled_weight_decay), float(lr), float(beta1), float(beta2), float(eps),

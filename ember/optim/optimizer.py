@@ -12,7 +12,6 @@ from copy import deepcopy
 import numpy as np
 
 from .. import _dtype as D
-from .. import _jit
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad
 
@@ -133,16 +132,15 @@ _KERNEL_DTYPES = frozenset((np.dtype(np.float32), np.dtype(np.float64)))
 
 def _kernel_views(*arrays):
     """Flat views of ``arrays`` for a fused update in ``ember._kernels.optim``, or None when the NumPy path
-    serves: the compiled layer is off, or the arrays are not all C-contiguous float32 or all float64."""
-    if not _jit.enabled():
-        return None
+    serves: the arrays are not all C-contiguous float32 or all float64. Callers check ``_jit.enabled()``
+    once per step."""
     dtype = arrays[0].dtype
     if dtype not in _KERNEL_DTYPES:
         return None
     for a in arrays:
         if a.dtype != dtype or not a.flags.c_contiguous:
             return None
-    return [a.reshape(-1) for a in arrays]
+    return [a.ravel() for a in arrays]  # views: every array is C-contiguous
 
 
 class Optimizer:

@@ -1,6 +1,7 @@
 """RMSprop (Hinton), optionally centered and with momentum."""
 import numpy as np
 
+from .. import _jit
 from .._kernels import optim as _kernels
 from .optimizer import Optimizer, _blocks, _check_args, _kernel_views, _lerp_, _scalar_state, _zeros_state
 
@@ -47,11 +48,12 @@ class RMSprop(Optimizer):
 def rmsprop(params, grads, square_avgs, grad_avgs, momentum_buffers, steps, *, lr, alpha, eps, weight_decay,
             momentum, centered, maximize, tmp):
     """The RMSprop update over lists of NumPy arrays, in place."""
+    compiled = _jit.enabled()
     for i, param in enumerate(params):
         steps[i] += 1
         arrays = [param, grads[i], square_avgs[i]] + ([grad_avgs[i]] if centered else []) + \
             ([momentum_buffers[i]] if momentum > 0 else [])
-        flat = _kernel_views(*arrays)
+        flat = _kernel_views(*arrays) if compiled else None
         if flat is not None:  # unused state slots get the square average (never touched)
             rest = flat[3:]
             grad_avg = rest.pop(0) if centered else flat[2]

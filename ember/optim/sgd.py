@@ -1,6 +1,7 @@
 """Stochastic gradient descent with optional momentum (heavy-ball or Nesterov) and weight decay."""
 import numpy as np
 
+from .. import _jit
 from .._kernels import optim as _kernels
 from .optimizer import Optimizer, _as_real, _blocks, _check_args, _kernel_views, _BLOCK
 
@@ -66,6 +67,7 @@ def _plain_step(params, lr, tmp):
     """param += grad * -lr for every parameter with a gradient (no momentum, decay or maximize):
     _sgd_block's arithmetic on small arrays, without building the lists it takes."""
     neg_lr = -lr
+    compiled = _jit.enabled()
     for p in params:
         g = p.grad
         if g is None:
@@ -73,7 +75,7 @@ def _plain_step(params, lr, tmp):
         p._bump_version()
         d = p._data
         gd = g._data
-        flat = _kernel_views(d, gd)
+        flat = _kernel_views(d, gd) if compiled else None
         if flat is not None:  # the gradient stands in for the unused momentum buffer
             _kernels.sgd(flat[0], flat[1], flat[1], False, False, 0.0, 0.0, 0.0, False, lr)
             continue
@@ -89,8 +91,10 @@ def sgd(params, grads, momentum_buffers, *, weight_decay, momentum, lr, dampenin
     """The SGD update over lists of NumPy arrays, in place. A ``None`` momentum buffer is created
     (as a copy of the first gradient) and stored back into ``momentum_buffers``."""
     tmp = tmp or np.empty_like
+    compiled = _jit.enabled()
     for i, param in enumerate(params):
-        if _sgd_kernel(i, param, grads, momentum_buffers, weight_decay, momentum, lr, dampening, nesterov, maximize):
+        if compiled and _sgd_kernel(i, param, grads, momentum_buffers, weight_decay, momentum, lr, dampening,
+                                    nesterov, maximize):
             continue
         if momentum != 0 and momentum_buffers[i] is None:
             # first step: the buffer starts as the (decayed, signed) gradient itself

@@ -111,7 +111,8 @@ def test_nan_and_inf_gradients_propagate_like_torch(name, cfg):
 
 
 @needs_torch
-@pytest.mark.parametrize("name,cfg", [CASES[1], CASES[8], CASES[11], CASES[15]], ids=["Adam", "SGD", "RMSprop", "Adagrad"])
+@pytest.mark.parametrize("name,cfg", [CASES[1], CASES[8], CASES[11], CASES[15]],
+                         ids=["Adam", "SGD", "RMSprop", "Adagrad"])
 def test_large_parameters(name, cfg):
     # larger than the NumPy path's cache blocks (optimizer._BLOCK), which the kernels do not use
     _run_and_compare(name, cfg, "float32", shapes=[(300, 451), (7,)], steps=3, transposed_last=False)
