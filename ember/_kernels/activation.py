@@ -7,12 +7,12 @@ polynomials in float32 that LLVM vectorises:
 - erf: the rational function x P(x^2) / Q(x^2) on [-4, 4] (|error| < 5e-7; erf(4) rounds to 1 in
   float32), the same one as the NumPy path's ``_erf_fast``;
 - exp for arguments t <= 0 (all that softmax and the GELU density need): Cody-Waite range reduction
-  t = k ln2 + r, |r| <= ln2 / 2, Cephes' degree-7 polynomial for exp(r) (error < 1e-7 relative), and the
-  scale 2^k built from its exponent bits. Below -87.3 (where 2^k stops being a normal float) the result
+  t = k ln2 + r, |r| <= ln2 / 2, Cephes' degree-7 polynomial for exp(r) (error < 1e-7 relative), times
+  2^k. Below -87.3 (where 2^k stops being a normal float) the result
   is taken as 0: it is below 1.2e-38 there.
 
-Building 2^k from bits needs an integer view of a float buffer, which is written in one loop and read
-in the next, so the kernels work in blocks (rows for softmax) that stay in L1 cache.
+The scale 2^k (k in [-126, 0]) is a product of exact powers of two selected by the bits of -k: Numba has
+no scalar bit cast, and an integer view of a scratch buffer would cost a second pass.
 
 Only ``contract`` (FMA) and ``reassoc`` (vectorised sums) are allowed of fastmath: NaN and inf keep
 their IEEE behaviour. NaN inputs propagate as in the NumPy path and torch (see each kernel).
@@ -24,7 +24,6 @@ from .. import _jit
 _f = np.float32
 _FAST = {"contract"}
 _SUMS = {"contract", "reassoc"}
-_BLOCK = 512
 
 # erf(z) ~ z P(z^2) / Q(z^2) for |z| <= 4
 _P0, _P1, _P2, _P3, _P4, _P5, _P6 = [_f(c) for c in (
@@ -47,8 +46,11 @@ _INV_SQRT_2 = _f(0.7071067811865476)
 _INV_SQRT_2PI = _f(0.3989422804014327)
 _NEG_INF = _f(-np.inf)
 _NAN = _f(np.nan)
-_BIAS = np.int32(127)
-_MANT = np.int32(23)
+_TWO_M1, _TWO_M2, _TWO_M4, _TWO_M8, _TWO_M16, _TWO_M32, _TWO_M64 = [_f(2.0 ** -(2 ** b)) for b in range(7)]
+_SIGN = np.int32(31)
+_ABS = np.int32(0x7FFFFFFF)
+_INF_BITS = np.int32(0x7F800000)
+_KEY_MIN = np.int32(-0x80000000)
 
 
 @_jit.kernel(fastmath=_FAST)
@@ -68,34 +70,34 @@ def gelu_forward(x, out):
 @_jit.kernel(fastmath=_FAST)
 def gelu_backward(x, g, out):
     """out = g * (Phi(x) + x * phi(x)), phi(x) = exp(-x^2 / 2) / sqrt(2 pi), over flat float32 arrays."""
-    n = x.size
-    cdf = np.empty(_BLOCK, np.float32)
-    pdf = np.empty(_BLOCK, np.float32)
-    scale_bits = np.empty(_BLOCK, np.int32)
-    scale = scale_bits.view(np.float32)
-    for start in range(0, n, _BLOCK):
-        stop = min(start + _BLOCK, n)
-        for i in range(start, stop):
-            v = x[i]
-            z = v * _INV_SQRT_2
-            z = _FOUR if z > _FOUR else z
-            z = -_FOUR if z < -_FOUR else z
-            z2 = z * z
-            p = (((((_P0 * z2 + _P1) * z2 + _P2) * z2 + _P3) * z2 + _P4) * z2 + _P5) * z2 + _P6
-            q = (((_Q0 * z2 + _Q1) * z2 + _Q2) * z2 + _Q3) * z2 + _Q4
-            cdf[i - start] = _HALF + _HALF * (z * p / q)
-            # exp(-v^2 / 2) without the bits: polynomial and exponent, joined in the next loop
-            t = -_HALF * v * v
-            keep = t > _EXP_LO  # false for NaN too: the NaN comes back through cdf
-            tc = t if keep else _EXP_LO
-            k = np.floor(tc * _LOG2E + _HALF)
-            r = tc - k * _LN2_HI - k * _LN2_LO
-            e = ((((((_E0 * r + _E1) * r + _E2) * r + _E3) * r + _E4) * r + _E5) * r * r + r) + _ONE
-            pdf[i - start] = e if keep else _f(0)
-            scale_bits[i - start] = (np.int32(k) + _BIAS) << _MANT
-        for i in range(start, stop):
-            j = i - start
-            out[i] = g[i] * (cdf[j] + x[i] * (pdf[j] * scale[j] * _INV_SQRT_2PI))
+    for i in range(x.size):
+        v = x[i]
+        z = v * _INV_SQRT_2
+        z = _FOUR if z > _FOUR else z
+        z = -_FOUR if z < -_FOUR else z
+        z2 = z * z
+        p = (((((_P0 * z2 + _P1) * z2 + _P2) * z2 + _P3) * z2 + _P4) * z2 + _P5) * z2 + _P6
+        q = (((_Q0 * z2 + _Q1) * z2 + _Q2) * z2 + _Q3) * z2 + _Q4
+        cdf = _HALF + _HALF * (z * p / q)
+        # exp(t), t = -v^2 / 2 <= 0; below _EXP_LO (and for NaN, which comes back through cdf) it is 0
+        t = -_HALF * v * v
+        keep = t > _EXP_LO
+        tc = t if keep else _EXP_LO
+        k = np.floor(tc * _LOG2E + _HALF)
+        r = tc - k * _LN2_HI - k * _LN2_LO
+        e = ((((((_E0 * r + _E1) * r + _E2) * r + _E3) * r + _E4) * r + _E5) * r * r + r) + _ONE
+        # times 2^k, k in [-126, 0]: one exact power-of-two factor per set bit of -k (no bit casts in a
+        # loop that must vectorise)
+        nk = np.int32(-k)
+        e *= _TWO_M1 if nk & 1 else _ONE
+        e *= _TWO_M2 if nk & 2 else _ONE
+        e *= _TWO_M4 if nk & 4 else _ONE
+        e *= _TWO_M8 if nk & 8 else _ONE
+        e *= _TWO_M16 if nk & 16 else _ONE
+        e *= _TWO_M32 if nk & 32 else _ONE
+        e *= _TWO_M64 if nk & 64 else _ONE
+        pdf = e * _INV_SQRT_2PI if keep else _f(0)
+        out[i] = g[i] * (cdf + v * pdf)
 
 
 @_jit.kernel(fastmath=_SUMS)
@@ -105,22 +107,35 @@ def softmax_rows(x, out, masked_rows_zero):
     A row holding NaN or +inf gives NaN, as torch's softmax. A row with every entry -inf gives NaN, or
     zeros when ``masked_rows_zero`` (scaled_dot_product_attention's rule)."""
     rows, length = x.shape
-    scale_bits = np.empty(length, np.int32)
-    scale = scale_bits.view(np.float32)
+    if length == 0:
+        return
+    x_bits = x.view(np.int32)
+    cast_bits = np.empty(1, np.int32)
+    cast = cast_bits.view(np.float32)
     for row in range(rows):
-        xr = x[row]
-        yr = out[row]
-        m = _NEG_INF
-        bad = False
+        # the row max as an integer max (vectorises, unlike a float max that must respect NaN): the
+        # key below orders int32 bit patterns as their floats; NaN is flagged separately
+        key_max = _KEY_MIN
+        nan = 0
         for j in range(length):
-            v = xr[j]
-            m = v if v > m else m
-            bad |= v != v
-        if bad or m == -_NEG_INF or m == _NEG_INF:
-            fill = _f(0) if (m == _NEG_INF and masked_rows_zero and not bad) else _NAN
-            for j in range(length):
-                yr[j] = fill
+            b = x_bits[row, j]
+            key = b ^ ((b >> _SIGN) & _ABS)
+            key_max = key if key > key_max else key_max
+            nan |= (b & _ABS) > _INF_BITS
+        yr = out[row]
+        if nan:
+            yr[:] = _NAN
             continue
+        cast_bits[0] = key_max ^ ((key_max >> _SIGN) & _ABS)  # back to the float's bits
+        m = cast[0]
+        if m == _NEG_INF:  # every entry masked out
+            yr[:] = _f(0) if masked_rows_zero else _NAN
+            continue
+        if m == -_NEG_INF:  # inf - inf
+            yr[:] = _NAN
+            continue
+        xr = x[row]
+        total = _f(0)
         for j in range(length):
             t = xr[j] - m
             keep = t > _EXP_LO
@@ -128,11 +143,15 @@ def softmax_rows(x, out, masked_rows_zero):
             k = np.floor(tc * _LOG2E + _HALF)
             r = tc - k * _LN2_HI - k * _LN2_LO
             e = ((((((_E0 * r + _E1) * r + _E2) * r + _E3) * r + _E4) * r + _E5) * r * r + r) + _ONE
-            yr[j] = e if keep else _f(0)
-            scale_bits[j] = (np.int32(k) + _BIAS) << _MANT
-        total = _f(0)
-        for j in range(length):
-            e = yr[j] * scale[j]
+            nk = np.int32(-k)  # times 2^k, as in gelu_backward
+            e *= _TWO_M1 if nk & 1 else _ONE
+            e *= _TWO_M2 if nk & 2 else _ONE
+            e *= _TWO_M4 if nk & 4 else _ONE
+            e *= _TWO_M8 if nk & 8 else _ONE
+            e *= _TWO_M16 if nk & 16 else _ONE
+            e *= _TWO_M32 if nk & 32 else _ONE
+            e *= _TWO_M64 if nk & 64 else _ONE
+            e = e if keep else _f(0)
             yr[j] = e
             total += e
         inv = _ONE / total
