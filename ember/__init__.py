@@ -107,20 +107,8 @@ def are_deterministic_algorithms_enabled():
     return _deterministic[0]
 
 
-class autocast:
-    """Accepted for compatibility; ember computes in the tensors' own dtypes (full precision on CPU)."""
-
-    def __init__(self, device_type="cpu", dtype=None, enabled=True, cache_enabled=None):
-        self.device_type, self.fast_dtype, self.enabled = device_type, dtype, enabled
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def __call__(self, fn):
-        return fn
+from . import amp, cpu  # noqa: E402,F401
+from .amp import autocast, is_autocast_enabled, get_autocast_dtype  # noqa: E402,F401
 
 
 def _legacy_tensor_type(dt):

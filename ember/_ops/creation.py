@@ -125,7 +125,49 @@ empty = _factory(np.empty, "empty")
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
     if dtype is None:
         dtype = D.scalar_dtype(fill_value.item() if isinstance(fill_value, Tensor) else fill_value)
-    return _finish(np.full(tuple(size), fill_value, _np_dtype(dtype)), requires_grad, device)
+    np_dt = _np_dtype(dtype)
+    value = fill_value if isinstance(fill_value, Tensor) else checked_scalar(fill_value, np_dt)
+    return _finish(np.full(tuple(size), value, np_dt), requires_grad, device)
+
+
+_C_TYPE_NAMES = {np.dtype(np.int8): "int8_t", np.dtype(np.int16): "int16_t", np.dtype(np.int32): "int",
+                 np.dtype(np.int64): "int64_t", np.dtype(np.uint8): "uint8_t", np.dtype(np.float32): "float"}
+_FLOAT_LIMITS = {np.dtype(np.float32): (float(np.finfo(np.float32).max), "float"),
+                 np.dtype(np.float16): (65504.0, "c10::Half"), D.bfloat16.np: (3.3895313892515355e38, "c10::BFloat16")}
+
+
+def checked_scalar(value, dt):
+    """A Python number about to be stored in a tensor of NumPy dtype ``dt``, checked as torch's fill
+    checks it: integer and float types reject finite values beyond their range (float64 has none that
+    a Python float can exceed), and uint8 wraps negative values."""
+    if value.__class__ is bool or not isinstance(value, (int, float)) or dt.kind in "bc":
+        return value
+    if value.__class__ is int and not -2 ** 63 <= value < 2 ** 64:
+        raise OverflowError("int too big to convert")
+    if dt.kind in "iu":
+        info = np.iinfo(dt)
+        if value > info.max or (dt.kind == "i" and value < info.min):
+            raise RuntimeError(f"value cannot be converted to type {_C_TYPE_NAMES.get(dt, dt.name)} without overflow")
+        if dt.kind == "u" and value < 0:  # negative values wrap, as in C
+            return int(value) % (1 << info.bits)
+        return value
+    limit, name = _FLOAT_LIMITS.get(dt, (None, None))
+    if limit is not None and math.isfinite(value) and abs(value) > limit:
+        raise RuntimeError(f"value cannot be converted to type {name} without overflow")
+    return value
+    if value.__class__ is int and not -2 ** 63 <= value < 2 ** 64:
+        raise OverflowError("int too big to convert")
+    if not isinstance(value, (int, float)):
+        return value
+    if dt.kind in "iu":
+        info = np.iinfo(dt)
+        if value > info.max or (dt.kind == "i" and value < info.min):
+            raise RuntimeError(f"value cannot be converted to type {_C_TYPE_NAMES.get(dt, dt.name)} without overflow")
+        if value < 0:  # unsigned: negative values wrap, as in C
+            return int(value) % (1 << info.bits)
+    elif dt == np.float32 and abs(value) > _FLOAT32_MAX and value != float("inf") and value != -float("inf"):
+        raise RuntimeError("value cannot be converted to type float without overflow")
+    return value
 
 
 def _like(fn):
@@ -210,7 +252,7 @@ def _fill(self, value):
     v = value.item() if isinstance(value, Tensor) and not value.requires_grad else value
     if isinstance(v, Tensor) or (_enabled[0] and self.requires_grad):
         return apply_inplace(self, lambda old, val: old * 0 + val, v)
-    self._data[...] = v
+    self._data[...] = checked_scalar(v, self._data.dtype)
     self._bump_version()
     return self
 

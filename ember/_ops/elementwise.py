@@ -35,10 +35,26 @@ def promote(a, b):
             a = a.astype(cdt)
     elif dt.kind in "iu" and isinstance(a, float):
         a = int(a)
+    elif a.__class__ is int and dt.kind in "iu":
+        a = _wrapped_int(a, cdt)
     if b.__class__ is _ND:
         if b.dtype != cdt:
             b = b.astype(cdt)
+    elif b.__class__ is int and dt.kind in "iu":
+        b = _wrapped_int(b, cdt)
     return a, b, dt
+
+
+def _wrapped_int(value, dt):
+    """A Python int as an integer tensor's dtype sees it: torch wraps values outside the dtype's range
+    (``int8 + 300`` adds 44) where NumPy raises OverflowError."""
+    info = np.iinfo(dt)
+    if info.min <= value <= info.max:
+        return value
+    if not -2 ** 63 <= value < 2 ** 64:
+        raise OverflowError("int too big to convert")
+    span = 1 << info.bits
+    return dt.type((value - info.min) % span + info.min)
 
 
 def _scalar_fits(dt, s):

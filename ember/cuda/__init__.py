@@ -43,3 +43,6 @@ def manual_seed(seed):
 
 def manual_seed_all(seed):
     manual_seed(seed)
+
+
+from . import amp  # noqa: E402,F401
