@@ -1,8 +1,9 @@
 """Loss kernels: softmax cross-entropy over the rows of a float32 (M, C) logit array.
 
 NumPy spends four passes over a large vocabulary (max, subtract, exp, sum) with two temporaries, and
-its float32 ``exp`` is a scalar loop here. The kernel makes two passes per row while the row is in
-cache: the max, then exp(x - max) written out and summed.
+its float32 ``exp`` is a scalar loop here. The row maxima come from NumPy (its max is vectorised and
+propagates NaN; a max loop here only vectorises if NaN is assumed away); the kernel then makes one
+pass per row: exp(x - max) written out and summed.
 
 The exponential is Cephes' float32 ``expf`` (range reduction by ln 2, a degree-6 polynomial, 2^n built
 from its bits; within about one ulp of the true value), written out inline so LLVM vectorises it,
@@ -30,21 +31,17 @@ _EXP_HI = np.float32(88.72283)   # above this exp(v) overflows float32
 
 
 @_jit.kernel(fastmath=_SUMS)
-def softmax_xent_forward(x, target, e, sum_e, pow2_bits):
-    """For each row of x (M, C) float32: e = exp(x - max), sum_e = sum(e). Returns the summed
-    cross-entropy sum_rows(log(sum_e) + max - x[row, target]) as a float64 (nan or inf when a row
-    has a NaN or a +inf logit; -inf logits get probability 0). ``pow2_bits``: int32 scratch of length C."""
+def softmax_xent_forward(x, row_max, target, e, sum_e, pow2_bits):
+    """For each row of x (M, C) float32 and its max: e = exp(x - max), sum_e = sum(e). Returns the
+    summed cross-entropy sum_rows(log(sum_e) + max - x[row, target]) as a float64: nan when a row
+    has a NaN (NumPy's row max is then NaN) or a +inf logit (inf - inf); -inf logits get probability
+    0. ``pow2_bits``: int32 scratch of length C."""
     m_rows, c = x.shape
     pow2 = pow2_bits.view(np.float32)
     total = 0.0
     for r in range(m_rows):
-        row, out = x[r], e[r]
-        m = row[0]
-        for j in range(1, c):
-            m = max(m, row[j])
-        nans = 0
+        row, out, m = x[r], e[r], row_max[r]
         for j in range(c):
-            nans += row[j] != row[j]
             v = max(row[j] - m, _EXP_LO)
             n = np.floor(v * _LOG2E + np.float32(0.5))
             f = v - n * _LN2_HI - n * _LN2_LO
@@ -59,6 +56,4 @@ def softmax_xent_forward(x, target, e, sum_e, pow2_bits):
             s += ej
         sum_e[r] = s
         total += np.log(np.float64(s)) + np.float64(m) - np.float64(row[target[r]])
-        if nans:
-            total = np.nan
     return total

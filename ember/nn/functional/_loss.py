@@ -460,8 +460,8 @@ def _softmax_xent_compiled(x, target):
     x = np.ascontiguousarray(x)
     e = np.empty_like(x)
     sum_e = np.empty(x.shape[0], dtype=x.dtype)
-    total = _kernels.softmax_xent_forward(x, np.ascontiguousarray(target), e, sum_e,
-                                         np.empty(x.shape[1], dtype=np.int32))
+    total = _kernels.softmax_xent_forward(x, x.max(axis=1), np.ascontiguousarray(target), e, sum_e,
+                                          np.empty(x.shape[1], dtype=np.int32))
     return x.dtype.type(total), e, sum_e
 
 
