@@ -12,6 +12,8 @@ import math
 import numpy as np
 
 from ... import _dtype as D
+from ... import _jit
+from ..._kernels import activation as _act_kernels
 from ..._tensor import Tensor
 from ...autograd.function import Op
 from ..._ops._util import compute_dtype, type_name
@@ -21,6 +23,10 @@ from ._recompute import creating_graph, recompute_grads
 
 def _masked_softmax_(s, has_mask):
     """Softmax over the last axis in place. Rows with every entry masked out give zeros (as torch)."""
+    if s.dtype == np.float32 and s.size and s.flags.c_contiguous and _jit.enabled():
+        rows = s.reshape(-1, s.shape[-1])
+        _act_kernels.softmax_rows(rows, rows, has_mask)  # reads each entry before writing it: in place is safe
+        return s
     m = s.max(axis=-1, keepdims=True)
     if has_mask:
         m[~np.isfinite(m)] = 0
