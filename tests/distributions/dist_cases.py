@@ -138,4 +138,18 @@ CASES = [
     Case("MixtureSameFamily_mvn", lambda D, logits, loc, scale: D.MixtureSameFamily(
         D.Categorical(logits=logits), D.Independent(D.Normal(loc, scale), 1)),
         [randn(4), randn(4, 2), pos(4, 2)], randn(1, 2)),
+    Case("LowRankMultivariateNormal", lambda D, loc, W, d: D.LowRankMultivariateNormal(loc, W, d),
+         [randn(2, 3), randn(2, 3, 2), pos(3)], randn(2, 3)),
+    Case("Kumaraswamy", lambda D, a, b: D.Kumaraswamy(a, b), [pos(3, low=1.2, high=3.0), pos(3, low=1.2, high=3.0)],
+         unit(3)),
+    Case("InverseGamma", lambda D, a, r: D.InverseGamma(a, r), [pos(3, low=5.0, high=8.0), pos(3)], pos(3),
+         var_rtol=0.3),
+    Case("FisherSnedecor", lambda D, d1, d2: D.FisherSnedecor(d1, d2), [pos(3, low=3.0, high=8.0),
+                                                                         pos(3, low=9.0, high=12.0)], pos(3),
+         var_rtol=0.3),
+    Case("LogisticNormal", lambda D, loc, scale: D.LogisticNormal(loc, scale), [randn(2, 2), pos(2, 2)],
+         simplex(2, 3), stats=False),
+    Case("GeneralizedPareto", lambda D, loc, scale, c: D.GeneralizedPareto(loc, scale, c),
+         [a.astype(np.float32) for a in (randn(3), pos(3), np.array([-0.2, 0.0, 0.1]))],  # torch fails in float64
+         pos(3, low=0.1, high=0.5).astype(np.float32), cdf=True, icdf=unit(3).astype(np.float32), var_rtol=0.2),
 ]

@@ -32,6 +32,8 @@ FAMILIES = {
     "Independent": (lambda D, loc, scale: D.Independent(D.Normal(loc, scale), 1), lambda: [randn(3), pos(3)]),
     "LogNormal": (lambda D, loc, scale: D.LogNormal(loc, scale), lambda: [randn(3), pos(3)]),
     "HalfNormal": (lambda D, scale: D.HalfNormal(scale), lambda: [pos(3)]),
+    "LowRankMultivariateNormal": (lambda D, loc, W, d: D.LowRankMultivariateNormal(loc, W, d),
+                                  lambda: [randn(3, 2), randn(3, 2, 1), pos(3, 2)]),
     "Pareto": (lambda D, scale, alpha: D.Pareto(scale, alpha), lambda: [pos(3), pos(3, low=0.5, high=4.0)]),
 }
 SAME = [(n, n) for n in FAMILIES]
@@ -43,7 +45,8 @@ CROSS = [("Bernoulli", "Poisson"), ("Beta", "Exponential"), ("Beta", "Gamma"), (
          ("Normal", "Beta"), ("Poisson", "Bernoulli"), ("Poisson", "Binomial"), ("Uniform", "Beta"),
          ("Uniform", "Exponential"), ("Uniform", "Gamma"), ("Uniform", "Gumbel"), ("Uniform", "Normal"),
          ("Uniform", "Pareto"), ("Pareto", "Exponential"), ("Pareto", "Gamma"), ("Pareto", "Normal"),
-         ("Pareto", "Beta"), ("Normal", "Pareto"), ("Beta", "Pareto")]
+         ("Pareto", "Beta"), ("Normal", "Pareto"), ("Beta", "Pareto"),
+         ("MultivariateNormal", "LowRankMultivariateNormal"), ("LowRankMultivariateNormal", "MultivariateNormal")]
 
 
 @pytest.mark.parametrize("p_name,q_name", SAME + CROSS, ids=[f"{p}-{q}" for p, q in SAME + CROSS])
