@@ -11,6 +11,7 @@ import itertools
 
 import numpy as np
 
+from ... import _jit
 from ...autograd.function import Op
 from ..._backend.im2col import windows, col2im, pad_array, crop, out_size
 from ..._ops._util import compute_dtype, type_name, shape_str
@@ -23,7 +24,7 @@ class _Geometry:
     """Everything about a convolution except the data: kernel, stride, padding, dilation, groups, and
     the input (unpadded) and output spatial sizes."""
     __slots__ = ("kernel", "stride", "pads", "dilation", "groups", "in_size", "out", "K", "L", "channel_major",
-                 "depthwise", "block")
+                 "depthwise", "block", "compiled", "direct")
 
     def __init__(self, kernel, stride, pads, dilation, groups, in_size, out, out_channels=None, in_channels=None):
         self.kernel, self.stride, self.pads, self.dilation = kernel, stride, pads, dilation
@@ -36,6 +37,22 @@ class _Geometry:
         # one input channel per group: per-group GEMMs would be 1-row; shifted multiply-adds instead
         self.depthwise = groups > 1 and in_channels == 1
         self.block = _pixel_block(self, out_channels)
+        self.compiled = self.direct = False  # set by ``_use_compiled`` once the dtype is known
+
+
+def _use_compiled(geo, dtype, in_channels, out_channels):
+    """Whether the compiled 2-d kernels (``ember._kernels.conv``) serve this convolution, and whether
+    the direct one computes its forward and input gradient. Decided once per call, so that forward
+    and backward agree."""
+    geo.compiled = (len(geo.out) == 2 and geo.groups == 1 and not geo.depthwise
+                    and compute_dtype(dtype) in (np.float32, np.float64) and _jit.enabled())
+    # the direct kernel beats im2col + GEMM while the GEMM is small (few channels), and needs the
+    # taps of a row contiguous (unit stride and dilation) and few enough to unroll
+    geo.direct = (geo.compiled and geo.stride == (1, 1) and geo.dilation == (1, 1) and geo.kernel[1] <= 7
+                  and in_channels * out_channels <= _DIRECT_MAX_CHANNEL_PRODUCT)
+
+
+_DIRECT_MAX_CHANNEL_PRODUCT = 512
 
 
 def _pixel_block(geo, out_channels):
@@ -120,6 +137,10 @@ def _weight_matrix(w, geo):
 
 def _conv_raw(x, w, geo, col=None, b=None):
     """Forward convolution (plus ``b`` if given) and the im2col matrix it used (None if none)."""
+    if geo.direct:
+        return _direct_forward(x, w, geo, b), None
+    if geo.compiled:
+        return _compiled_forward(x, w, geo, b), None
     if geo.depthwise:
         return _add_bias(_depthwise_forward(x, w, geo), b), None
     if col is None:
@@ -168,6 +189,10 @@ def _offset_blocks(g, w, geo, n, c, span):
 
 def _input_grad_raw(g, w, geo, x_shape):
     n, c = x_shape[:2]
+    if geo.direct and np.isfinite(w).all():  # a non-finite weight times the zero border would give NaN
+        return _direct_input_grad(g, w, geo, x_shape)
+    if geo.compiled:
+        return _compiled_input_grad(g, w, geo, x_shape)
     if geo.depthwise:
         return _depthwise_input_grad(g, w, geo, x_shape)
     if all(st == 1 for st in geo.stride) and len(geo.out) > 1:
@@ -232,6 +257,8 @@ def _input_grad_wide(g, w, geo, x_shape):
 
 
 def _weight_grad_raw(x, g, geo, w_shape, col=None):
+    if geo.compiled:
+        return _compiled_weight_grad(x, g, geo, w_shape)
     if geo.depthwise:
         return _depthwise_weight_grad(x, g, geo, w_shape)
     if col is None:
@@ -361,6 +388,142 @@ def _depthwise_weight_grad(x, g, geo, w_shape):
         xs = win[(slice(None), slice(None)) + off].reshape(n, c, geo.L)
         gw[:, :, k] = np.einsum("ncml,ncl->cm", gm, xs)
     return gw.reshape(w_shape)
+
+
+# ---------------------------------------------------------------- compiled 2-d path (``ember._kernels.conv``)
+# The same GEMMs as above, run over chunks of the batch: per chunk a compiled pass writes the column
+# matrix in exactly the layout the GEMM wants, (C*KH*J, n*OH*Q), into a buffer reused across chunks
+# (about 1 MB, so it stays in cache and no page of a fresh multi-MB array is faulted in), and another
+# pass moves the GEMM's (O, n, pixels) result into torch's (n, O, H, W) order, adding the bias. The
+# weight gradient rebuilds the chunk's columns instead of keeping the whole matrix from the forward.
+
+_CHUNK_BYTES = 1 << 20
+
+
+class _Chunks:
+    """Column geometry of a compiled convolution over a batch of ``n`` samples of ``c`` channels: the
+    column array is (C, KH, J, nb, OH, Q) for a chunk of nb samples (see ``ember._kernels.conv``)."""
+
+    def __init__(self, geo, n, c, dtype):
+        s, (kh, kw), (oh, ow) = geo.block, geo.kernel, geo.out
+        self.geo, self.n, self.s, self.q = geo, n, s, ow // s
+        self.rows = (c, kh, kw + s - 1 if s > 1 else kw)
+        self.step, self.dw = geo.stride[1] * s, geo.dilation[1]
+        per_sample = c * kh * self.rows[2] * oh * self.q * np.dtype(dtype).itemsize
+        self.nb = max(1, min(n, _CHUNK_BYTES // per_sample))
+        self.dtype = dtype
+
+    def __iter__(self):
+        """(start, stop) of each chunk."""
+        return ((n0, min(self.n, n0 + self.nb)) for n0 in range(0, self.n, self.nb))
+
+    def col_buffer(self):
+        return np.empty(self.rows + (self.nb, self.geo.out[0], self.q), self.dtype)
+
+    def cols(self, xp, n0, n1, buf):
+        """Columns of samples n0:n1 of the padded input, as a (C*KH*J, (n1-n0)*OH*Q) matrix."""
+        from ..._kernels import conv as K
+        col = buf[:, :, :, :n1 - n0]
+        K.im2col2d(xp[n0:n1], col, self.geo.stride[0], self.geo.dilation[0], self.step, self.dw)
+        return col.reshape(int(np.prod(self.rows)), -1)
+
+    def grad_block(self, g, n0, n1, buf):
+        """Output gradient of samples n0:n1 in the GEMM's layout (O*s, (n1-n0)*OH*Q)."""
+        from ..._kernels import conv as K
+        gb = buf[:, :, :n1 - n0]
+        K.block_grad(g[n0:n1], gb)
+        return gb.reshape(gb.shape[0] * self.s, -1)
+
+    def grad_buffer(self, o):
+        return np.empty((o, self.s, self.nb, self.geo.out[0], self.q), self.dtype)
+
+
+def _compiled_weight(w, geo):
+    """(O*s, C*KH*J): the weight rows the column matrix is multiplied by (shifted copies for s > 1)."""
+    return _blocked_weight(w, geo) if geo.block > 1 else w.reshape(w.shape[0], -1)
+
+
+def _padded_input(x, geo):
+    return np.ascontiguousarray(pad_array(x, geo.pads))
+
+
+def _compiled_forward(x, w, geo, b):
+    from ..._kernels import conv as K
+    n, o = x.shape[0], w.shape[0]
+    ch = _Chunks(geo, n, x.shape[1], x.dtype)
+    xp, wm, buf = _padded_input(x, geo), _compiled_weight(w, geo), ch.col_buffer()
+    out = np.empty((n, o) + geo.out, x.dtype)
+    bias = np.zeros(o, x.dtype) if b is None else np.ascontiguousarray(b, x.dtype)
+    for n0, n1 in ch:
+        y = wm @ ch.cols(xp, n0, n1, buf)
+        K.unblock_output(y.reshape(o, ch.s, n1 - n0, geo.out[0], ch.q), bias, out[n0:n1])
+    return out
+
+
+def _compiled_weight_grad(x, g, geo, w_shape):
+    ch = _Chunks(geo, x.shape[0], x.shape[1], x.dtype)
+    xp, g = _padded_input(x, geo), np.ascontiguousarray(g)
+    buf, gbuf = ch.col_buffer(), ch.grad_buffer(w_shape[0])
+    gwb = np.zeros((w_shape[0] * ch.s, int(np.prod(ch.rows))), x.dtype)
+    for n0, n1 in ch:
+        gwb += ch.grad_block(g, n0, n1, gbuf) @ ch.cols(xp, n0, n1, buf).T
+    if geo.block == 1:
+        return gwb.reshape(w_shape)
+    s, kw = geo.block, w_shape[-1]
+    gwb = gwb.reshape((w_shape[0], s) + w_shape[1:-1] + (kw + s - 1,))
+    gw = gwb[:, 0, ..., :kw].copy()
+    for i in range(1, s):
+        gw += gwb[:, i, ..., i:i + kw]
+    return gw
+
+
+def _compiled_input_grad(g, w, geo, x_shape):
+    from ..._kernels import conv as K
+    n, c = x_shape[:2]
+    ch = _Chunks(geo, n, c, g.dtype)
+    g, wt = np.ascontiguousarray(g), _compiled_weight(w, geo).T
+    gbuf = ch.grad_buffer(w.shape[0])
+    gxp = np.zeros((n, c) + tuple(s + lo + hi for s, (lo, hi) in zip(geo.in_size, geo.pads)), g.dtype)
+    for n0, n1 in ch:
+        dcol = wt @ ch.grad_block(g, n0, n1, gbuf)
+        K.col2im2d(dcol.reshape(ch.rows + (n1 - n0, geo.out[0], ch.q)), gxp[n0:n1], geo.stride[0],
+                   geo.dilation[0], ch.step, ch.dw)
+    return np.ascontiguousarray(crop(gxp, geo.pads))
+
+
+def _wide_planes(x, pads, kw):
+    """(N, C, H, W) -> (N, C, Hp*Wp + kw - 1): padded planes, flattened, with zero slack for the
+    direct kernel's garbage columns of the last row."""
+    n, c, h, w = x.shape
+    (top, bottom), (left, right) = pads
+    hp, wp = h + top + bottom, w + left + right
+    flat = np.zeros((n, c, hp * wp + kw - 1), x.dtype)
+    flat[:, :, :hp * wp].reshape(n, c, hp, wp)[:, :, top:top + h, left:left + w] = x
+    return flat, wp
+
+
+def _direct_forward(x, w, geo, b):
+    from ..._kernels import conv as K
+    n, o = x.shape[0], w.shape[0]
+    kw = geo.kernel[1]
+    xf, width = _wide_planes(x, geo.pads, kw)
+    out = np.empty((n, o) + geo.out, x.dtype)
+    bias = np.zeros(o, x.dtype) if b is None else np.ascontiguousarray(b, x.dtype)
+    K.direct_conv2d(kw)(xf, np.ascontiguousarray(w), bias, out, width)
+    return out
+
+
+def _direct_input_grad(g, w, geo, x_shape):
+    """The input gradient is a direct convolution too: of the output gradient, padded by the kernel
+    size less one on every side, with the weight flipped and its two channel dims swapped."""
+    from ..._kernels import conv as K
+    (kh, kw), c = geo.kernel, x_shape[1]
+    gf, width = _wide_planes(g, ((kh - 1, kh - 1), (kw - 1, kw - 1)), kw)
+    wt = np.ascontiguousarray(w.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1])
+    padded = tuple(s + lo + hi for s, (lo, hi) in zip(geo.in_size, geo.pads))
+    gxp = np.empty((x_shape[0], c) + padded, g.dtype)
+    K.direct_conv2d(kw)(gf, wt, np.zeros(c, g.dtype), gxp, width)
+    return np.ascontiguousarray(crop(gxp, geo.pads))
 
 
 def _in_compute_dtype(fn, *arrays):
@@ -528,6 +691,7 @@ def _convnd(input, weight, bias, stride, padding, dilation, groups, nd, name):
     out = tuple(out_size(s, k, st, lo, hi, d) for s, k, st, (lo, hi), d in zip(in_size, kernel, stride, pads, dilation))
     geo = _Geometry(tuple(kernel), stride, pads, dilation, groups, tuple(in_size), out, weight._data.shape[0],
                     weight._data.shape[1])
+    _use_compiled(geo, input._data.dtype, weight._data.shape[1], weight._data.shape[0])
     y = Conv.apply(input, weight, bias, geo)
     return y.squeeze(0) if unbatched else y
 
@@ -590,6 +754,7 @@ def _conv_transposend(input, weight, bias, stride, padding, output_padding, grou
                            f"per channel: ({' x '.join(map(str, big))}). Output size is too small")
     # the transposed convolution is the input gradient of the convolution mapping the big output back
     geo = _Geometry(kernel, stride, tuple((p, p) for p in pad), dilation, groups, big, in_size)
+    _use_compiled(geo, input._data.dtype, weight._data.shape[1] * groups, weight._data.shape[0])
     n = input._data.shape[0]
     y = ConvInputGrad.apply(input, weight, geo, (n, weight._data.shape[1] * groups) + big)
     if bias is not None:

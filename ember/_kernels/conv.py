@@ -1,0 +1,123 @@
+"""2-d convolution kernels: im2col into the GEMM's layout, its adjoint col2im, and the relayouts
+between the GEMM's (O, N, pixels) result and torch's (N, O, H, W) order. The GEMMs stay in BLAS.
+
+The column matrix is (C, KH, J, N, OH, Q), read as a (C*KH*J, N*OH*Q) matrix:
+
+    col[c, a, j, n, oh, q] = xp[n, c, oh*sh + a*dh, q*step + j*dw]
+
+``xp`` is the padded input. Plain im2col has J = KW, Q = OW and step = sw. The pixel-block layout
+(``_conv._pixel_block``) computes ``s`` neighbouring output pixels per GEMM column: Q = OW/s,
+step = s (unit stride and dilation along W) and J = KW + s - 1 input pixels cover the s windows.
+
+Inner loops index views sliced to start at the right offset with the bare loop counter: an index like
+``row[q * step + off]`` makes Numba emit a negative-index check that stops LLVM vectorizing the copy
+(three times slower here).
+"""
+import functools
+
+import numpy as np
+
+from .. import _jit
+
+
+@_jit.kernel
+def im2col2d(xp, col, sh, dh, step, dw):
+    C, KH, J, N, OH, Q = col.shape
+    for c in range(C):
+        for a in range(KH):
+            for j in range(J):
+                off = j * dw
+                for n in range(N):
+                    for oh in range(OH):
+                        src = xp[n, c, oh * sh + a * dh, off::step]
+                        dst = col[c, a, j, n, oh]
+                        for q in range(Q):
+                            dst[q] = src[q]
+
+
+@_jit.kernel
+def col2im2d(dcol, gxp, sh, dh, step, dw):
+    """Adjoint of ``im2col2d``: ``gxp`` (zeros on entry) accumulates every column entry."""
+    C, KH, J, N, OH, Q = dcol.shape
+    for n in range(N):
+        for c in range(C):
+            for a in range(KH):
+                for j in range(J):
+                    off = j * dw
+                    for oh in range(OH):
+                        src = dcol[c, a, j, n, oh]
+                        dst = gxp[n, c, oh * sh + a * dh, off::step]
+                        for q in range(Q):
+                            dst[q] += src[q]
+
+
+@_jit.kernel
+def unblock_output(y, bias, out):
+    """GEMM result ``y`` (O, s, N, OH, Q) -> ``out`` (N, O, OH, Q*s), plus ``bias`` (O,)."""
+    O, S, N, OH, Q = y.shape
+    for n in range(N):
+        for o in range(O):
+            b = bias[o]
+            for oh in range(OH):
+                for i in range(S):
+                    src = y[o, i, n, oh]
+                    dst = out[n, o, oh, i::S]
+                    for q in range(Q):
+                        dst[q] = src[q] + b
+
+
+@_jit.kernel
+def block_grad(g, gb):
+    """Inverse of ``unblock_output`` without bias: ``g`` (N, O, OH, Q*s) -> ``gb`` (O, s, N, OH, Q)."""
+    O, S, N, OH, Q = gb.shape
+    for o in range(O):
+        for i in range(S):
+            for n in range(N):
+                for oh in range(OH):
+                    src = g[n, o, oh, i::S]
+                    dst = gb[o, i, n, oh]
+                    for q in range(Q):
+                        dst[q] = src[q]
+
+
+@functools.lru_cache(maxsize=None)
+def direct_conv2d(kw):
+    """Direct stride-1 convolution for few channels, compiled for kernel width ``kw``.
+
+    ``kw`` is a constant of the compiled loop, so LLVM unrolls the ``kw`` taps and vectorizes over
+    output pixels (a tap count only known at run time leaves the loop scalar, ten times slower).
+    Each plane is addressed as "wide rows": output pixel p = oh * width + ow of a row as long as the
+    padded input's reads input ``xs[p + j]`` for tap (a, j), one contiguous run per kernel row; the
+    columns ow >= OW are garbage and are dropped when the accumulator is copied out.
+
+    ``xf`` (N, C, Hp*width + kw - 1): flattened padded planes (zero slack at the end), ``w`` (O, C, KH,
+    kw), ``bias`` (O,), ``out`` (N, O, OH, OW)."""
+
+    @_jit.kernel(fastmath={"contract"})  # fused multiply-adds only: the sum order is fixed
+    def conv(xf, w, bias, out, width):
+        N, C, _ = xf.shape
+        O, _, KH, _ = w.shape
+        OH, OW = out.shape[2], out.shape[3]
+        span = OH * width
+        acc = np.empty(span, out.dtype)
+        for n in range(N):
+            for o in range(O):
+                b = bias[o]
+                for p in range(span):
+                    acc[p] = b
+                for c in range(C):
+                    for a in range(KH):
+                        xs = xf[n, c, a * width:]
+                        wk = w[o, c, a]
+                        for p in range(span):
+                            t = acc[p]
+                            for j in range(kw):
+                                t += wk[j] * xs[p + j]
+                            acc[p] = t
+                for oh in range(OH):
+                    row = acc[oh * width:]
+                    dst = out[n, o, oh]
+                    for q in range(OW):
+                        dst[q] = row[q]
+
+    return conv

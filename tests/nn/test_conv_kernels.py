@@ -1,0 +1,180 @@
+"""The compiled convolution kernels (ember/_kernels/conv.py) against torch, with the kernel layer on and
+inside ``_jit.disabled()`` (the NumPy path): forward, input and weight gradients, for the direct kernel
+(unit stride, few channels) and the chunked im2col + GEMM one (strides, dilation, many channels, the
+pixel-block layout), transposed convolutions, NaN/inf, float64 gradcheck. Each test counts the kernel
+calls, so a dispatch that silently falls back to NumPy (or a kernel run with the layer off) fails."""
+import numpy as np
+import pytest
+
+import ember
+from ember import _jit
+from ember._kernels import conv as K
+from ember.nn.functional import _conv
+from oracle import needs_torch, torch, check_op, gradcheck_op, assert_same
+
+rng = np.random.default_rng(5)
+KERNELS = ("im2col2d", "col2im2d", "unblock_output", "block_grad", "direct_conv2d")
+
+
+def randn(*shape, dtype=np.float32):
+    return rng.standard_normal(shape).astype(dtype)
+
+
+@pytest.fixture(params=["jit", "numpy"])
+def layer(request, monkeypatch):
+    """Runs the test body with the kernel layer on or off; yields (mode, calls): kernel name -> call count."""
+    calls = dict.fromkeys(KERNELS, 0)
+    for name in KERNELS:
+        kernel = getattr(K, name)
+
+        def spy(*args, _kernel=kernel, _name=name):
+            calls[_name] += 1
+            return _kernel(*args)
+        monkeypatch.setattr(K, name, spy)
+    if request.param == "jit":
+        if not _jit.available():
+            pytest.skip("numba not installed")
+        yield "jit", calls
+    else:
+        with _jit.disabled():
+            yield "numpy", calls
+
+
+def expect_calls(layer, *names):
+    mode, calls = layer
+    for name in KERNELS:
+        ran = calls[name] > 0
+        assert ran == (mode == "jit" and name in names), f"{name}: {calls[name]} calls in mode {mode}"
+
+
+def conv(bias, **kwargs):
+    if bias:
+        return lambda lib, x, w, b: lib.nn.functional.conv2d(x, w, b, **kwargs)
+    return lambda lib, x, w: lib.nn.functional.conv2d(x, w, **kwargs)
+
+
+def inputs(xs, ws, bias, dtype):
+    arrays = [randn(*xs, dtype=dtype), randn(*ws, dtype=dtype)]
+    return arrays + [randn(ws[0], dtype=dtype)] if bias else arrays
+
+
+# forward and input gradient by the direct kernel, weight gradient by im2col + GEMM
+DIRECT_CASES = [
+    ("lenet_like_k5", (2, 3, 9, 8), (4, 3, 5, 5), True, {}),
+    ("k3_pad", (2, 3, 7, 6), (5, 3, 3, 3), True, dict(padding=1)),
+    ("k2x3_uneven_pad", (3, 2, 5, 7), (4, 2, 2, 3), False, dict(padding=(1, 0))),
+    ("same_even_kernel", (2, 3, 6, 5), (3, 3, 4, 2), True, dict(padding="same")),
+    ("pixel_block_o6", (2, 3, 8, 12), (6, 3, 5, 5), True, dict(padding=2)),
+    ("one_by_one", (2, 4, 5, 3), (3, 4, 1, 1), True, {}),
+]
+# stride, dilation or many channels: the chunked im2col + GEMM kernels for all three
+GEMM_CASES = [
+    ("stride2_pad", (2, 3, 9, 8), (4, 3, 3, 3), True, dict(stride=2, padding=1)),
+    ("dilation", (2, 3, 9, 9), (5, 3, 3, 2), False, dict(dilation=(2, 1), padding=(2, 0))),
+    ("pixel_block_stride_h", (2, 3, 9, 8), (5, 3, 3, 3), True, dict(stride=(2, 1))),
+    ("many_channels", (2, 24, 5, 6), (24, 24, 3, 3), True, dict(padding=1)),
+    ("wide_kernel", (2, 2, 5, 12), (3, 2, 2, 9), True, {}),
+    ("stride_1x1", (3, 4, 7, 7), (6, 4, 1, 1), False, dict(stride=2)),
+]
+
+
+@needs_torch
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", DIRECT_CASES, ids=[c[0] for c in DIRECT_CASES])
+def test_direct_conv(layer, case, dtype):
+    _, xs, ws, bias, kwargs = case
+    check_op(conv(bias, **kwargs), *inputs(xs, ws, bias, dtype))
+    expect_calls(layer, "direct_conv2d", "im2col2d", "block_grad")
+
+
+@needs_torch
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", GEMM_CASES, ids=[c[0] for c in GEMM_CASES])
+def test_gemm_conv(layer, case, dtype):
+    _, xs, ws, bias, kwargs = case
+    check_op(conv(bias, **kwargs), *inputs(xs, ws, bias, dtype))
+    expect_calls(layer, "im2col2d", "col2im2d", "unblock_output", "block_grad")
+
+
+@needs_torch
+@pytest.mark.parametrize("stride", [1, 2])
+def test_conv_transpose(layer, stride):
+    """A transposed convolution is the input gradient: the direct kernel at unit stride, col2im else."""
+    x, w, b = randn(2, 4, 5, 6), randn(4, 3, 3, 3), randn(3)
+    check_op(lambda lib, x_, w_, b_: lib.nn.functional.conv_transpose2d(x_, w_, b_, stride=stride, padding=1), x, w, b)
+    if stride == 1:
+        expect_calls(layer, "direct_conv2d", "im2col2d", "block_grad")
+    else:
+        expect_calls(layer, "col2im2d", "im2col2d", "unblock_output", "block_grad")
+
+
+@needs_torch
+def test_batch_spans_several_chunks(layer, monkeypatch):
+    """The GEMM path runs the batch in chunks: an uneven last chunk, weight gradients summed over chunks."""
+    monkeypatch.setattr(_conv, "_CHUNK_BYTES", 4 * 3 * 9 * 16 * 3)  # three samples per chunk
+    check_op(conv(True, stride=(1, 2), padding=1), *inputs((7, 3, 4, 8), (2, 3, 3, 3), True, np.float32))
+    mode, calls = layer
+    assert calls["im2col2d"] == (6 if mode == "jit" else 0)  # 3 chunks, forward and weight gradient
+
+
+@needs_torch
+@pytest.mark.parametrize("kwargs", [{}, dict(stride=2)], ids=["direct", "gemm"])
+def test_nan_and_inf(layer, kwargs):
+    x, w, b = randn(2, 3, 8, 7), randn(4, 3, 3, 3), randn(4)
+    x[0, 1, 2, 3], x[1, 0, 5, 6], x[1, 2, 0, 0] = np.nan, np.inf, -np.inf
+    check_op(conv(True, **kwargs), x, w, b)
+
+
+@needs_torch
+def test_non_finite_weight_input_grad_off_the_direct_kernel(layer):
+    """The direct input gradient multiplies the weight by a zero border (NaN for an infinite weight): a
+    non-finite weight takes col2im, which matches torch (no NaN). The NumPy path's unit-stride
+    input gradient multiplies zeros too, so only the compiled path is compared here."""
+    x, w, g = randn(2, 3, 6, 7), randn(4, 3, 3, 3), randn(2, 4, 4, 5)
+    w[1, 2, 0, 1] = np.inf
+    if layer[0] == "numpy":
+        pytest.skip("the NumPy path gives NaN where torch does not (zero padding times inf)")
+    ex, tx = ember.from_numpy(x).requires_grad_(), torch.from_numpy(x).requires_grad_()
+    ember.nn.functional.conv2d(ex, ember.from_numpy(w)).backward(ember.from_numpy(g))
+    torch.nn.functional.conv2d(tx, torch.from_numpy(w)).backward(torch.from_numpy(g))
+    assert_same(ex.grad, tx.grad)
+    expect_calls(layer, "direct_conv2d", "col2im2d", "block_grad")
+
+
+@pytest.mark.parametrize("kwargs", [dict(padding=1), dict(stride=2, dilation=(1, 2))], ids=["direct", "gemm"])
+def test_gradcheck(layer, kwargs):
+    """First and second derivatives against finite differences, float64."""
+    gradcheck_op(conv(True, **kwargs), *inputs((2, 2, 5, 6), (3, 2, 3, 3), True, np.float64))
+
+
+@needs_torch
+def test_half_computes_in_float32(layer):
+    x, w = randn(2, 3, 6, 6), randn(4, 3, 3, 3)
+    e = ember.nn.functional.conv2d(ember.from_numpy(x).half(), ember.from_numpy(w).half(), padding=1)
+    t = torch.nn.functional.conv2d(torch.from_numpy(x).half(), torch.from_numpy(w).half(), padding=1)
+    assert_same(e, t, atol=1e-2, rtol=1e-2)
+    expect_calls(layer, "direct_conv2d")
+
+
+@needs_torch
+def test_layer_switched_off_between_forward_and_backward():
+    """The path is chosen once per call: a backward run with the layer off still matches the forward."""
+    if not _jit.available():
+        pytest.skip("numba not installed")
+    x, w = randn(2, 3, 7, 7), randn(4, 3, 3, 3)
+    ex, ew = ember.from_numpy(x).requires_grad_(), ember.from_numpy(w).requires_grad_()
+    tx, tw = torch.from_numpy(x).requires_grad_(), torch.from_numpy(w).requires_grad_()
+    e = ember.nn.functional.conv2d(ex, ew, stride=2)
+    with _jit.disabled():
+        e.sum().backward()
+    torch.nn.functional.conv2d(tx, tw, stride=2).sum().backward()
+    assert_same(ex.grad, tx.grad)
+    assert_same(ew.grad, tw.grad)
+
+
+def test_other_dims_and_groups_stay_on_numpy(layer):
+    """1-d, 3-d and grouped convolutions have no compiled path."""
+    x = ember.randn(2, 4, 6, 6, requires_grad=True)
+    ember.nn.functional.conv2d(x, ember.randn(4, 2, 3, 3), groups=2).sum().backward()
+    ember.nn.functional.conv1d(ember.randn(2, 3, 7), ember.randn(2, 3, 3))
+    expect_calls(layer)
