@@ -27,6 +27,7 @@ from ._ops.sorting import *  # noqa: F401,F403
 from ._ops.linalg_ops import *  # noqa: F401,F403
 from ._ops.complex import *  # noqa: F401,F403
 from ._ops.function_forms import *  # noqa: F401,F403
+from ._ops.spectral import *  # noqa: F401,F403
 from ._ops.shape import infer_shape as _infer_shape  # noqa: F401
 from ._ops.creation import range_ as range  # noqa: F401
 from ._ops._util import broadcast_shapes  # noqa: F401
