@@ -65,8 +65,7 @@ def _collate_arrays(batch, empty=None):
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
         return type(elem)(*(_collate_arrays(s, empty) for s in zip(*batch)))
     if isinstance(elem, collections.abc.Sequence):
-        size = len(elem)
-        if any(len(e) != size for e in batch):
+        if len(set(map(len, batch))) != 1:
             raise RuntimeError("each element in list of batch should be of equal size")
         columns = [_collate_arrays(s, empty) for s in zip(*batch)]
         return columns if isinstance(elem, tuple) else _rebuild(elem, columns)
