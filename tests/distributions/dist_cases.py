@@ -152,4 +152,10 @@ CASES = [
     Case("GeneralizedPareto", lambda D, loc, scale, c: D.GeneralizedPareto(loc, scale, c),
          [a.astype(np.float32) for a in (randn(3), pos(3), np.array([-0.2, 0.0, 0.1]))],  # torch fails in float64
          pos(3, low=0.1, high=0.5).astype(np.float32), cdf=True, icdf=unit(3).astype(np.float32), var_rtol=0.2),
+    Case("ContinuousBernoulli_probs", lambda D, p: D.ContinuousBernoulli(probs=p),
+         [np.array([0.1, 0.4995, 0.7, 0.95])], unit(4)),
+    Case("ContinuousBernoulli_logits", lambda D, logits: D.ContinuousBernoulli(logits=logits), [randn(2, 2)],
+         unit(2, 2), cdf=True, icdf=unit(2, 2)),
+    Case("VonMises", lambda D, loc, k: D.VonMises(loc, k), [randn(3), np.array([0.5, 2.0, 5.0])], randn(3),
+         stats=False),
 ]

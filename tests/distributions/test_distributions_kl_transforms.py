@@ -32,6 +32,7 @@ FAMILIES = {
     "Independent": (lambda D, loc, scale: D.Independent(D.Normal(loc, scale), 1), lambda: [randn(3), pos(3)]),
     "LogNormal": (lambda D, loc, scale: D.LogNormal(loc, scale), lambda: [randn(3), pos(3)]),
     "HalfNormal": (lambda D, scale: D.HalfNormal(scale), lambda: [pos(3)]),
+    "ContinuousBernoulli": (lambda D, p: D.ContinuousBernoulli(p), lambda: [unit(3)]),
     "LowRankMultivariateNormal": (lambda D, loc, W, d: D.LowRankMultivariateNormal(loc, W, d),
                                   lambda: [randn(3, 2), randn(3, 2, 1), pos(3, 2)]),
     "Pareto": (lambda D, scale, alpha: D.Pareto(scale, alpha), lambda: [pos(3), pos(3, low=0.5, high=4.0)]),
@@ -46,7 +47,10 @@ CROSS = [("Bernoulli", "Poisson"), ("Beta", "Exponential"), ("Beta", "Gamma"), (
          ("Uniform", "Exponential"), ("Uniform", "Gamma"), ("Uniform", "Gumbel"), ("Uniform", "Normal"),
          ("Uniform", "Pareto"), ("Pareto", "Exponential"), ("Pareto", "Gamma"), ("Pareto", "Normal"),
          ("Pareto", "Beta"), ("Normal", "Pareto"), ("Beta", "Pareto"),
-         ("MultivariateNormal", "LowRankMultivariateNormal"), ("LowRankMultivariateNormal", "MultivariateNormal")]
+         ("MultivariateNormal", "LowRankMultivariateNormal"), ("LowRankMultivariateNormal", "MultivariateNormal"),
+         ("Beta", "ContinuousBernoulli"), ("ContinuousBernoulli", "Exponential"), ("ContinuousBernoulli", "Normal"),
+         ("ContinuousBernoulli", "Uniform"), ("ContinuousBernoulli", "Pareto"), ("Uniform", "ContinuousBernoulli"),
+         ("Normal", "ContinuousBernoulli")]
 
 
 @pytest.mark.parametrize("p_name,q_name", SAME + CROSS, ids=[f"{p}-{q}" for p, q in SAME + CROSS])

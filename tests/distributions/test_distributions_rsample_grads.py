@@ -116,3 +116,14 @@ def test_sample_is_detached_and_rsample_is_not():
     assert not d.sample().requires_grad and d.rsample().requires_grad
     probs = ember.full((3,), 0.3, requires_grad=True)
     assert not ember.distributions.Bernoulli(probs).sample().requires_grad
+
+
+def test_von_mises_samples_concentrate_around_loc():
+    ember.manual_seed(2)
+    loc, kappa = np.array([0.5, -2.0, 3.0]), np.array([4.0, 1.0, 8.0])
+    x = ember.distributions.VonMises(ember.tensor(loc), ember.tensor(kappa)).sample((20000,))._data
+    assert x.min() >= -np.pi and x.max() < np.pi
+    circular_mean = np.angle(np.exp(1j * x).mean(0))
+    np.testing.assert_allclose(circular_mean, loc, atol=0.05)
+    t = torch.distributions.VonMises(torch.tensor(loc), torch.tensor(kappa))
+    np.testing.assert_allclose(1 - np.abs(np.exp(1j * x).mean(0)), t.variance.numpy(), atol=0.02)
