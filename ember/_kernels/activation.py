@@ -109,20 +109,26 @@ def softmax_rows(x, out, masked_rows_zero):
     rows, length = x.shape
     if length == 0:
         return
-    x_bits = x.view(np.int32)
+    out_bits = out.view(np.int32)
     cast_bits = np.empty(1, np.int32)
     cast = cast_bits.view(np.float32)
     for row in range(rows):
+        # Copy the row first and work on ``out`` alone: x may be out (in place), and loops that read one
+        # array and write another that LLVM cannot prove distinct fall back to scalar code.
+        xr = x[row]
+        yr = out[row]
+        for j in range(length):
+            yr[j] = xr[j]
         # the row max as an integer max (vectorises, unlike a float max that must respect NaN): the
         # key below orders int32 bit patterns as their floats; NaN is flagged separately
+        yb = out_bits[row]
         key_max = _KEY_MIN
         nan = 0
         for j in range(length):
-            b = x_bits[row, j]
+            b = yb[j]
             key = b ^ ((b >> _SIGN) & _ABS)
             key_max = key if key > key_max else key_max
             nan |= (b & _ABS) > _INF_BITS
-        yr = out[row]
         if nan:
             yr[:] = _NAN
             continue
@@ -134,10 +140,9 @@ def softmax_rows(x, out, masked_rows_zero):
         if m == -_NEG_INF:  # inf - inf
             yr[:] = _NAN
             continue
-        xr = x[row]
         total = _f(0)
         for j in range(length):
-            t = xr[j] - m
+            t = yr[j] - m
             keep = t > _EXP_LO
             tc = t if keep else _EXP_LO
             k = np.floor(tc * _LOG2E + _HALF)
