@@ -214,6 +214,79 @@ def _normalize_backward_graph(ctx, g, x, w):
     return gx, gw, gb, None, None, None
 
 
+class BatchNormEval(Op):
+    """Batch norm with fixed (running) statistics: y = x * scale + shift per channel of (N, C, *), with
+    scale = weight / sqrt(running_var + eps) and shift = bias - running_mean * scale, as torch computes it.
+    The running statistics are constants (torch refuses them with requires_grad)."""
+
+    def forward(ctx, x, w, b, running_mean, running_var, eps):
+        cdt = compute_dtype(x.dtype)
+        mean = running_mean.astype(cdt)
+        invstd = 1.0 / np.sqrt(running_var.astype(cdt) + np.asarray(eps, cdt))
+        scale = invstd * w.astype(cdt, copy=False).reshape(-1) if w is not None else invstd
+        shift = -mean * scale
+        if b is not None:
+            shift += b.astype(cdt, copy=False).reshape(-1)
+        ctx.mean, ctx.invstd, ctx.scale = mean, invstd, scale
+        ctx.w_shape, ctx.b_shape = None if w is None else w.shape, None if b is None else b.shape
+        ctx.kernel = _jit.enabled() and x.dtype in _KERNEL_DTYPES and x.size > 0
+        needs = ctx.needs_input_grad
+        if needs[0] or needs[1] or needs[2]:
+            ctx.save_for_backward(x, w)
+        if ctx.kernel:
+            y = np.empty(x.shape, x.dtype)
+            _kernels.channel_affine(_channels_view(x), scale, shift, _channels_view(y))
+            return y
+        pshape = _AffineParams.channel(x.ndim)
+        y = x * scale.reshape(pshape)
+        y += shift.reshape(pshape)
+        return y.astype(x.dtype, copy=False)
+
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        if _enabled[0]:  # create_graph: ember ops, differentiable again
+            return _batch_norm_eval_backward_graph(ctx, g, x, w)
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        g, x = g._data, x._data
+        if ctx.kernel:
+            gx = np.empty(g.shape, g.dtype) if need_x else None
+            gw, gb = np.empty_like(ctx.mean), np.empty_like(ctx.mean)
+            weight = np.ones_like(ctx.mean) if w is None else w._data.reshape(-1)
+            _kernels.batch_norm_backward(_channels_view(g), _channels_view(x), ctx.mean, ctx.invstd, weight, False,
+                                         need_x, np.empty((0, 0, 0), g.dtype) if gx is None else _channels_view(gx),
+                                         gw, gb)
+        else:
+            pshape = _AffineParams.channel(g.ndim)
+            gx = (g * ctx.scale.reshape(pshape)).astype(g.dtype, copy=False) if need_x else None
+            xhat = (x - ctx.mean.reshape(pshape)) * ctx.invstd.reshape(pshape)
+            gb, gw = _channel_sums(g, xhat, (-1,))
+        return (None if gx is None else Tensor._wrap(gx),
+                Tensor._wrap(gw.reshape(ctx.w_shape).astype(w._data.dtype, copy=False)) if need_w else None,
+                Tensor._wrap(gb.reshape(ctx.b_shape).astype(g.dtype, copy=False)) if need_b else None,
+                None, None, None)
+
+
+def _channels_view(a):
+    """An (N, C, *) array as the kernels' contiguous (N, C, L)."""
+    return np.ascontiguousarray(a).reshape(a.shape[0], a.shape[1], -1)
+
+
+def _batch_norm_eval_backward_graph(ctx, g, x, w):
+    need_x, need_w, need_b = ctx.needs_input_grad[:3]
+    pshape = _AffineParams.channel(g.ndim)
+    axes = (0,) + tuple(range(2, g.ndim))
+    invstd = Tensor._wrap(ctx.invstd.reshape(pshape))
+    gx = gw = gb = None
+    if need_x:
+        scale = invstd * w.reshape(pshape) if w is not None else invstd
+        gx = g * scale.to(g.dtype)
+    if need_w:
+        gw = (g * ((x - Tensor._wrap(ctx.mean.reshape(pshape))) * invstd)).sum(axes).reshape(w.shape)
+    if need_b:
+        gb = g.sum(axes).reshape(ctx.b_shape)
+    return gx, gw, gb, None, None, None
+
+
 class _AffineParams:
     """Broadcast shape of per-channel parameters for an (N, C, *spatial) input."""
 
@@ -252,14 +325,12 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if t is not None and t._data.size != c:
             raise RuntimeError(f"{name} should contain {c} elements not {t._data.size}")
     pshape = _AffineParams.channel(x.ndim)
+    for name, t in (("running_mean", running_mean), ("running_var", running_var)):
+        if t is not None and t.requires_grad:
+            raise RuntimeError(f"The function 'native_batch_norm' is not differentiable with respect to argument "
+                               f"'{name}'. This input cannot have requires_grad True.")
     if not training and running_mean is not None and running_var is not None:
-        scale = (running_var + eps).rsqrt()
-        if weight is not None:
-            scale = scale * weight
-        shift = -running_mean * scale
-        if bias is not None:
-            shift = shift + bias
-        return input * scale.reshape(pshape).to(input.dtype) + shift.reshape(pshape).to(input.dtype)
+        return BatchNormEval.apply(input, weight, bias, running_mean, running_var, eps)
     axes = (0,) + tuple(range(2, x.ndim))
     y, mean, var = Normalize.apply(input, weight, bias, eps, axes, pshape)
     if training and running_mean is not None:
