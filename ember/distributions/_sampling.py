@@ -2,6 +2,7 @@
 
 - ``standard_gamma``: Gamma(alpha, 1) samples, differentiable in alpha by implicit reparameterisation
   (dx/dalpha = -(dF/dalpha) / (dF/dx)), with torch's approximation of that derivative.
+- ``dirichlet``: Dirichlet(concentration) samples, differentiable with torch's _dirichlet_grad.
 - ``binomial``: Binomial(count, prob) samples (no gradient, as in torch).
 - ``gammainc``: the regularised lower incomplete gamma function P(a, x), differentiable in x.
 """
@@ -88,6 +89,133 @@ def standard_gamma_grad_np(alpha, x):
     with np.errstate(all="ignore"):  # each branch is evaluated everywhere, then selected
         return np.where(x < 0.8, _gamma_grad_small_x(alpha, x),
                         np.where(alpha > 8.0, _gamma_grad_large_alpha(alpha, x), _gamma_grad_rational(alpha, x)))
+
+
+# ------------------------------------------------------------------ Dirichlet
+class _Dirichlet(Op):
+    def forward(ctx, concentration):
+        gammas = _rng(None).standard_gamma(concentration)
+        gammas = np.maximum(gammas, np.finfo(concentration.dtype).tiny)
+        x = (gammas / gammas.sum(-1, keepdims=True)).astype(concentration.dtype, copy=False)
+        ctx.x, ctx.concentration = x, concentration
+        return x
+
+    def backward(ctx, g):
+        x, concentration = ctx.x, ctx.concentration
+        total = np.broadcast_to(concentration.sum(-1, keepdims=True), concentration.shape)
+        grad = Tensor._wrap(dirichlet_grad_np(x, concentration, total).astype(x.dtype, copy=False))
+        return grad * (g - (Tensor._wrap(x) * g).sum(-1, keepdim=True))
+
+
+def dirichlet(concentration):
+    """Samples of Dirichlet(concentration) (last dim = the simplex); gradients flow to concentration."""
+    return _Dirichlet.apply(concentration)
+
+
+def _beta_grad_alpha_small(x, alpha, beta):
+    """Taylor expansion for x near 0."""
+    factor = _digamma_np(alpha) - _digamma_np(alpha + beta) - np.log(x)
+    numer = np.ones_like(x)
+    series = numer / alpha * (factor + 1 / alpha)
+    for i in range(1, 11):
+        numer = numer * (i - beta) * x / i
+        denom = alpha + i
+        series = series + numer / denom * (factor + 1 / denom)
+    result = x * (1 - x) ** (-beta) * series
+    return np.where(np.isnan(result), 0.0, result)
+
+def _beta_grad_beta_small(x, alpha, beta):
+    """d/d beta for x near 0 (used on 1 - x for x near 1)."""
+    factor = _digamma_np(alpha + beta) - _digamma_np(beta)
+    numer, betas, dbetas = np.ones_like(x), np.ones_like(x), np.zeros_like(x)
+    series = factor / alpha
+    for i in range(1, 9):
+        numer = numer * (-x / i)
+        dbetas = dbetas * (beta - i) + betas
+        betas = betas * (beta - i)
+        series = series + numer / (alpha + i) * (dbetas + factor * betas)
+    result = -(1 - x) ** (1 - beta) * series
+    return np.where(np.isnan(result), 0.0, result)
+
+def _beta_grad_alpha_mid(x, alpha, beta):
+    """Rice saddle point expansion for alpha and beta both large."""
+    total = alpha + beta
+    mean = alpha / total
+    std = np.sqrt(alpha * beta / (total + 1)) / total
+    near = (mean - 0.1 * std <= x) & (x <= mean + 0.1 * std)
+    poly = 47 * x * (beta * beta) * (beta * beta) + alpha * (
+        (43 + 20 * (16 + 27 * beta) * x) * (beta * beta) * beta + alpha * (
+            3 * (59 + 180 * beta - 90 * x) * (beta * beta) + alpha * (
+                (453 + 1620 * beta * (1 - x) - 455 * x) * beta + alpha * (
+                    8 * (1 - x) * (135 * beta - 11)))))
+    prefactor_num = (1 + 12 * alpha) * (1 + 12 * beta) / (total * total)
+    prefactor_den = 12960 * alpha * alpha * alpha * beta * beta * (1 + 12 * total)
+    near_value = prefactor_num / (1 - x) * poly / prefactor_den
+    prefactor = -x / np.sqrt(2 * alpha * beta / total)
+    stirling = ((1 + 1 / (12 * alpha) + 1 / (288 * alpha * alpha)) * (1 + 1 / (12 * beta) + 1 / (288 * beta * beta))
+                / (1 + 1 / (12 * total) + 1 / (288 * total * total)))
+    term1_num = 2 * (alpha * alpha) * (x - 1) + alpha * beta * (x - 1) - x * (beta * beta)
+    axbx = alpha * (x - 1) + beta * x
+    term1_den = np.sqrt(2 * alpha / beta) * total ** 1.5 * axbx * axbx
+    term1 = term1_num / term1_den
+    term2 = 0.5 * np.log(alpha / (total * x))
+    term3_num = np.sqrt(8 * alpha * beta / total)
+    term3_den = beta * x + alpha * (x - 1)
+    term3 = term3_num / term3_den
+    term4_base = beta * np.log(beta / (total * (1 - x))) + alpha * np.log(alpha / (total * x))
+    term4 = term4_base ** -1.5
+    term1234 = term1 + term2 * (term3 + np.where(x < mean, term4, -term4))
+    return np.where(near, near_value, stirling * prefactor * term1234)
+
+_DIRICHLET_C = np.array([
+    [[[1.003668233, -0.01061107488, -0.0657888334, 0.01201642863],
+      [0.6336835991, -0.3557432599, 0.05486251648, -0.001465281033],
+      [-0.03276231906, 0.004474107445, 0.002429354597, -0.0001557569013]],
+     [[0.221950385, -0.3187676331, 0.01799915743, 0.01074823814],
+      [-0.2951249643, 0.06219954479, 0.01535556598, 0.001550077057],
+      [0.02155310298, 0.004170831599, 0.001292462449, 6.976601077e-05]],
+     [[-0.05980841433, 0.008441916499, 0.01085618172, 0.002319392565],
+      [0.02911413504, 0.01400243777, -0.002721828457, 0.000751041181],
+      [0.005900514878, -0.001936558688, -9.495446725e-06, 5.385558597e-05]]],
+    [[[1, -0.02924021934, -0.04438342661, 0.007285809825],
+      [0.6357567472, -0.3473456711, 0.05454656494, -0.002407477521],
+      [-0.03301322327, 0.004845219414, 0.00231480583, -0.0002307248149]],
+     [[0.5925320577, -0.1757678135, 0.01505928619, 0.000564515273],
+      [0.1014815858, -0.06589186703, 0.01272886114, -0.0007316646956],
+      [-0.007258481865, 0.001096195486, 0.0003934994223, -4.12701925e-05]],
+     [[0.06469649321, -0.0236701437, 0.002902096474, -5.896963079e-05],
+      [0.001925008108, -0.002869809258, 0.0008000589141, -6.063713228e-05],
+      [-0.0003477407336, 6.959756487e-05, 1.097287507e-05, -1.650964693e-06]]]])
+
+def _dirichlet_grad_rational(x, alpha, total):
+    """A rational correction to an analytic approximation (torch's fitted coefficients _C)."""
+    u = np.log(x)
+    a = np.log(alpha) - u
+    b = np.log(total) - a
+    pow_u = [np.ones_like(u), u, u * u]
+    pow_a = [np.ones_like(a), a, a * a]
+    p = np.zeros_like(x); q = np.zeros_like(x)
+    for i in range(3):
+        for j in range(3):
+            ua = pow_u[i] * pow_a[j]
+            c0, c1 = _DIRICHLET_C[0, i, j], _DIRICHLET_C[1, i, j]
+            p = p + ua * (c0[0] + b * (c0[1] + b * (c0[2] + b * c0[3])))
+            q = q + ua * (c1[0] + b * (c1[1] + b * (c1[2] + b * c1[3])))
+    approx = x * (_digamma_np(total) - _digamma_np(alpha)) / (total - alpha)
+    return p / q * approx
+
+def dirichlet_grad_np(x, alpha, total):
+    """torch's _dirichlet_grad: the implicit reparameterisation gradient of a Dirichlet sample's coordinate x
+    with respect to its concentration alpha (total = the concentrations' sum), via Beta(alpha, total - alpha)
+    approximations: series near 0 and 1, a saddle point for large parameters, a rational fit elsewhere."""
+    x, alpha, total = np.broadcast_arrays(*(np.asarray(v, np.float64) for v in (x, alpha, total)))
+    beta = total - alpha
+    boundary = total * x * (1 - x)
+    with np.errstate(all="ignore"):
+        return np.where((x <= 0.5) & (boundary < 2.5), _beta_grad_alpha_small(x, alpha, beta),
+               np.where((x >= 0.5) & (boundary < 0.75), -_beta_grad_beta_small(1 - x, beta, alpha),
+               np.where((alpha > 6) & (beta > 6), _beta_grad_alpha_mid(x, alpha, beta),
+                        _dirichlet_grad_rational(x, alpha, total))))
 
 
 def binomial(count, prob):

@@ -2,18 +2,15 @@
 import ember
 from ember.nn import functional as F
 from . import constraints
-from ._sampling import standard_gamma
+from ._sampling import dirichlet
 from .exp_family import ExponentialFamily
 
 __all__ = ["Dirichlet"]
 
 
 class Dirichlet(ExponentialFamily):
-    """Dirichlet(concentration), concentration of shape batch_shape + (K,).
-
-    rsample normalises Gamma(concentration, 1) samples; its gradient (through the Gamma samples'
-    implicit reparameterisation) is unbiased but, per sample, not the one torch's _dirichlet_grad gives.
-    """
+    """Dirichlet(concentration), concentration of shape batch_shape + (K,); rsample is differentiable by
+    implicit reparameterisation (torch's _dirichlet_grad)."""
     arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}
     support = constraints.simplex
     has_rsample = True
@@ -35,8 +32,7 @@ class Dirichlet(ExponentialFamily):
 
     def rsample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
-        gammas = standard_gamma(self.concentration.expand(shape))
-        return gammas / gammas.sum(-1, keepdim=True)
+        return dirichlet(self.concentration.expand(shape))
 
     def log_prob(self, value):
         if self._validate_args:

@@ -88,6 +88,44 @@ def test_gamma_rsample_gradient_is_torchs_standard_gamma_grad(dtype):
     np.testing.assert_allclose(gr._data, (-x._data / rate).sum(0), **tol)  # d(g / rate) / d rate
 
 
+def _torch_dirichlet_backward(x, concentration, grad_output):
+    """torch.distributions.dirichlet._Dirichlet_backward on ember's sample."""
+    total = concentration.sum(-1, True).expand_as(concentration)
+    grad = torch._dirichlet_grad(x, concentration, total)
+    return grad * (grad_output - (x * grad_output).sum(-1, True))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_dirichlet_rsample_gradient_is_torchs_dirichlet_grad(dtype):
+    # concentrations reaching every branch: near-0 and near-1 coordinates, both parameters large, the rest
+    concentration = np.array([[0.3, 0.5, 2.0], [8.0, 9.0, 12.0], [1.5, 0.2, 30.0]], dtype)
+    ember.manual_seed(4)
+    c = to_ember(concentration, True)
+    x = ember.distributions.Dirichlet(c).rsample((40,))
+    weights = np.random.default_rng(2).uniform(-1, 1, tuple(x.shape)).astype(dtype)
+    grad, = ember.autograd.grad((x * ember.tensor(weights)).sum(), [c])
+    expected = _torch_dirichlet_backward(torch.from_numpy(x._data), torch.from_numpy(concentration).expand(x.shape),
+                                         torch.from_numpy(weights)).sum(0)
+    tol = dict(rtol=1e-4, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-7, atol=1e-10)
+    np.testing.assert_allclose(grad._data, expected.numpy(), **tol)
+    np.testing.assert_allclose(x._data.sum(-1), 1.0, rtol=1e-5)
+
+
+def test_beta_rsample_gradient_is_torchs_dirichlet_grad():
+    a, b = np.array([0.4, 3.0, 10.0]), np.array([2.0, 0.6, 9.0])
+    ember.manual_seed(6)
+    ea, eb = to_ember(a, True), to_ember(b, True)
+    x = ember.distributions.Beta(ea, eb).rsample((30,))
+    ga, gb = ember.autograd.grad(x.sum(), [ea, eb])
+    heads_tails = torch.from_numpy(np.stack([x._data, 1 - x._data], -1))
+    concentration = torch.from_numpy(np.stack([a, b], -1)).expand(heads_tails.shape)
+    grad_output = torch.zeros(heads_tails.shape, dtype=torch.float64)
+    grad_output[..., 0] = 1.0  # Beta's sample is the Dirichlet's first coordinate
+    expected = _torch_dirichlet_backward(heads_tails, concentration, grad_output).sum(0)
+    np.testing.assert_allclose(ga._data, expected[:, 0].numpy(), rtol=1e-7, atol=1e-10)
+    np.testing.assert_allclose(gb._data, expected[:, 1].numpy(), rtol=1e-7, atol=1e-10)
+
+
 @pytest.mark.parametrize("name", ["Gamma", "Beta", "Dirichlet", "StudentT"])
 def test_implicit_rsample_gradients_are_unbiased(name):
     """The gradient of a sample average matches the gradient of the exact mean (20k samples)."""
