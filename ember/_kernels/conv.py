@@ -1,5 +1,6 @@
-"""2-d convolution kernels: im2col into the GEMM's layout, its adjoint col2im, and the relayouts
-between the GEMM's (O, N, pixels) result and torch's (N, O, H, W) order. The GEMMs stay in BLAS.
+"""2-d convolution kernels: im2col into the GEMM's layout, its adjoint col2im, the output gradient
+moved into the GEMM's (O, N, pixels) order, and a direct convolution for few channels. The GEMMs
+stay in BLAS.
 
 The column matrix is (C, KH, J, N, OH, Q), read as a (C*KH*J, N*OH*Q) matrix:
 
@@ -52,23 +53,8 @@ def col2im2d(dcol, gxp, sh, dh, step, dw):
 
 
 @_jit.kernel
-def unblock_output(y, bias, out):
-    """GEMM result ``y`` (O, s, N, OH, Q) -> ``out`` (N, O, OH, Q*s), plus ``bias`` (O,)."""
-    O, S, N, OH, Q = y.shape
-    for n in range(N):
-        for o in range(O):
-            b = bias[o]
-            for oh in range(OH):
-                for i in range(S):
-                    src = y[o, i, n, oh]
-                    dst = out[n, o, oh, i::S]
-                    for q in range(Q):
-                        dst[q] = src[q] + b
-
-
-@_jit.kernel
 def block_grad(g, gb):
-    """Inverse of ``unblock_output`` without bias: ``g`` (N, O, OH, Q*s) -> ``gb`` (O, s, N, OH, Q)."""
+    """Output gradient ``g`` (N, O, OH, Q*s) -> ``gb`` (O, s, N, OH, Q), the GEMM's layout (O*s, N*OH*Q)."""
     O, S, N, OH, Q = gb.shape
     for o in range(O):
         for i in range(S):
@@ -99,25 +85,31 @@ def direct_conv2d(kw):
         O, _, KH, _ = w.shape
         OH, OW = out.shape[2], out.shape[3]
         span = OH * width
-        acc = np.empty(span, out.dtype)
+        acc = np.empty((2, span), out.dtype)
+        acc0, acc1 = acc[0], acc[1]
         for n in range(N):
-            for o in range(O):
-                b = bias[o]
+            # two output channels at a time share each input load (an odd last one is done twice)
+            for o0 in range(0, O, 2):
+                o1 = min(o0 + 1, O - 1)
+                b0, b1 = bias[o0], bias[o1]
                 for p in range(span):
-                    acc[p] = b
+                    acc0[p] = b0
+                    acc1[p] = b1
                 for c in range(C):
                     for a in range(KH):
                         xs = xf[n, c, a * width:]
-                        wk = w[o, c, a]
+                        w0, w1 = w[o0, c, a], w[o1, c, a]
                         for p in range(span):
-                            t = acc[p]
+                            t0, t1 = acc0[p], acc1[p]
                             for j in range(kw):
-                                t += wk[j] * xs[p + j]
-                            acc[p] = t
-                for oh in range(OH):
-                    row = acc[oh * width:]
-                    dst = out[n, o, oh]
-                    for q in range(OW):
-                        dst[q] = row[q]
+                                t0 += w0[j] * xs[p + j]
+                                t1 += w1[j] * xs[p + j]
+                            acc0[p], acc1[p] = t0, t1
+                for k, o in ((0, o0), (1, o1)):
+                    for oh in range(OH):
+                        row = acc[k, oh * width:]
+                        dst = out[n, o, oh]
+                        for q in range(OW):
+                            dst[q] = row[q]
 
     return conv

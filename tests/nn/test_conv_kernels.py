@@ -13,7 +13,7 @@ from ember.nn.functional import _conv
 from oracle import needs_torch, torch, check_op, gradcheck_op, assert_same
 
 rng = np.random.default_rng(5)
-KERNELS = ("im2col2d", "col2im2d", "unblock_output", "block_grad", "direct_conv2d")
+KERNELS = ("im2col2d", "col2im2d", "block_grad", "direct_conv2d")
 
 
 def randn(*shape, dtype=np.float32):
@@ -58,16 +58,20 @@ def inputs(xs, ws, bias, dtype):
     return arrays + [randn(ws[0], dtype=dtype)] if bias else arrays
 
 
-# forward and input gradient by the direct kernel, weight gradient by im2col + GEMM
+# unit stride, few channels: the direct kernel computes the input gradient, and the forward too for
+# the pixel-block layout (<= 8 output channels), whose weight gradient then rebuilds the columns with
+# im2col2d; otherwise the forward's NumPy im2col matrix serves the weight gradient
+PIXEL_BLOCK = ("direct_conv2d", "im2col2d", "block_grad")
 DIRECT_CASES = [
-    ("lenet_like_k5", (2, 3, 9, 8), (4, 3, 5, 5), True, {}),
-    ("k3_pad", (2, 3, 7, 6), (5, 3, 3, 3), True, dict(padding=1)),
-    ("k2x3_uneven_pad", (3, 2, 5, 7), (4, 2, 2, 3), False, dict(padding=(1, 0))),
-    ("same_even_kernel", (2, 3, 6, 5), (3, 3, 4, 2), True, dict(padding="same")),
-    ("pixel_block_o6", (2, 3, 8, 12), (6, 3, 5, 5), True, dict(padding=2)),
-    ("one_by_one", (2, 4, 5, 3), (3, 4, 1, 1), True, {}),
+    ("lenet_like_k5", (2, 3, 9, 8), (4, 3, 5, 5), True, {}, PIXEL_BLOCK),
+    ("k3_pad", (2, 3, 7, 6), (5, 3, 3, 3), True, dict(padding=1), PIXEL_BLOCK),
+    ("k2x3_uneven_pad", (3, 2, 5, 7), (4, 2, 2, 3), False, dict(padding=(1, 0)), ("direct_conv2d",)),
+    ("same_even_kernel", (2, 3, 6, 5), (3, 3, 4, 2), True, dict(padding="same"), ("direct_conv2d",)),
+    ("pixel_block_o6", (2, 3, 8, 12), (6, 3, 5, 5), True, dict(padding=2), PIXEL_BLOCK),
+    ("nine_out_channels", (2, 3, 7, 8), (9, 3, 3, 3), True, dict(padding=1), ("direct_conv2d",)),
+    ("one_by_one", (2, 4, 5, 3), (3, 4, 1, 1), True, {}, ("direct_conv2d",)),
 ]
-# stride, dilation or many channels: the chunked im2col + GEMM kernels for all three
+# stride, dilation or many channels: the input gradient by chunked GEMMs and col2im2d
 GEMM_CASES = [
     ("stride2_pad", (2, 3, 9, 8), (4, 3, 3, 3), True, dict(stride=2, padding=1)),
     ("dilation", (2, 3, 9, 9), (5, 3, 3, 2), False, dict(dilation=(2, 1), padding=(2, 0))),
@@ -82,9 +86,18 @@ GEMM_CASES = [
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("case", DIRECT_CASES, ids=[c[0] for c in DIRECT_CASES])
 def test_direct_conv(layer, case, dtype):
-    _, xs, ws, bias, kwargs = case
+    _, xs, ws, bias, kwargs, kernels = case
     check_op(conv(bias, **kwargs), *inputs(xs, ws, bias, dtype))
-    expect_calls(layer, "direct_conv2d", "im2col2d", "block_grad")
+    expect_calls(layer, *kernels)
+
+
+@needs_torch
+def test_direct_forward_without_weight_grad(layer):
+    """Without a weight gradient the direct kernel computes every forward it can."""
+    x, w = randn(2, 3, 7, 8), randn(9, 3, 3, 3)
+    check_op(lambda lib, x_: lib.nn.functional.conv2d(x_, lib.from_numpy(w), padding=1), x)
+    mode, calls = layer
+    assert calls["direct_conv2d"] == (2 if mode == "jit" else 0)  # forward and input gradient
 
 
 @needs_torch
@@ -93,7 +106,7 @@ def test_direct_conv(layer, case, dtype):
 def test_gemm_conv(layer, case, dtype):
     _, xs, ws, bias, kwargs = case
     check_op(conv(bias, **kwargs), *inputs(xs, ws, bias, dtype))
-    expect_calls(layer, "im2col2d", "col2im2d", "unblock_output", "block_grad")
+    expect_calls(layer, "col2im2d", "block_grad")
 
 
 @needs_torch
@@ -105,16 +118,21 @@ def test_conv_transpose(layer, stride):
     if stride == 1:
         expect_calls(layer, "direct_conv2d", "im2col2d", "block_grad")
     else:
-        expect_calls(layer, "col2im2d", "im2col2d", "unblock_output", "block_grad")
+        expect_calls(layer, "col2im2d", "im2col2d", "block_grad")
 
 
 @needs_torch
 def test_batch_spans_several_chunks(layer, monkeypatch):
-    """The GEMM path runs the batch in chunks: an uneven last chunk, weight gradients summed over chunks."""
-    monkeypatch.setattr(_conv, "_CHUNK_BYTES", 4 * 3 * 9 * 16 * 3)  # three samples per chunk
-    check_op(conv(True, stride=(1, 2), padding=1), *inputs((7, 3, 4, 8), (2, 3, 3, 3), True, np.float32))
+    """The compiled GEMM paths run the batch in chunks: an uneven last chunk, weight gradients summed
+    over chunks (direct forward, pixel-block layout), col2im per chunk (strided)."""
+    x, w, b = randn(7, 3, 6, 8), randn(2, 3, 3, 3), randn(2)
+    monkeypatch.setattr(_conv, "_CHUNK_BYTES", 3 * (3 * 3 * 6 * 6 * 2 * 4))  # three samples per chunk
+    check_op(conv(True, padding=1), x, w, b)
+    monkeypatch.setattr(_conv, "_CHUNK_BYTES", 3 * (3 * 3 * 3 * 3 * 4 * 4))
+    check_op(conv(True, stride=2, padding=1), x, w, b)
     mode, calls = layer
-    assert calls["im2col2d"] == (6 if mode == "jit" else 0)  # 3 chunks, forward and weight gradient
+    jit = mode == "jit"
+    assert (calls["im2col2d"], calls["col2im2d"]) == ((3, 3) if jit else (0, 0))
 
 
 @needs_torch

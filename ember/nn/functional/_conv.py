@@ -135,12 +135,13 @@ def _weight_matrix(w, geo):
     return w.reshape(geo.groups, w.shape[0] // geo.groups, -1)
 
 
-def _conv_raw(x, w, geo, col=None, b=None):
-    """Forward convolution (plus ``b`` if given) and the im2col matrix it used (None if none)."""
-    if geo.direct:
+def _conv_raw(x, w, geo, col=None, b=None, weight_grad=False):
+    """Forward convolution (plus ``b`` if given) and the im2col matrix it used (None if none).
+
+    With ``weight_grad`` the direct kernel is used only for the pixel-block layout: otherwise the
+    GEMM forward's im2col matrix, reused by the weight gradient, costs less than rebuilding it."""
+    if geo.direct and (geo.block > 1 or not weight_grad):
         return _direct_forward(x, w, geo, b), None
-    if geo.compiled:
-        return _compiled_forward(x, w, geo, b), None
     if geo.depthwise:
         return _add_bias(_depthwise_forward(x, w, geo), b), None
     if col is None:
@@ -257,7 +258,7 @@ def _input_grad_wide(g, w, geo, x_shape):
 
 
 def _weight_grad_raw(x, g, geo, w_shape, col=None):
-    if geo.compiled:
+    if geo.compiled and col is None:
         return _compiled_weight_grad(x, g, geo, w_shape)
     if geo.depthwise:
         return _depthwise_weight_grad(x, g, geo, w_shape)
@@ -391,11 +392,12 @@ def _depthwise_weight_grad(x, g, geo, w_shape):
 
 
 # ---------------------------------------------------------------- compiled 2-d path (``ember._kernels.conv``)
-# The same GEMMs as above, run over chunks of the batch: per chunk a compiled pass writes the column
-# matrix in exactly the layout the GEMM wants, (C*KH*J, n*OH*Q), into a buffer reused across chunks
-# (about 1 MB, so it stays in cache and no page of a fresh multi-MB array is faulted in), and another
-# pass moves the GEMM's (O, n, pixels) result into torch's (n, O, H, W) order, adding the bias. The
-# weight gradient rebuilds the chunk's columns instead of keeping the whole matrix from the forward.
+# Input gradient: the GEMM W^T g over chunks of the batch, the output gradient moved into the GEMM's
+# layout and the columns accumulated back (col2im) by compiled passes; each chunk's buffers are about
+# 1 MB, so they stay in cache and no page of a fresh multi-MB array is faulted in. Weight gradient
+# when the forward kept no im2col matrix (the direct kernel): the chunk's columns are rebuilt by a
+# compiled pass in exactly the layout the GEMM wants. Forward and, at unit stride with few channels,
+# the input gradient: the direct kernel.
 
 _CHUNK_BYTES = 1 << 20
 
@@ -445,19 +447,6 @@ def _compiled_weight(w, geo):
 
 def _padded_input(x, geo):
     return np.ascontiguousarray(pad_array(x, geo.pads))
-
-
-def _compiled_forward(x, w, geo, b):
-    from ..._kernels import conv as K
-    n, o = x.shape[0], w.shape[0]
-    ch = _Chunks(geo, n, x.shape[1], x.dtype)
-    xp, wm, buf = _padded_input(x, geo), _compiled_weight(w, geo), ch.col_buffer()
-    out = np.empty((n, o) + geo.out, x.dtype)
-    bias = np.zeros(o, x.dtype) if b is None else np.ascontiguousarray(b, x.dtype)
-    for n0, n1 in ch:
-        y = wm @ ch.cols(xp, n0, n1, buf)
-        K.unblock_output(y.reshape(o, ch.s, n1 - n0, geo.out[0], ch.q), bias, out[n0:n1])
-    return out
 
 
 def _compiled_weight_grad(x, g, geo, w_shape):
@@ -546,7 +535,7 @@ class Conv(Op):
             if b is not None:
                 y += b.astype(cdt).reshape((1, -1) + (1,) * len(geo.out))
             return y.astype(x.dtype)
-        y, col = _conv_raw(x, w, geo, None, b)
+        y, col = _conv_raw(x, w, geo, None, b, ctx.needs_input_grad[1])
         if ctx.needs_input_grad[1]:
             ctx.col = col  # reused by the weight gradient: saves a second im2col
         return y
