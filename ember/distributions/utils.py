@@ -3,7 +3,7 @@ from functools import update_wrapper
 from numbers import Number
 
 import ember
-from ember import nn as _nn  # noqa: F401  (F.softmax)
+from ember.nn import functional as F
 
 euler_constant = 0.57721566490153286060  # Euler Mascheroni Constant
 
@@ -37,7 +37,7 @@ def logits_to_probs(logits, is_binary=False):
     """Logits to probabilities: sigmoid of log-odds, or a softmax over the last dim."""
     if is_binary:
         return ember.sigmoid(logits)
-    return ember.nn.functional.softmax(logits, dim=-1)
+    return F.softmax(logits, dim=-1)
 
 
 def clamp_probs(probs):

@@ -60,8 +60,8 @@ class Wishart(ExponentialFamily):
         else:
             self.precision_matrix = param.expand(batch_shape + (-1, -1))
         if self.df.lt(event_shape[-1]).any():
-            warnings.warn("Low df values detected. Singular samples are highly likely to occur for ndim - 1 < df < ndim.",
-                          stacklevel=2)
+            warnings.warn("Low df values detected. Singular samples are highly likely to occur for "
+                          "ndim - 1 < df < ndim.", stacklevel=2)
         super().__init__(batch_shape, event_shape, validate_args=validate_args)
         self._batch_dims = [-(x + 1) for x in range(len(self._batch_shape))]
         if scale_tril is not None:
@@ -152,10 +152,10 @@ class Wishart(ExponentialFamily):
             self._validate_sample(value)
         nu = self.df  # has shape (batch_shape)
         p = self._event_shape[-1]  # has singleton shape
-        return (-nu * (p * _log_2 / 2 + self._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1))
-                - ember.mvlgamma(nu / 2, p=p)
-                + (nu - p - 1) / 2 * ember.linalg.slogdet(value).logabsdet
-                - ember.cholesky_solve(value, self._unbroadcasted_scale_tril).diagonal(dim1=-2, dim2=-1).sum(dim=-1) / 2)
+        L = self._unbroadcasted_scale_tril
+        trace_term = ember.cholesky_solve(value, L).diagonal(dim1=-2, dim2=-1).sum(dim=-1)  # tr(cov^-1 value)
+        return (-nu * (p * _log_2 / 2 + L.diagonal(dim1=-2, dim2=-1).log().sum(-1)) - ember.mvlgamma(nu / 2, p=p)
+                + (nu - p - 1) / 2 * ember.linalg.slogdet(value).logabsdet - trace_term / 2)
 
     def entropy(self):
         nu = self.df  # has shape (batch_shape)

@@ -82,7 +82,8 @@ def test_gamma_rsample_gradient_is_torchs_standard_gamma_grad(dtype):
     x = ember.distributions.Gamma(a, r).rsample((50,))
     ga, gr = ember.autograd.grad(x.sum(), [a, r])
     standard = torch.from_numpy(x._data * rate)  # the Gamma(alpha, 1) draws
-    expected = torch._standard_gamma_grad(torch.from_numpy(alpha).expand_as(standard), standard) / torch.from_numpy(rate)
+    expected = (torch._standard_gamma_grad(torch.from_numpy(alpha).expand_as(standard), standard)
+                / torch.from_numpy(rate))
     tol = dict(rtol=1e-4, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(ga._data, expected.sum(0).numpy(), **tol)
     np.testing.assert_allclose(gr._data, (-x._data / rate).sum(0), **tol)  # d(g / rate) / d rate

@@ -1,5 +1,4 @@
 """Argument validation with torch's exception types and messages, and the validate_args switches."""
-import numpy as np
 import pytest
 
 import ember
