@@ -12,6 +12,10 @@ Sequences are time-major and flattened to ``(N, input_size)`` rows: step ``t`` o
 step are always a prefix of the batch.
 
 Gate layouts follow torch: LSTM ``(i, f, g, o)``, GRU ``(r, z, n)``.
+
+With the compiled layer on (``ember._jit``), an LSTM step's gate math is one kernel call
+(``ember/_kernels/rnn.py``: forward in float32, backward in float32/float64), so a step costs one GEMM
+and one kernel; the NumPy step functions below are the same computation and run otherwise.
 """
 import numpy as np
 
