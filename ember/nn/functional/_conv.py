@@ -46,13 +46,14 @@ def _use_compiled(geo, dtype, in_channels, out_channels):
     and backward agree."""
     geo.compiled = (len(geo.out) == 2 and geo.groups == 1 and not geo.depthwise
                     and compute_dtype(dtype) in (np.float32, np.float64) and _jit.enabled())
-    # the direct kernel beats im2col + GEMM while the GEMM is small (few channels), and needs the
-    # taps of a row contiguous (unit stride and dilation) and few enough to unroll
+    # the direct kernel beats im2col + GEMM up to about 32x64 channels (at 64x64 on 8x8 planes the
+    # GEMM wins), and needs the taps of a row contiguous (unit stride and dilation) and few enough
+    # to unroll
     geo.direct = (geo.compiled and geo.stride == (1, 1) and geo.dilation == (1, 1) and geo.kernel[1] <= 7
                   and in_channels * out_channels <= _DIRECT_MAX_CHANNEL_PRODUCT)
 
 
-_DIRECT_MAX_CHANNEL_PRODUCT = 512
+_DIRECT_MAX_CHANNEL_PRODUCT = 2048
 
 
 def _pixel_block(geo, out_channels):
