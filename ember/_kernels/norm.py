@@ -221,3 +221,41 @@ def group_norm_backward(g, x, mean, invstd, weight, need_x, gx, gweight, gbias):
     for gr in range(groups):
         for ch in range(k):
             gweight[gr, ch], gbias[gr, ch] = gw_sum[gr, ch], gb_sum[gr, ch]
+
+
+@_jit.kernel(fastmath=_SUMS)
+def rms_norm_forward(x, weight, eps, y, rstd):
+    """y = x / sqrt(mean(x**2) + eps) * weight per row of x: (R, D); rstd: (R,) the row factors."""
+    rows, d = x.shape
+    cast = x.dtype.type
+    for r in range(rows):
+        ss = cast(0)
+        for j in range(d):
+            ss += x[r, j] * x[r, j]
+        inv = 1.0 / math.sqrt(ss / d + eps)
+        rstd[r] = inv
+        inv_x = cast(inv)
+        for j in range(d):
+            y[r, j] = x[r, j] * inv_x * weight[j]
+
+
+@_jit.kernel(fastmath=_SUMS)
+def rms_norm_backward(g, x, rstd, weight, need_x, gx, gweight):
+    """Gradients of ``rms_norm_forward``: per row, with h = g * weight,
+    gx = rstd * h - x * rstd**3 * mean(h * x); gweight = sum over rows of g * x * rstd."""
+    rows, d = x.shape
+    cast = x.dtype.type
+    gw_sum = np.zeros(d, np.float64)
+    for r in range(rows):
+        inv = rstd[r]
+        shx = cast(0)
+        for j in range(d):
+            gv = g[r, j]
+            shx += gv * weight[j] * x[r, j]
+            gw_sum[j] += gv * x[r, j] * inv
+        if need_x:
+            k = cast(-inv * inv * inv * shx / d)
+            for j in range(d):
+                gx[r, j] = inv * g[r, j] * weight[j] + k * x[r, j]
+    for j in range(d):
+        gweight[j] = gw_sum[j]

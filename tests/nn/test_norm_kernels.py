@@ -287,6 +287,36 @@ def test_group_norm_gradcheck_float64(layer):
                  randn(2, 4, 3, dtype=np.float64), randn(4, dtype=np.float64), randn(4, dtype=np.float64))
 
 
+# ---------------------------------------------------------------- RMS norm
+
+@needs_torch
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape,normalized", [((4, 3, 6), (6,)), ((2, 3, 5, 6), (5, 6)), ((7,), (7,)),
+                                              ((2, 129), (129,))], ids=str)
+def test_rms_norm_matches_torch(layer, shape, normalized, dtype):
+    fn = lambda lib, x, w: F(lib).rms_norm(x, normalized, w, eps=1e-3)
+    check_op(fn, randn(*shape, dtype=dtype), randn(*normalized, dtype=dtype))
+    check_op(lambda lib, x: F(lib).rms_norm(x, normalized), randn(*shape, dtype=dtype))
+    y = fn(ember, ember.from_numpy(randn(*shape, dtype=dtype)).requires_grad_(), None)
+    assert (type(y.grad_fn).__name__ == "RMSNormalize") == (layer == "jit")
+
+
+@needs_torch
+def test_rms_norm_module_non_contiguous_and_nan(layer):
+    from nn.util import check_module
+    check_module(lambda nn: nn.RMSNorm(8), randn(3, 4, 8).transpose(1, 0, 2))
+    x = randn(3, 5)
+    x[1, 2] = np.nan
+    check_op(lambda lib, x, w: F(lib).rms_norm(x, (5,), w), x, randn(5))
+    assert np.isfinite(F(ember).rms_norm(ember.from_numpy(x), (5,))._data[[0, 2]]).all()
+
+
+def test_rms_norm_gradcheck_float64(layer):
+    gradcheck_op(lambda lib, x, w: F(lib).rms_norm(x, (2, 3), w), randn(3, 2, 3, dtype=np.float64),
+                 randn(2, 3, dtype=np.float64))
+    gradcheck_op(lambda lib, x, w: F(lib).rms_norm(x, (3,), w), randn(3, dtype=np.float64), randn(3, dtype=np.float64))
+
+
 @needs_torch
 def test_half_precision_takes_the_numpy_path(layer):
     x = randn(4, 3, 5).astype(np.float16)

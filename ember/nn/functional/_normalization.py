@@ -429,12 +429,50 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
         import ml_dtypes  # finfo that knows bfloat16
         eps = float(ml_dtypes.finfo(x.dtype if x.dtype.kind not in "iub" else np.float32).eps)
     dims = tuple(range(x.ndim - k, x.ndim))
+    if _jit.enabled() and x.dtype in _KERNEL_DTYPES and x.size and (weight is None or weight._data.dtype == x.dtype):
+        return RMSNormalize.apply(input, weight, float(eps), dims)
     reduced = x.dtype in D.REDUCED_NP  # half and bfloat16 compute in float32, as torch does
     xc = input.float() if reduced else input
     y = xc * (xc.pow(2).mean(dims, keepdim=True) + eps).rsqrt()
     if reduced:
         y = y.to(input.dtype)
     return y * weight if weight is not None else y
+
+
+class RMSNormalize(Op):
+    """x / sqrt(mean(x**2) + eps) over the trailing ``dims``, times ``weight``: one compiled pass each way
+    (``rms_norm`` takes the composite of ember ops when the kernel layer is off)."""
+
+    def forward(ctx, x, w, eps, dims):
+        ctx.eps, ctx.dims = eps, dims
+        rows_shape = (-1, _count(x.shape, dims))
+        xk = np.ascontiguousarray(x).reshape(rows_shape)
+        wk = np.ones(xk.shape[1], x.dtype) if w is None else w.reshape(-1)
+        y, rstd = np.empty(xk.shape, x.dtype), np.empty(xk.shape[0], x.dtype)
+        _kernels.rms_norm_forward(xk, wk, eps, y, rstd)
+        ctx.rstd = rstd
+        ctx.save_for_backward(x, w)
+        return y.reshape(x.shape)
+
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        need_x, need_w = ctx.needs_input_grad[:2]
+        if _enabled[0]:  # create_graph: the composite in ember ops, differentiable again
+            r = (x.pow(2).mean(ctx.dims, keepdim=True) + ctx.eps).rsqrt()
+            h = g * w if w is not None else g
+            gx = r * h - x * (r * r * r) * (h * x).mean(ctx.dims, keepdim=True) if need_x else None
+            lead = tuple(range(x.ndim - len(ctx.dims)))
+            gw = ((g * x * r).sum(lead) if lead else g * x * r) if need_w else None
+            return gx, gw, None, None
+        x = x._data
+        dt = x.dtype
+        xk = np.ascontiguousarray(x).reshape(-1, _count(x.shape, ctx.dims))
+        gk = np.ascontiguousarray(g._data, dtype=dt).reshape(xk.shape)
+        wk = np.ones(xk.shape[1], dt) if w is None else w._data.reshape(-1)
+        gx, gw = np.empty(xk.shape if need_x else (0, 0), dt), np.empty(xk.shape[1], dt)
+        _kernels.rms_norm_backward(gk, xk, ctx.rstd, wk, need_x, gx, gw)
+        return (Tensor._wrap(gx.reshape(x.shape)) if need_x else None,
+                Tensor._wrap(gw.reshape(w.shape)) if need_w else None, None, None)
 
 
 def local_response_norm(input, size, alpha=0.0001, beta=0.75, k=1.0):
