@@ -145,7 +145,13 @@ _FUNCTIONAL_AT_TOP = {
 }
 
 
+_LAZY_SUBMODULES = {"distributions"}  # imported on first use: ``ember.distributions.Normal`` works as in torch
+
+
 def __getattr__(name):
+    if name in _LAZY_SUBMODULES:
+        import importlib
+        return importlib.import_module(f"{__name__}.{name}")
     if name in _FUNCTIONAL_AT_TOP:
         from .nn import functional
         if hasattr(functional, name):

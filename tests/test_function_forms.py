@@ -99,3 +99,12 @@ def test_rng_state_is_plain_bytes_not_a_pickle():
         ember.set_rng_state(evil)
     with pytest.raises(RuntimeError, match="RNG state must be"):
         ember.set_rng_state(state.float())
+
+
+def test_distributions_is_reachable_from_the_top_level_lazily():
+    import subprocess
+    import sys
+    src = ("import sys, ember; assert 'ember.distributions' not in sys.modules; "
+           "d = ember.distributions.Normal(0.0, 1.0); print(round(float(d.log_prob(ember.tensor(0.0))), 4))")
+    out = subprocess.run([sys.executable, "-c", src], capture_output=True, text=True)
+    assert out.stdout.strip() == "-0.9189", out.stderr
