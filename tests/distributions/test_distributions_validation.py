@@ -1,9 +1,10 @@
 """Argument validation with torch's exception types and messages, and the validate_args switches."""
+import numpy as np
 import pytest
 
 import ember
 import ember.distributions  # noqa: F401  (not imported by `import ember`)
-from oracle import needs_torch, torch
+from oracle import needs_torch, torch, check_op
 
 pytestmark = needs_torch
 
@@ -71,3 +72,16 @@ def test_expand_keeps_the_validation_flag():
     d = ember.distributions.Normal(ember.zeros(2), 1.0, validate_args=False).expand((3, 2))
     assert d._validate_args is False
     assert tuple(d.log_prob(ember.zeros(3, 2)).shape) == (3, 2)
+
+
+def test_gamma_cdf_value_rate_gradients_and_concentration_gradient_error():
+    concentration = np.array([0.5, 2.0, 7.5])
+
+    def fn(lib, rate, value):
+        return lib.distributions.Gamma(lib.tensor(concentration), rate).cdf(value)
+    check_op(fn, np.array([1.0, 0.5, 2.0]), np.array([0.3, 4.0, 3.0]))
+    for lib in (torch, ember):
+        c = lib.tensor(concentration, requires_grad=True)
+        cdf = lib.distributions.Gamma(c, lib.ones(3, dtype=lib.float64)).cdf(lib.tensor([0.3, 4.0, 3.0]))
+        with pytest.raises(NotImplementedError, match="the derivative for 'igamma: input' is not implemented."):
+            cdf.sum().backward()
