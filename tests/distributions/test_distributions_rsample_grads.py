@@ -166,3 +166,26 @@ def test_von_mises_samples_concentrate_around_loc():
     np.testing.assert_allclose(circular_mean, loc, atol=0.05)
     t = torch.distributions.VonMises(torch.tensor(loc), torch.tensor(kappa))
     np.testing.assert_allclose(1 - np.abs(np.exp(1j * x).mean(0)), t.variance.numpy(), atol=0.02)
+
+
+def test_straight_through_one_hot_rsample():
+    """Forward: a one-hot sample; backward: the gradient of probs (torch's straight-through estimator)."""
+    logits = np.array([[0.2, -1.0, 0.5], [1.5, 0.3, -0.2]])
+    weights = np.random.default_rng(3).standard_normal((4, 2, 3))
+    grads = {}
+    for lib in (ember, torch):
+        lib.manual_seed(0)
+        x = to_ember(logits, True) if lib is ember else to_torch(logits, True)
+        sample = lib.distributions.OneHotCategoricalStraightThrough(logits=x).rsample((4,))
+        assert tuple(sample.shape) == (4, 2, 3) and bool((sample.detach().sum(-1) == 1).all())
+        (sample * lib.tensor(weights)).sum().backward()
+        grads[lib.__name__] = x.grad
+    assert_same(grads["ember"], grads["torch"])  # independent of which categories were drawn
+
+
+def test_perplexity_and_sample_n():
+    for lib in (ember, torch):
+        d = lib.distributions.Categorical(probs=lib.tensor([0.25, 0.25, 0.5]))
+        np.testing.assert_allclose(float(d.perplexity()), float(np.exp(d.entropy().item())), rtol=1e-6)
+        with pytest.warns(FutureWarning):
+            assert tuple(d.sample_n(5).shape) == (5,)
