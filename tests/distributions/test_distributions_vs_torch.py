@@ -65,6 +65,7 @@ def test_shapes_and_flags(case):
     e = case.make(ember.distributions, *[to_ember(p) for p in case.params])
     t = case.make(torch.distributions, *[to_torch(p) for p in case.params])
     assert tuple(e.batch_shape) == tuple(t.batch_shape) and tuple(e.event_shape) == tuple(t.event_shape)
+    assert repr(e) == repr(t) and repr(e.support) == repr(t.support)
     assert e.has_rsample == t.has_rsample and e.has_enumerate_support == t.has_enumerate_support
     for sample_shape in [(), (4,), (2, 1)]:
         es, ts = e.sample(sample_shape), t.sample(sample_shape)
