@@ -1,4 +1,5 @@
-"""Activation kernels (float32): GELU forward/backward and a one-pass softmax over rows, with their backwards.
+"""Activation kernels (float32): GELU (exact and tanh forms) forward and backward, and a one-pass softmax
+over rows with its backward.
 
 NumPy's float32 ``exp`` and SciPy's ``erf`` run element by element here (SciPy in float64), which made
 GELU and softmax several times slower than torch's vectorised ones. These loops evaluate both as
@@ -8,8 +9,9 @@ polynomials in float32 that LLVM vectorises:
   float32), the same one as the NumPy path's ``_erf_fast``;
 - exp for arguments t <= 0 (all that softmax and the GELU density need): Cody-Waite range reduction
   t = k ln2 + r, |r| <= ln2 / 2, Cephes' degree-7 polynomial for exp(r) (error < 1e-7 relative), times
-  2^k. Below -87.3 (where 2^k stops being a normal float) the result
-  is taken as 0: it is below 1.2e-38 there.
+  2^k. Below -87.3 (where 2^k stops being a normal float) the result is taken as 0: it is below
+  1.2e-38 there;
+- tanh (GELU's tanh form): an odd polynomial near 0, (1 - e) / (1 + e), e = exp(-2|y|), elsewhere.
 
 The scale 2^k (k in [-126, 0]) is a product of exact powers of two selected by the bits of -k: Numba has
 no scalar bit cast, and an integer view of a scratch buffer would cost a second pass.
@@ -44,6 +46,13 @@ _ONE = _f(1.0)
 _FOUR = _f(4.0)
 _INV_SQRT_2 = _f(0.7071067811865476)
 _INV_SQRT_2PI = _f(0.3989422804014327)
+# tanh(y) ~ y + y^3 P(y^2) for |y| < 0.625 (Cephes tanhf)
+_T0, _T1, _T2, _T3, _T4 = [_f(c) for c in (-5.70498872745e-3, 2.06390887954e-2, -5.37397155531e-2,
+                                            1.33314422036e-1, -3.33332819422e-1)]
+_TANH_SMALL = _f(0.625)
+_SQRT_2_OVER_PI = _f(0.7978845608028654)
+_KAPPA = _f(0.044715)
+_THREE_KAPPA = _f(3 * 0.044715)
 _NEG_INF = _f(-np.inf)
 _NAN = _f(np.nan)
 _TWO_M1, _TWO_M2, _TWO_M4, _TWO_M8, _TWO_M16, _TWO_M32, _TWO_M64 = [_f(2.0 ** -(2 ** b)) for b in range(7)]
@@ -98,6 +107,46 @@ def gelu_backward(x, g, out):
         e *= _TWO_M64 if nk & 64 else _ONE
         pdf = e * _INV_SQRT_2PI if keep else _f(0)
         out[i] = g[i] * (cdf + v * pdf)
+
+
+@_jit.kernel(fastmath=_FAST)
+def gelu_tanh(x, g, out, grad):
+    """GELU's tanh approximation over flat float32 arrays, torch's formulas with
+    t = tanh(sqrt(2 / pi) * (x + 0.044715 x^3)):
+    out = x (1 + t) / 2, or with ``grad`` its gradient g * ((1 + t) / 2 + x / 2 (1 - t^2) d(inner)/dx).
+
+    tanh(y): Cephes' odd polynomial y + y^3 P(y^2) for |y| < 0.625, else (1 - e) / (1 + e) with
+    e = exp(-2|y|) <= 0.29 (no cancellation), sign restored; NaN passes through."""
+    for i in range(x.size):
+        v = x[i]
+        y = _SQRT_2_OVER_PI * (v + _KAPPA * v * v * v)
+        a = -y if y < _f(0) else y
+        # exp(-2a), a >= 0.625 on the branch that uses it (as in gelu_backward)
+        tt = _f(-2) * a
+        keep = tt > _EXP_LO
+        tc = tt if keep else _EXP_LO
+        k = np.floor(tc * _LOG2E + _HALF)
+        r = tc - k * _LN2_HI - k * _LN2_LO
+        e = ((((((_E0 * r + _E1) * r + _E2) * r + _E3) * r + _E4) * r + _E5) * r * r + r) + _ONE
+        nk = np.int32(-k)
+        e *= _TWO_M1 if nk & 1 else _ONE
+        e *= _TWO_M2 if nk & 2 else _ONE
+        e *= _TWO_M4 if nk & 4 else _ONE
+        e *= _TWO_M8 if nk & 8 else _ONE
+        e *= _TWO_M16 if nk & 16 else _ONE
+        e *= _TWO_M32 if nk & 32 else _ONE
+        e *= _TWO_M64 if nk & 64 else _ONE
+        e = e if keep else _f(0)
+        large = (_ONE - e) / (_ONE + e)
+        z = y * y
+        small = y + y * z * ((((_T0 * z + _T1) * z + _T2) * z + _T3) * z + _T4)
+        t = small if a < _TANH_SMALL else (large if y > _f(0) else -large)
+        t = y if y != y else t
+        if grad:
+            d_inner = _SQRT_2_OVER_PI * (_ONE + _THREE_KAPPA * v * v)
+            out[i] = g[i] * (_HALF * (_ONE + t) + _HALF * v * (_ONE - t * t) * d_inner)
+        else:
+            out[i] = _HALF * v * (_ONE + t)
 
 
 @_jit.kernel(fastmath=_SUMS)

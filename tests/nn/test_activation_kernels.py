@@ -13,7 +13,7 @@ from ember._kernels import activation as K
 from oracle import needs_torch, torch, check_op, gradcheck_op, assert_same
 
 rng = np.random.default_rng(11)
-KERNELS = ("gelu_forward", "gelu_backward", "softmax_rows", "softmax_rows_backward")
+KERNELS = ("gelu_forward", "gelu_backward", "gelu_tanh", "softmax_rows", "softmax_rows_backward")
 
 
 def randn(*shape, dtype=np.float32, scale=1.0):
@@ -89,10 +89,36 @@ def test_gelu_half_computes_in_float32(layer, dtype):
 
 
 @needs_torch
-def test_gelu_tanh_and_float64_take_numpy(layer):
-    check_op(lambda lib, t: F(lib).gelu(t, approximate="tanh"), randn(5, 3))
+@pytest.mark.parametrize("shape", [(7,), (3, 5, 11), (1300,)], ids=str)
+def test_gelu_tanh_forward_backward(layer, shape):
+    x = randn(*shape, scale=3.0)
+    # the NumPy path's float32 np.tanh loses a few more ulps where 1 + t cancels
+    tol = 2e-6 if layer[0] == "jit" else 1e-5
+    check_op(lambda lib, t: F(lib).gelu(t, approximate="tanh"), x, atol=tol, rtol=1e-6, grad_atol=tol,
+             grad_rtol=1e-6)
+    expect_calls(layer, "gelu_tanh")
+
+
+@needs_torch
+def test_gelu_tanh_special_values_and_small_inputs(layer):
+    """Both tanh branches (|y| < 0.625 and above), tiny inputs (no cancellation), NaN, +-inf, overflow."""
+    x = np.concatenate([np.linspace(-6, 6, 97), np.geomspace(1e-30, 0.5, 20), -np.geomspace(1e-30, 0.5, 20),
+                        [np.nan, np.inf, -np.inf, 1e20, -1e20]]).astype(np.float32)
+    tol = 2e-6 if layer[0] == "jit" else 1e-5
+    check_op(lambda lib, t: F(lib).gelu(t, approximate="tanh"), x, atol=tol, rtol=1e-6, grad_atol=tol,
+             grad_rtol=1e-6)
+    expect_calls(layer, "gelu_tanh")
+
+
+@needs_torch
+def test_gelu_float64_takes_numpy(layer):
     check_op(lambda lib, t: F(lib).gelu(t), randn(5, 3, dtype=np.float64))
+    check_op(lambda lib, t: F(lib).gelu(t, approximate="tanh"), randn(5, 3, dtype=np.float64))
     expect_calls(layer)
+
+
+def test_gelu_tanh_gradcheck_float64(layer):
+    gradcheck_op(lambda lib, t: F(lib).gelu(t, approximate="tanh"), randn(3, 4, dtype=np.float64, scale=2.0))
 
 
 def test_gelu_gradcheck_float64(layer):

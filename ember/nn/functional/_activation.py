@@ -274,7 +274,11 @@ class Gelu(Op):
         ctx.approximate = approximate
         ctx.save_for_backward(x)
         xc = _up(x)
-        if approximate == "tanh":
+        if approximate == "tanh" and _gelu_kernel_ok(xc):
+            out = np.empty(xc.shape, np.float32)
+            flat = _flat(xc)
+            _kernels.gelu_tanh(flat, flat, out.reshape(-1), False)
+        elif approximate == "tanh":
             out = 0.5 * xc * (1 + np.tanh(_SQRT_2_OVER_PI * (xc + 0.044715 * xc * xc * xc)))
         elif _gelu_kernel_ok(xc):
             out = np.empty(xc.shape, np.float32)
@@ -311,12 +315,15 @@ def _flat(a):
 
 def _gelu_backward_raw(ctx, xc, gd):
     """g * GELU'(x) on arrays, in g's dtype."""
+    if _gelu_kernel_ok(xc) and _up(gd).dtype == np.float32:
+        out = np.empty(xc.shape, np.float32)
+        if ctx.approximate == "tanh":
+            _kernels.gelu_tanh(_flat(xc), _flat(_up(gd)), out.reshape(-1), True)
+        else:
+            _kernels.gelu_backward(_flat(xc), _flat(_up(gd)), out.reshape(-1))
+        return _down(out, gd.dtype)
     if ctx.approximate == "tanh":
         local = _gelu_tanh_grad_raw(xc)
-    elif _gelu_kernel_ok(xc) and _up(gd).dtype == np.float32:
-        out = np.empty(xc.shape, np.float32)
-        _kernels.gelu_backward(_flat(xc), _flat(_up(gd)), out.reshape(-1))
-        return _down(out, gd.dtype)
     else:
         cdf = getattr(ctx, "cdf", None)  # absent when the forward ran the kernel
         if cdf is None:
