@@ -37,6 +37,24 @@ def im2col2d(xp, col, sh, dh, step, dw):
 
 
 @_jit.kernel
+def im2col_wide(xf, col, width, step):
+    """Columns on "wide rows" for a unit-stride convolution: output rows as long as the padded input's
+    (``width``, a multiple of ``step`` = s), so the whole (OH, Q) block of a kernel offset is one
+    strided run of the flattened plane: ``col[c, a, j, n, t] = xf[n, c, a*width + j + t*step]``, with
+    ``xf`` (N, C, Hp*width + J - 1) as ``_conv._wide_planes`` builds it. Columns past the output row
+    hold real input values: they must meet zero gradients."""
+    C, KH, J, N, T = col.shape
+    for c in range(C):
+        for a in range(KH):
+            for j in range(J):
+                for n in range(N):
+                    src = xf[n, c, a * width + j::step]
+                    dst = col[c, a, j, n]
+                    for t in range(T):
+                        dst[t] = src[t]
+
+
+@_jit.kernel
 def col2im2d(dcol, gxp, sh, dh, step, dw):
     """Adjoint of ``im2col2d``: ``gxp`` (zeros on entry) accumulates every column entry."""
     C, KH, J, N, OH, Q = dcol.shape

@@ -405,11 +405,16 @@ _CHUNK_BYTES = 1 << 20
 
 class _Chunks:
     """Column geometry of a compiled convolution over a batch of ``n`` samples of ``c`` channels: the
-    column array is (C, KH, J, nb, OH, Q) for a chunk of nb samples (see ``ember._kernels.conv``)."""
+    column array is (C, KH, J, nb, OH, Q) for a chunk of nb samples (see ``ember._kernels.conv``).
+    ``width`` is the output row length the columns cover: OW, or the padded input's for "wide rows"
+    (``ember._kernels.conv.im2col_wide``)."""
 
-    def __init__(self, geo, n, c, dtype):
+    def __init__(self, geo, n, c, dtype, width=None):
         s, (kh, kw), (oh, ow) = geo.block, geo.kernel, geo.out
-        self.geo, self.n, self.s, self.q = geo, n, s, ow // s
+        self.geo, self.n, self.s = geo, n, s
+        self.wide = width is not None
+        self.width = width if self.wide else ow
+        self.q = self.width // s
         self.rows = (c, kh, kw + s - 1 if s > 1 else kw)
         self.step, self.dw = geo.stride[1] * s, geo.dilation[1]
         per_sample = c * kh * self.rows[2] * oh * self.q * np.dtype(dtype).itemsize
@@ -424,10 +429,14 @@ class _Chunks:
         return np.empty(self.rows + (self.nb, self.geo.out[0], self.q), self.dtype)
 
     def cols(self, xp, n0, n1, buf):
-        """Columns of samples n0:n1 of the padded input, as a (C*KH*J, (n1-n0)*OH*Q) matrix."""
+        """Columns of samples n0:n1 of the padded input (flattened planes for wide rows), as a
+        (C*KH*J, (n1-n0)*OH*Q) matrix."""
         from ..._kernels import conv as K
         col = buf[:, :, :, :n1 - n0]
-        K.im2col2d(xp[n0:n1], col, self.geo.stride[0], self.geo.dilation[0], self.step, self.dw)
+        if self.wide:
+            K.im2col_wide(xp[n0:n1], col.reshape(col.shape[:4] + (-1,)), self.width, self.s)
+        else:
+            K.im2col2d(xp[n0:n1], col, self.geo.stride[0], self.geo.dilation[0], self.step, self.dw)
         return col.reshape(int(np.prod(self.rows)), -1)
 
     def grad_block(self, g, n0, n1, buf):
@@ -451,8 +460,20 @@ def _padded_input(x, geo):
 
 
 def _compiled_weight_grad(x, g, geo, w_shape):
-    ch = _Chunks(geo, x.shape[0], x.shape[1], x.dtype)
-    xp, g = _padded_input(x, geo), np.ascontiguousarray(g)
+    n, c = x.shape[:2]
+    width = geo.in_size[1] + sum(geo.pads[1])
+    # pixel blocks on wide rows: each kernel offset's columns are one long strided copy instead of OH
+    # rows of OW/s; the extra columns read real inputs against zero gradients, so only finite inputs
+    if (geo.block > 1 and geo.stride == (1, 1) and geo.dilation == (1, 1) and width % geo.block == 0
+            and np.isfinite(x).all()):
+        ch = _Chunks(geo, n, c, x.dtype, width)
+        xp = _wide_planes(x, geo.pads, ch.rows[2])[0]
+        wide = np.zeros(g.shape[:3] + (width,), g.dtype)
+        wide[..., :g.shape[3]] = g
+        g = wide
+    else:
+        ch = _Chunks(geo, n, c, x.dtype)
+        xp, g = _padded_input(x, geo), np.ascontiguousarray(g)
     buf, gbuf = ch.col_buffer(), ch.grad_buffer(w_shape[0])
     gwb = np.zeros((w_shape[0] * ch.s, int(np.prod(ch.rows))), x.dtype)
     for n0, n1 in ch:
