@@ -26,7 +26,7 @@ Usage::
 import contextlib
 import os
 
-__all__ = ["kernel", "enabled", "disabled", "available"]
+__all__ = ["kernel", "inline", "enabled", "disabled", "available"]
 
 _state = {"numba": None, "on": os.environ.get("EMBER_JIT", "1") != "0"}
 
@@ -71,8 +71,37 @@ class _Kernel:
         if compiled is None:
             if not available():
                 raise RuntimeError(f"kernel {self.__name__} needs Numba: pip install ember[fast]")
+            _compile_inline_helpers(self.py_func)
             compiled = self._compiled = _state["numba"].njit(cache=True, nogil=True, **self.options)(self.py_func)
         return compiled(*args)
+
+
+class _Inline:
+    """A helper called from kernels (``@inline``), compiled and inlined into each caller."""
+    __slots__ = ("py_func",)
+
+    def __init__(self, fn):
+        self.py_func = fn
+
+    def __call__(self, *args):
+        raise RuntimeError(f"{self.py_func.__name__} is an inline kernel helper: call it from a kernel")
+
+
+def _compile_inline_helpers(fn):
+    """Numba resolves a kernel's globals when it compiles it: the ``@inline`` helpers the kernel names
+    become compiled functions in its module first (helpers of helpers too)."""
+    numba, names, module = _state["numba"], fn.__code__.co_names, fn.__globals__
+    for name in names:
+        helper = module.get(name)
+        if isinstance(helper, _Inline):
+            _compile_inline_helpers(helper.py_func)
+            module[name] = numba.njit(inline="always", cache=False)(helper.py_func)
+
+
+def inline(fn):
+    """Decorator for a small function shared by several kernels (a polynomial, an exp): each kernel
+    that calls it gets it inlined, so its loops still vectorise. Only kernels may call it."""
+    return _Inline(fn)
 
 
 def kernel(fn=None, **options):

@@ -45,3 +45,27 @@ def test_kernel_compiles_and_computes():
     _axpy(np.float32(2), x, y)
     np.testing.assert_array_equal(y, 1 + 2 * np.arange(5, dtype=np.float32))
     assert _axpy.__name__ == "_axpy"
+
+
+@_jit.inline
+def _twice(v):
+    return v + v
+
+
+@_jit.kernel
+def _twice_all(x, out):
+    for i in range(x.size):
+        out[i] = _twice(x[i])
+
+
+@needs_numba
+def test_inline_helpers_are_compiled_into_their_kernels():
+    x = np.arange(4, dtype=np.float64)
+    out = np.empty_like(x)
+    _twice_all(x, out)
+    np.testing.assert_array_equal(out, 2 * x)
+
+
+def test_inline_helpers_refuse_to_run_outside_kernels():
+    with pytest.raises(RuntimeError, match="inline kernel helper"):
+        _jit._Inline(lambda v: v)(1.0)
