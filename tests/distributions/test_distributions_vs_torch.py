@@ -120,8 +120,8 @@ def _as_float32(case):
 @pytest.mark.parametrize("case", [_as_float32(c) for c in CASES], ids=IDS)
 def test_float32_log_prob_entropy_and_samples(case):
     """float32 parameters give float32 results (no silent promotion to float64), close to torch's."""
-    _compare(case, "log_prob", case.value)
-    _compare(case, "entropy")
+    _compare(case, "log_prob", case.value, grad=False)  # gradients are compared in float64 above
+    _compare(case, "entropy", grad=False)
     e = case.make(ember.distributions, *[to_ember(p) for p in case.params])
     t = case.make(torch.distributions, *[to_torch(p) for p in case.params])
     assert e.sample().dtype.name == str(t.sample().dtype).replace("torch.", "")
