@@ -85,3 +85,15 @@ def test_gamma_cdf_value_rate_gradients_and_concentration_gradient_error():
         cdf = lib.distributions.Gamma(c, lib.ones(3, dtype=lib.float64)).cdf(lib.tensor([0.3, 4.0, 3.0]))
         with pytest.raises(NotImplementedError, match="the derivative for 'igamma: input' is not implemented."):
             cdf.sum().backward()
+
+
+def test_torch_module_paths_exist():
+    """``from torch.distributions.<module> import <Name>`` works for every torch module."""
+    import importlib
+    import os
+    for file in os.listdir(os.path.dirname(torch.distributions.__file__)):
+        if file.endswith(".py") and file != "__init__.py":
+            t_mod = importlib.import_module(f"torch.distributions.{file[:-3]}")
+            e_mod = importlib.import_module(f"ember.distributions.{file[:-3]}")
+            missing = [n for n in getattr(t_mod, "__all__", []) if not hasattr(e_mod, n)]
+            assert not missing, f"ember.distributions.{file[:-3]} lacks {missing}"
