@@ -418,7 +418,7 @@ class Tensor:
         return tensor_repr(self)
 
     def __format__(self, spec):
-        if self._data.ndim == 0 and spec:
+        if self._data.ndim == 0:  # torch formats a 0-d tensor as its number: f"{loss}" gives 0.25
             return self.item().__format__(spec)
         return object.__format__(self, spec) if spec else repr(self)
 

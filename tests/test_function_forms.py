@@ -108,3 +108,13 @@ def test_distributions_is_reachable_from_the_top_level_lazily():
            "d = ember.distributions.Normal(0.0, 1.0); print(round(float(d.log_prob(ember.tensor(0.0))), 4))")
     out = subprocess.run([sys.executable, "-c", src], capture_output=True, text=True)
     assert out.stdout.strip() == "-0.9189", out.stderr
+
+
+@needs_torch
+def test_format_of_tensors_matches_torch():
+    for spec in ("", ".3f", ">8", "e"):
+        assert format(ember.tensor(1.5), spec) == format(torch.tensor(1.5), spec)
+    assert f"{ember.tensor(3)}" == f"{torch.tensor(3)}"
+    assert f"{ember.tensor([1.5, 2.0])}" == f"{torch.tensor([1.5, 2.0])}"
+    with pytest.raises(TypeError):
+        format(ember.tensor([1.5]), ".2f")
