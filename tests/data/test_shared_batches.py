@@ -172,3 +172,48 @@ def test_mixed_dtypes_stack_as_numpy_does():
             return np.array([i + 0.5]) if i % 2 else np.array([i], dtype=np.int64)
     batches = list(ed.DataLoader(Promote(), batch_size=2, num_workers=1))
     assert batches[0].dtype == ember.float64 and batches[0].tolist() == [[0.0], [1.5]]
+
+
+class Numbers(ed.Dataset):
+    def __len__(self):
+        return 6
+
+    def __getitem__(self, i):
+        return np.full(2, i, np.float32)
+
+
+def test_idle_workers_exit_once_the_sampler_is_used_up():
+    """3 batches on 2 workers: worker 1 gets batch 1 only, and may exit as soon as it has been received."""
+    it = iter(ed.DataLoader(Numbers(), batch_size=2, num_workers=2))
+    assert it._retired == [False, False]  # every worker still has a batch to fetch
+    assert next(it).tolist() == [[0, 0], [1, 1]]
+    assert next(it).tolist() == [[2, 2], [3, 3]]
+    assert it._retired[1]
+    it._workers[1].join(timeout=10)
+    assert not it._workers[1].is_alive()  # exited while the epoch goes on, not counted as a dead worker
+    assert next(it).tolist() == [[4, 4], [5, 5]]
+    with pytest.raises(StopIteration):
+        next(it)
+    assert not multiprocessing.active_children()
+    loader = ed.DataLoader(Numbers(), batch_size=2, num_workers=2, persistent_workers=True)
+    assert len(list(loader)) == 3 and loader._iterator._retired == [False, False]  # kept for the next epoch
+    del loader
+    assert not multiprocessing.active_children()
+
+
+class Draws(ed.Dataset):
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        return [i, float(np.random.rand())]
+
+
+@pytest.mark.slow
+def test_retired_workers_never_block_the_others():
+    """A retiring worker must not exit while its feeder thread holds the result queue's shared write lock
+    (the other workers could then never send their batches): many short epochs, each a chance to hit it."""
+    for collate in (None, lambda b: b[0]):
+        loader = ed.DataLoader(Draws(), batch_size=1, num_workers=2, collate_fn=collate, timeout=30)
+        for _ in range(25):
+            assert len(list(loader)) == 4

@@ -3,7 +3,8 @@
 Messages from the main process on ``index_queue``:
     (epoch, task_id, index, slot)  fetch this batch, into shared-memory slot ``slot`` unless it is None
     ("resume", epoch)               persistent workers: start a new epoch (fresh iterator for an IterableDataset)
-    None                            exit
+    "retire"                        no more tasks this epoch: exit once every result is written
+    None                            exit now
 Replies on ``result_queue``: (epoch, task_id, worker_id, slot, data), where data is a batch (its arrays
 described by _shared.InSlot when it came through a slot), an ExceptionWrapper, _IterationEnd when an
 IterableDataset's copy in this worker is used up, or _Skipped for a task with a slot that was not run
@@ -124,7 +125,7 @@ def _worker_loop(dataset, is_iterable, index_queue, result_queue, auto_collation
         init_error = ExceptionWrapper(sys.exc_info(), f"in DataLoader worker process {worker_id}")
 
     epoch = 0
-    ended = False
+    ended = retiring = False
     while True:
         try:
             msg = index_queue.get(timeout=_PARENT_CHECK_INTERVAL)
@@ -135,6 +136,9 @@ def _worker_loop(dataset, is_iterable, index_queue, result_queue, auto_collation
         except (EOFError, OSError):
             return
         if msg is None:
+            break
+        if msg == "retire":
+            retiring = True
             break
         if msg[0] == "resume":
             epoch, ended = msg[1], False
@@ -168,5 +172,11 @@ def _worker_loop(dataset, is_iterable, index_queue, result_queue, auto_collation
             err = ExceptionWrapper(sys.exc_info(), f"in DataLoader worker process {worker_id}")
             result_queue.put((task_epoch, task_id, worker_id, slot, err))
         del data
-    result_queue.cancel_join_thread()
-    result_queue.close()
+    if retiring:
+        # our feeder thread may still hold the queue's write lock, which all workers share: exiting
+        # before it lets go would leave the other workers unable to send anything
+        result_queue.close()
+        result_queue.join_thread()
+    else:  # shutdown: nobody may read what is left, and a full pipe must not keep us alive
+        result_queue.cancel_join_thread()
+        result_queue.close()

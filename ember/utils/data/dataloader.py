@@ -212,6 +212,7 @@ class _MultiProcessIter(_BaseIter):
             self._slots = SharedSlots.create(self._prefetch)
         self._free_slots = list(range(self._slots.n)) if self._slots is not None else []
         self._index_queues, self._workers = [], []
+        self._retired = [False] * self._num_workers  # told to exit early, see _retire_idle_workers
         for i in range(self._num_workers):
             index_queue = ctx.Queue()
             index_queue.cancel_join_thread()  # never block our exit on indices a dead worker will not read
@@ -237,16 +238,19 @@ class _MultiProcessIter(_BaseIter):
         self._tasks = {}     # task id -> worker id, for every batch asked for and not yet handed out
         self._results = {}   # task id -> data that arrived ahead of its turn
         self._active = [True] * self._num_workers
+        self._sampler_done = False
         self._worker_cycle = itertools.cycle(range(self._num_workers))
         for _ in range(self._prefetch):
             self._try_put_index()
 
     def _try_put_index(self):
-        if not any(self._active):
+        if self._sampler_done or not any(self._active):
             return
         try:
             index = self._next_index()
         except StopIteration:
+            self._sampler_done = True
+            self._retire_idle_workers()
             return
         worker_id = next(self._worker_cycle)
         while not self._active[worker_id]:
@@ -300,6 +304,20 @@ class _MultiProcessIter(_BaseIter):
             self._try_put_index()
             return
         self._results[task_id] = data
+        if self._sampler_done:
+            self._retire_idle_workers()
+
+    def _retire_idle_workers(self):
+        """Once the sampler is used up, tell each worker with nothing left to fetch to exit now: its exit (a
+        process as big as ours takes milliseconds to tear down) overlaps the last batches instead of delaying
+        the end of the epoch. Persistent workers stay for the next epoch."""
+        if self._persistent:
+            return
+        busy = {w for t, w in self._tasks.items() if t not in self._results}
+        for worker_id, q in enumerate(self._index_queues):
+            if worker_id not in busy and not self._retired[worker_id]:
+                self._retired[worker_id] = True
+                q.put("retire")
 
     def _get_data(self):
         start = time.monotonic()
@@ -314,7 +332,7 @@ class _MultiProcessIter(_BaseIter):
             if self._timeout > 0 and time.monotonic() - start >= self._timeout:
                 self._shutdown_workers(grace=0.0)
                 raise RuntimeError(f"DataLoader timed out after {self._timeout} seconds")
-            dead = [w for w in self._workers if not w.is_alive()]
+            dead = [w for w, retired in zip(self._workers, self._retired) if not retired and not w.is_alive()]
             if dead:
                 self._shutdown_workers(grace=0.0)
                 raise RuntimeError(f"DataLoader worker (pid(s) {', '.join(str(w.pid) for w in dead)}) exited "
