@@ -6,9 +6,12 @@ Each sample is a 64x64 image put through a few NumPy passes (a stand-in for deco
 
     python benchmarks/dataloader_workers.py [--samples 512] [--workers 2] [--repeats 3]
 
-When torch is installed it also times the main-process loader (num_workers=0) against torch's on cheap samples,
-where the loader's own overhead (sampling, fetching, collating) is all there is to measure.
+When torch is installed it also times the loader against torch's on cheap samples, where the loader's own
+overhead is all there is to measure: in the main process (num_workers=0: sampling, fetching, collating), and with
+2 workers on CIFAR-shaped samples (forking, moving batches to the main process; CPU time of the main process and
+its workers together, which a loaded machine disturbs less than the wall-clock time).
 """
+import resource
 import argparse
 import os
 import sys
@@ -81,6 +84,35 @@ def overhead_vs_torch(repeats):
         t = best(td.DataLoader(t_ds, batch_size=64, shuffle=True))
         print(f"loader overhead, {name}: ember {e * 1e3:.1f} ms/epoch, torch {t * 1e3:.1f} ms/epoch "
               f"({t / e:.1f}x)")
+    worker_overhead_vs_torch(repeats, ember, torch, ed, td)
+
+
+def _cpu_seconds():
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def worker_overhead_vs_torch(repeats, ember, torch, ed, td):
+    """2 workers, 2048 (3, 32, 32) float32 samples, batch 64: epochs alternate between the two loaders."""
+    images = np.random.rand(2048, 3, 32, 32).astype(np.float32)
+
+    def loader(fw, data):
+        x = fw.from_numpy(images)
+        ds = type("Images", (data.Dataset,), {"__len__": lambda self: len(x), "__getitem__": lambda self, i: (x[i], i)})
+        return data.DataLoader(ds(), batch_size=64, shuffle=True, num_workers=2)
+    loaders = {"ember": loader(ember, ed), "torch": loader(torch, td)}
+    wall, cpu = {k: [] for k in loaders}, {k: [] for k in loaders}
+    for _ in range(repeats + 1):
+        for name, dl in loaders.items():
+            start, cpu_start = time.perf_counter(), _cpu_seconds()
+            for _ in dl:
+                pass
+            wall[name].append(time.perf_counter() - start)
+            cpu[name].append(_cpu_seconds() - cpu_start)
+    e, t = (sorted(cpu[k][1:])[len(cpu[k][1:]) // 2] for k in ("ember", "torch"))  # medians, first epoch dropped
+    print(f"loader overhead, 2 workers, (3, 32, 32) samples: CPU (main + workers) ember {e * 1e3:.0f} ms/epoch, "
+          f"torch {t * 1e3:.0f} ms/epoch ({t / e:.1f}x); best wall ember {min(wall['ember']) * 1e3:.0f} ms, "
+          f"torch {min(wall['torch']) * 1e3:.0f} ms")
 
 
 def main():
