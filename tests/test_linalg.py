@@ -438,3 +438,24 @@ def test_squeeze_without_size_one_dims_keeps_the_graph():
     assert y.requires_grad
     g, = ember.autograd.grad(y.sum(), x)
     np.testing.assert_array_equal(g.numpy(), np.ones((3, 4), np.float32))
+
+
+@needs_torch
+@pytest.mark.parametrize("upper", [False, True])
+def test_cholesky_solve_gradient_is_dense_like_torch(upper):
+    """torch differentiates A = L L^H with the whole of L: the unused triangle gets a gradient too."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((2, 3, 3))
+    factor = np.linalg.cholesky(a @ a.transpose(0, 2, 1) + 3 * np.eye(3))
+    if upper:
+        factor = factor.transpose(0, 2, 1)
+    b = rng.standard_normal((2, 3, 2))
+    results = []
+    for lib in (ember, torch):
+        f, rhs = lib.tensor(factor, requires_grad=True), lib.tensor(b, requires_grad=True)
+        x = lib.cholesky_solve(rhs, f, upper=upper)
+        (x * lib.arange(12.0).reshape(2, 3, 2)).sum().backward()
+        results.append((x, f.grad, rhs.grad))
+    for e, t in zip(*results):
+        assert_same(e, t)
+    assert np.abs(np.triu(results[0][1].numpy()[0], 1) if not upper else np.tril(results[0][1].numpy()[0], -1)).max() > 0

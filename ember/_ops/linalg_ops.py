@@ -832,12 +832,37 @@ def cholesky(input, upper=False, *, out=None):
     return write_out(L.mH if upper else L, out)
 
 
+class CholeskySolve(Op):
+    """X = A^{-1} B with A = L L^H. The forward reads only L's triangle; the gradient treats L as the
+    full matrix in A = L L^H, as torch does: dL = -(G X^H + X G^H) L with G = A^{-1} dX."""
+
+    def forward(ctx, B, L, upper):
+        ctx.upper = upper
+        low = L.swapaxes(-1, -2).conj() if upper else L
+        Y = _solve_triangular_np(low, B, lower=True)
+        X = _solve_triangular_np(low.swapaxes(-1, -2).conj(), Y, lower=False)
+        ctx.save_for_backward(B, L, X)
+        return X
+
+    def backward(ctx, gX):
+        B, L, X = ctx.saved_tensors
+        G = CholeskySolve.apply(gX, L, ctx.upper)
+        common = G @ X.mH
+        common = common + common.mH
+        gL = -(L @ common) if ctx.upper else -(common @ L)
+        return G, gL, None
+
+
+def _solve_triangular_np(T, B, lower):
+    sl = scipy_module("linalg")
+    if sl is not None and T.ndim == 2 and B.ndim == 2:
+        return sl.solve_triangular(T, B, lower=lower)
+    return np.linalg.solve(np.tril(T) if lower else np.triu(T), B)
+
+
 def cholesky_solve(B, L, upper=False):
     """Solve A X = B given the Cholesky factor of A."""
-    if upper:
-        L = L.mH
-    Y = solve_triangular_raw(L, B, upper=False)
-    return solve_triangular_raw(L.mH, Y, upper=True)
+    return CholeskySolve.apply(B, L, upper)
 
 
 def cholesky_inverse(L, upper=False):
