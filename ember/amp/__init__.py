@@ -10,3 +10,20 @@ from .autocast_mode import autocast, is_autocast_enabled, get_autocast_dtype  # 
 from .grad_scaler import GradScaler  # noqa: F401
 
 __all__ = ["autocast", "GradScaler", "is_autocast_enabled", "get_autocast_dtype"]
+
+
+def _device_classes(device, default_dtype):
+    """``torch.<device>.amp``'s autocast and GradScaler: the device fixed, torch's old signatures."""
+    class autocast(_autocast_base):
+        def __init__(self, enabled=True, dtype=default_dtype, cache_enabled=True):
+            super().__init__(device, dtype=dtype, enabled=enabled, cache_enabled=cache_enabled)
+
+    class GradScaler(_scaler_base):
+        def __init__(self, init_scale=2.0 ** 16, growth_factor=2.0, backoff_factor=0.5, growth_interval=2000,
+                     enabled=True):
+            super().__init__(device, init_scale, growth_factor, backoff_factor, growth_interval, enabled)
+
+    return autocast, GradScaler
+
+
+_autocast_base, _scaler_base = autocast, GradScaler

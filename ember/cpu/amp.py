@@ -1,16 +1,7 @@
 """torch.cpu.amp."""
 from .. import _dtype as D
-from ..amp import autocast as _autocast, GradScaler as _GradScaler
+from ..amp import _device_classes
 
 __all__ = ["autocast", "GradScaler"]
 
-
-class autocast(_autocast):
-    def __init__(self, enabled=True, dtype=D.bfloat16, cache_enabled=True):
-        super().__init__("cpu", dtype=dtype, enabled=enabled, cache_enabled=cache_enabled)
-
-
-class GradScaler(_GradScaler):
-    def __init__(self, init_scale=2.0 ** 16, growth_factor=2.0, backoff_factor=0.5, growth_interval=2000,
-                 enabled=True):
-        super().__init__("cpu", init_scale, growth_factor, backoff_factor, growth_interval, enabled)
+autocast, GradScaler = _device_classes("cpu", D.bfloat16)
