@@ -10,7 +10,7 @@ from ember import _jit
 from ember._kernels import optim as kernels
 from oracle import needs_torch, torch
 
-needs_numba = pytest.mark.skipif(not _jit.available(), reason="numba not installed")
+needs_numba = pytest.mark.skipif(not _jit.enabled(), reason="compiled layer off (no numba, or EMBER_JIT=0)")
 
 # Each kernel's options, including both lerp branches (weight 1 - beta1 / 1 - alpha below and above 0.5).
 CASES = [
