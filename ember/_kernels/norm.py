@@ -89,11 +89,71 @@ def batch_norm_backward(g, x, mean, invstd, weight, batch_stats, need_x, gx, gwe
                     gx[i, ch, j] = scale_x * g[i, ch, j] + k_dev * (x[i, ch, j] - m_x) + k_const
 
 
+@_jit.kernel(fastmath=_SUMS)
+def batch_norm_features_forward(x, weight, bias, eps, y, mean, var, invstd):
+    """``batch_norm_forward`` for x: (N, C, 1) (BatchNorm1d on (N, C)): the channel axis is the contiguous
+    one, so each pass runs along it with a float64 accumulator per channel."""
+    n, c, _ = x.shape
+    cast = x.dtype.type
+    acc = np.zeros(c, np.float64)
+    for i in range(n):
+        for ch in range(c):
+            acc[ch] += x[i, ch, 0] - x[0, ch, 0]
+    for ch in range(c):
+        mean[ch] = x[0, ch, 0] + acc[ch] / n
+        acc[ch] = 0.0
+    for i in range(n):
+        for ch in range(c):
+            d = x[i, ch, 0] - mean[ch]
+            acc[ch] += d * d
+    scale = np.empty(c, x.dtype)
+    for ch in range(c):
+        v = acc[ch] / n
+        inv = 1.0 / math.sqrt(v + eps)
+        var[ch], invstd[ch], scale[ch] = v, inv, cast(inv * weight[ch])
+    for i in range(n):
+        for ch in range(c):
+            y[i, ch, 0] = (x[i, ch, 0] - mean[ch]) * scale[ch] + bias[ch]
+
+
+@_jit.kernel(fastmath=_SUMS)
+def batch_norm_features_backward(g, x, mean, invstd, weight, batch_stats, need_x, gx, gweight, gbias):
+    """``batch_norm_backward`` for x: (N, C, 1), running along the contiguous channel axis."""
+    n, c, _ = x.shape
+    cast = x.dtype.type
+    sg = np.zeros(c, np.float64)
+    sgd = np.zeros(c, np.float64)
+    for i in range(n):
+        for ch in range(c):
+            gv = g[i, ch, 0]
+            sg[ch] += gv
+            sgd[ch] += gv * (x[i, ch, 0] - mean[ch])
+    scale, k_dev, k_const = np.empty(c, x.dtype), np.empty(c, x.dtype), np.empty(c, x.dtype)
+    for ch in range(c):
+        inv = invstd[ch]
+        sgx = sgd[ch] * inv  # sum(g * xhat)
+        gbias[ch], gweight[ch] = sg[ch], sgx
+        sc = inv * weight[ch]
+        scale[ch], k_dev[ch], k_const[ch] = cast(sc), cast(-sc * inv * sgx / n), cast(-sc * sg[ch] / n)
+    if need_x and not batch_stats:
+        for i in range(n):
+            for ch in range(c):
+                gx[i, ch, 0] = scale[ch] * g[i, ch, 0]
+    elif need_x:
+        for i in range(n):
+            for ch in range(c):
+                gx[i, ch, 0] = scale[ch] * g[i, ch, 0] + k_dev[ch] * (x[i, ch, 0] - mean[ch]) + k_const[ch]
+
+
 @_jit.kernel
 def channel_affine(x, scale, shift, y):
     """y = x * scale + shift per channel of x: (N, C, L) (batch norm with running statistics)."""
     n, c, l = x.shape
     for i in range(n):
+        if l == 1:  # (N, C): run along the channels, the contiguous axis
+            for ch in range(c):
+                y[i, ch, 0] = x[i, ch, 0] * scale[ch] + shift[ch]
+            continue
         for ch in range(c):
             a, b = scale[ch], shift[ch]
             for j in range(l):

@@ -51,7 +51,7 @@ def F(lib):
 
 # ---------------------------------------------------------------- batch norm, training statistics
 
-BN_SHAPES = [(4, 3, 5, 6), (5, 3), (3, 2, 7), (2, 3, 2, 3, 4), (1, 4, 1, 3), (7, 1, 13, 1)]
+BN_SHAPES = [(4, 3, 5, 6), (5, 3), (33, 17), (3, 2, 7), (2, 3, 2, 3, 4), (1, 4, 1, 3), (7, 1, 13, 1)]
 
 
 @needs_torch
@@ -138,6 +138,9 @@ def test_batch_norm_nan_propagates_to_its_channel(layer):
     check_op(fn, x, randn(3), randn(3))
     y = fn(ember, ember.from_numpy(x), None, None)._data
     assert np.isnan(y[:, 1:]).all() and np.isfinite(y[:, 0]).all()
+    features = x.reshape(4, 12)  # (N, C): the kernel along the channel axis
+    check_op(fn, features, randn(12), randn(12))
+    assert np.isnan(fn(ember, ember.from_numpy(features), None, None)._data[:, [5, 10]]).all()
 
 
 @needs_torch

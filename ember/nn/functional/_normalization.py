@@ -106,7 +106,7 @@ def _kernel_forward(ctx, x, w, b):
     bk = np.zeros(params_shape, dt) if b is None else b.reshape(params_shape)
     mean, var, invstd = np.empty(stats_shape, dt), np.empty(stats_shape, dt), np.empty(stats_shape, dt)
     y = np.empty(shape, dt)
-    _FORWARD_KERNELS[ctx.layout](xk, wk, bk, float(ctx.eps), y, mean, var, invstd)
+    _forward_kernel(ctx.layout, shape)(xk, wk, bk, float(ctx.eps), y, mean, var, invstd)
     needs = ctx.needs_input_grad
     if needs[0] or needs[1] or needs[2]:
         ctx.mean, ctx.invstd = mean, invstd
@@ -126,7 +126,7 @@ def _kernel_backward(ctx, g, x, w):
     gw, gb = np.empty(params_shape, dt), np.empty(params_shape, dt)
     wk = np.ones(params_shape, dt) if w is None else w.reshape(params_shape)
     if ctx.layout == "channels":
-        _kernels.batch_norm_backward(gk, xk, ctx.mean, ctx.invstd, wk, True, need_x, gx, gw, gb)
+        _channels_backward(shape)(gk, xk, ctx.mean, ctx.invstd, wk, True, need_x, gx, gw, gb)
     else:
         _BACKWARD_KERNELS[ctx.layout](gk, xk, ctx.mean, ctx.invstd, wk, need_x, gx, gw, gb)
     return (Tensor._wrap(gx.reshape(x.shape)) if need_x else None,
@@ -134,9 +134,19 @@ def _kernel_backward(ctx, g, x, w):
             Tensor._wrap(gb.reshape(ctx.b_shape)) if need_b else None, None, None, None)
 
 
-_FORWARD_KERNELS = {"channels": _kernels.batch_norm_forward, "groups": _kernels.group_norm_forward,
-                    "rows": _kernels.layer_norm_forward}
+_FORWARD_KERNELS = {"groups": _kernels.group_norm_forward, "rows": _kernels.layer_norm_forward}
 _BACKWARD_KERNELS = {"groups": _kernels.group_norm_backward, "rows": _kernels.layer_norm_backward}
+
+
+def _forward_kernel(layout, shape):
+    if layout == "channels":
+        return _kernels.batch_norm_forward if shape[2] > 1 else _kernels.batch_norm_features_forward
+    return _FORWARD_KERNELS[layout]
+
+
+def _channels_backward(shape):
+    """Batch norm's backward kernel for an (N, C, L) array: per channel, or along C when L is 1."""
+    return _kernels.batch_norm_backward if shape[2] > 1 else _kernels.batch_norm_features_backward
 
 
 def _param_axes(ndim, param_shape):
@@ -252,9 +262,9 @@ class BatchNormEval(Op):
             gx = np.empty(g.shape, g.dtype) if need_x else None
             gw, gb = np.empty_like(ctx.mean), np.empty_like(ctx.mean)
             weight = np.ones_like(ctx.mean) if w is None else w._data.reshape(-1)
-            _kernels.batch_norm_backward(_channels_view(g), _channels_view(x), ctx.mean, ctx.invstd, weight, False,
-                                         need_x, np.empty((0, 0, 0), g.dtype) if gx is None else _channels_view(gx),
-                                         gw, gb)
+            g3 = _channels_view(g)
+            _channels_backward(g3.shape)(g3, _channels_view(x), ctx.mean, ctx.invstd, weight, False, need_x,
+                                         np.empty((0, 0, 0), g.dtype) if gx is None else _channels_view(gx), gw, gb)
         else:
             pshape = _AffineParams.channel(g.ndim)
             gx = (g * ctx.scale.reshape(pshape)).astype(g.dtype, copy=False) if need_x else None
