@@ -60,6 +60,8 @@ def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, *, amsgra
     """The Adam update over lists of NumPy arrays, in place (``steps`` are 0-d float32 counters)."""
     tmp = tmp or np.empty_like
     compiled = _jit.enabled()
+    options = (bool(amsgrad), bool(maximize), float(weight_decay), bool(decoupled_weight_decay), float(lr),
+               float(beta1), float(beta2), float(eps))  # the kernel's argument types, fixed once per step
     for i, param in enumerate(params):
         steps[i] += 1
         step = float(steps[i])
@@ -68,9 +70,7 @@ def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, *, amsgra
         arrays = [param, grads[i], exp_avgs[i], exp_avg_sqs[i]] + ([max_exp_avg_sqs[i]] if amsgrad else [])
         flat = _kernel_views(*arrays) if compiled else None
         if flat is not None:  # one fused pass in torch's operation order
-            _kernels.adam(*flat[:4], flat[-1], bool(amsgrad), bool(maximize), float(weight_decay),
-                          bool(decoupled_weight_decay), float(lr), float(beta1), float(beta2), float(eps),
-                          bias_correction2_sqrt, lr / bias_correction1)
+            _kernels.adam(*flat[:4], flat[-1], *options, bias_correction2_sqrt, lr / bias_correction1)
             continue
         # param.addcdiv_(exp_avg, sqrt(v) / bc2_sqrt + eps, value=-lr / bc1), with bc2_sqrt moved into the
         # scalars: the same update less one pass over the data (equal up to rounding)
