@@ -5,8 +5,8 @@ then gate math on a (batch, 4 * hidden) row block: about fifteen NumPy calls on 
 paying call overhead and a pass over memory. Here the gate math is one call per step, row by row, with
 the innermost loops over the contiguous hidden axis so they vectorise.
 
-The forward's sigmoid and tanh go through Cephes' float32 ``expf`` written out inline (see
-``ember/_kernels/loss.py``: libm's exp does not vectorise), so the forward kernel is float32 only:
+The forward's sigmoid and tanh go through ``_fmath``'s float32 exp, inline (libm's exp does not
+vectorise), so the forward kernel is float32 only:
 sigmoid(x) = 1 / (1 + e^-x), tanh(x) = 2 / (1 + e^-2x) - 1 (absolute error a few 1e-8). Arguments are
 clamped to the range where float32 exp is finite and normal, which leaves both functions' values
 unchanged; a NaN passes through the comparisons and comes out NaN. The backward needs no exp and
@@ -15,14 +15,8 @@ takes float32 or float64.
 import numpy as np
 
 from .. import _jit
+from ._fmath import EXP_LO as _EXP_LO, EXP_HI as _EXP_HI, exp_reduced, pow2_bits as _pow2_bits
 
-# Cephes expf constants (as in loss.py).
-_LOG2E = np.float32(1.44269504088896341)
-_LN2_HI = np.float32(0.693359375)
-_LN2_LO = np.float32(-2.12194440e-4)
-_P0, _P1, _P2 = np.float32(1.9875691500e-4), np.float32(1.3981999507e-3), np.float32(8.3334519073e-3)
-_P3, _P4, _P5 = np.float32(4.1665795894e-2), np.float32(1.6666665459e-1), np.float32(5.0000001201e-1)
-_EXP_LO, _EXP_HI = np.float32(-87.33654), np.float32(88.72283)
 _ONE, _TWO = np.float32(1), np.float32(2)
 
 
@@ -37,6 +31,16 @@ def gate_constants(hidden):
     return k, a, b
 
 
+@_jit.inline
+def _clamped_exp_parts(v):
+    """exp(v) as (p, bits of 2^k), v clamped to where float32 exp is finite and normal (selects, so a
+    NaN passes through)."""
+    v = _EXP_LO if v < _EXP_LO else v
+    v = _EXP_HI if v > _EXP_HI else v
+    p, k = exp_reduced(v)
+    return p, _pow2_bits(k)
+
+
 @_jit.kernel
 def lstm_cell_forward(gates, rec, k, a, b, c, tc, h, pow2_bits):
     """One LSTM step in place, float32, rows of (batch, 4H) ``gates`` (the input projection plus
@@ -48,27 +52,13 @@ def lstm_cell_forward(gates, rec, k, a, b, c, tc, h, pow2_bits):
     for r in range(rows):
         g, cr, tcr, hr = gates[r], c[r], tc[r], h[r]
         for j in range(h4):  # exp(k x) = 2^n * p: p into g, 2^n's bits into the scratch row
-            v = k[j] * (g[j] + rec[r, j])
-            v = _EXP_LO if v < _EXP_LO else v
-            v = _EXP_HI if v > _EXP_HI else v
-            n = np.floor(v * _LOG2E + np.float32(0.5))
-            f = v - n * _LN2_HI - n * _LN2_LO
-            p = ((((_P0 * f + _P1) * f + _P2) * f + _P3) * f + _P4) * f + _P5
-            g[j] = p * f * f + f + _ONE
-            pow2_bits[j] = (np.int32(n) + np.int32(127)) << np.int32(23)
+            g[j], pow2_bits[j] = _clamped_exp_parts(k[j] * (g[j] + rec[r, j]))
         for j in range(h4):
             g[j] = a[j] / (_ONE + g[j] * pow2[j]) + b[j]
         for j in range(hidden):  # c = f c + i g, then exp(-2c) as above, into tc
             cn = g[hidden + j] * cr[j] + g[j] * g[2 * hidden + j]
             cr[j] = cn
-            v = -_TWO * cn
-            v = _EXP_LO if v < _EXP_LO else v
-            v = _EXP_HI if v > _EXP_HI else v
-            n = np.floor(v * _LOG2E + np.float32(0.5))
-            f = v - n * _LN2_HI - n * _LN2_LO
-            p = ((((_P0 * f + _P1) * f + _P2) * f + _P3) * f + _P4) * f + _P5
-            tcr[j] = p * f * f + f + _ONE
-            pow2_bits[j] = (np.int32(n) + np.int32(127)) << np.int32(23)
+            tcr[j], pow2_bits[j] = _clamped_exp_parts(-_TWO * cn)
         for j in range(hidden):
             t = _TWO / (_ONE + tcr[j] * pow2[j]) - _ONE
             tcr[j] = t
