@@ -196,6 +196,11 @@ def test_batch_norm_running_stats_that_require_grad_are_refused(layer):
     from oracle import check_error
     check_error(lambda lib, x, rm, rv: F(lib).batch_norm(x, rm.requires_grad_(), rv, training=False),
                 randn(4, 3), randn(3), np.abs(randn(3)))
+    check_error(lambda lib, x, rm, rv: F(lib).batch_norm(x, rm, rv.requires_grad_(), training=True),
+                randn(4, 3), randn(3), np.abs(randn(3)))
+    with ember.no_grad():  # torch checks this in autograd only
+        rm = ember.zeros(3, requires_grad=True)
+        assert F(ember).batch_norm(ember.randn(4, 3), rm, ember.ones(3), training=False).shape == (4, 3)
 
 
 def test_batch_norm_eval_gradcheck_float64(layer):
