@@ -10,6 +10,7 @@ import ember
 from ember import _jit
 from ember._kernels import conv as K
 from ember.nn.functional import _conv
+from kernel_layer import kernel_layer, expect_calls
 from oracle import needs_torch, torch, check_op, gradcheck_op, assert_same
 
 rng = np.random.default_rng(5)
@@ -20,31 +21,7 @@ def randn(*shape, dtype=np.float32):
     return rng.standard_normal(shape).astype(dtype)
 
 
-@pytest.fixture(params=["jit", "numpy"])
-def layer(request, monkeypatch):
-    """Runs the test body with the kernel layer on or off; yields (mode, calls): kernel name -> call count."""
-    calls = dict.fromkeys(KERNELS, 0)
-    for name in KERNELS:
-        kernel = getattr(K, name)
-
-        def spy(*args, _kernel=kernel, _name=name):
-            calls[_name] += 1
-            return _kernel(*args)
-        monkeypatch.setattr(K, name, spy)
-    if request.param == "jit":
-        if not _jit.available():
-            pytest.skip("numba not installed")
-        yield "jit", calls
-    else:
-        with _jit.disabled():
-            yield "numpy", calls
-
-
-def expect_calls(layer, *names):
-    mode, calls = layer
-    for name in KERNELS:
-        ran = calls[name] > 0
-        assert ran == (mode == "jit" and name in names), f"{name}: {calls[name]} calls in mode {mode}"
+layer = kernel_layer(K, KERNELS)
 
 
 def conv(bias, **kwargs):
