@@ -145,6 +145,8 @@ def _conv_raw(x, w, geo, col=None, b=None, weight_grad=False):
         return _direct_forward(x, w, geo, b), None
     if geo.depthwise:
         return _add_bias(_depthwise_forward(x, w, geo), b), None
+    if geo.block > 1 and not np.isfinite(x).all():
+        geo.block = 1  # the pixel-block weights hold zeros, and zero * inf would put NaN where torch has none
     if col is None:
         col = _im2col(x, geo)
     n, o = x.shape[0], w.shape[0]
@@ -197,7 +199,8 @@ def _input_grad_raw(g, w, geo, x_shape):
         return _compiled_input_grad(g, w, geo, x_shape)
     if geo.depthwise:
         return _depthwise_input_grad(g, w, geo, x_shape)
-    if all(st == 1 for st in geo.stride) and len(geo.out) > 1:
+    # the plane and wide-row layouts multiply the weight by zero padding: only for a finite weight
+    if all(st == 1 for st in geo.stride) and len(geo.out) > 1 and np.isfinite(w).all():
         if geo.groups == 1 and w.shape[0] <= 32:
             return _input_grad_planes(g, w, geo, x_shape)
         return _input_grad_wide(g, w, geo, x_shape)
