@@ -7,6 +7,7 @@ from ._attention import *  # noqa: F401,F403
 from ._embedding import *  # noqa: F401,F403
 from ._conv import *  # noqa: F401,F403
 from ._pooling import *  # noqa: F401,F403
+from ._fractional import *  # noqa: F401,F403
 from ._normalization import *  # noqa: F401,F403
 from ._padding import *  # noqa: F401,F403
 from ._sampling import *  # noqa: F401,F403

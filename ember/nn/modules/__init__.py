@@ -16,6 +16,7 @@ from .normalization import *  # noqa: F401,F403
 from .lazy import *  # noqa: F401,F403
 from .sync_batchnorm import *  # noqa: F401,F403
 from .adaptive import *  # noqa: F401,F403
+from .fractional import *  # noqa: F401,F403
 from .padding import *  # noqa: F401,F403
 from .pixelshuffle import *  # noqa: F401,F403
 from .upsampling import *  # noqa: F401,F403
