@@ -126,6 +126,7 @@ def test_worker_error_gives_its_slot_back():
     with pytest.raises(StopIteration):
         next(it)
     assert sorted(it._free_slots) == list(range(4))
+    it._shutdown_workers()  # now: the traceback kept by pytest.raises holds the loader until a gc pass
 
 
 def test_no_slots_with_a_custom_collate():
@@ -194,11 +195,13 @@ def test_idle_workers_exit_once_the_sampler_is_used_up():
     assert next(it).tolist() == [[4, 4], [5, 5]]
     with pytest.raises(StopIteration):
         next(it)
-    assert not multiprocessing.active_children()
+    assert not any(w.is_alive() for w in it._workers)
     loader = ed.DataLoader(Numbers(), batch_size=2, num_workers=2, persistent_workers=True)
     assert len(list(loader)) == 3 and loader._iterator._retired == [False, False]  # kept for the next epoch
+    workers = loader._iterator._workers
+    assert all(w.is_alive() for w in workers)
     del loader
-    assert not multiprocessing.active_children()
+    assert not any(w.is_alive() for w in workers)
 
 
 class Draws(ed.Dataset):
