@@ -357,12 +357,17 @@ class Tensor:
         return _RemovableHandle(self._post_acc_hooks, hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        if (gradient is None and retain_graph is None and not create_graph and inputs is None
-                and self.requires_grad and self._data.size == 1 and self._data.dtype.kind == "f"):
-            # loss.backward(): the scalar seed and the engine, without autograd.backward's argument handling
+        if retain_graph is None and not create_graph and inputs is None and self.requires_grad:
+            # loss.backward() or y.backward(g) with g like y: the seed and the engine, without
+            # autograd.backward's argument handling
             d = self._data
-            _run_backward((self,), (Tensor._wrap(np.ones(d.shape, d.dtype)),), False, False)
-            return
+            if gradient is None:
+                if d.size == 1 and d.dtype.kind == "f":
+                    _run_backward((self,), (Tensor._wrap(np.ones(d.shape, d.dtype)),), False, False)
+                    return
+            elif gradient.__class__ is Tensor and gradient._data.shape == d.shape and gradient._data.dtype is d.dtype:
+                _run_backward((self,), (gradient,), False, False)
+                return
         from .autograd import backward
         backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 

@@ -907,17 +907,20 @@ def _operator(ufunc, op, general, native, scalar_ok=None, saves=None):
         a = self._data
         if isinstance(other, Tensor):
             b = other._data
-            if a.dtype is not b.dtype or a.dtype not in native:
+            dt = a.dtype
+            if dt is not b.dtype or dt not in native:
                 return general(self, other)
-            record = _enabled[0] and (self.requires_grad or other.requires_grad)
+            b_grad = other.requires_grad if _enabled[0] else False
         elif other.__class__ is float or other.__class__ is int:
-            if a.dtype not in _NATIVE_FLOAT or (scalar_ok is not None and not scalar_ok(other)):
+            dt = a.dtype
+            if dt not in _NATIVE_FLOAT or (scalar_ok is not None and not scalar_ok(other)):
                 return general(self, other)
             b = other
-            record = _enabled[0] and self.requires_grad
+            b_grad = False
         else:
             return general(self, other)
-        if record and (saves is None or a.dtype not in _NATIVE_FLOAT):
+        a_grad = self.requires_grad if _enabled[0] else False
+        if (a_grad or b_grad) and (saves is None or dt not in _NATIVE_FLOAT):
             try:
                 return op._apply_recording((self, other))
             except ValueError:
@@ -928,8 +931,8 @@ def _operator(ufunc, op, general, native, scalar_ok=None, saves=None):
             return general(self, other)
         if out.__class__ is not _ND:
             out = np.asarray(out)
-        if record:
-            return op._record_binary(self, other, out, saves)
+        if a_grad or b_grad:
+            return op._record_binary(self, other, out, saves, a_grad, b_grad)
         t = _new(Tensor)
         t._data = out
         return t

@@ -12,8 +12,7 @@ _anomaly = [False]
 
 
 def _tensor_cls():
-    from .._tensor import Tensor
-    return Tensor
+    return function.Tensor  # bound by ember._tensor when the class is created
 
 
 def _as_list(x):

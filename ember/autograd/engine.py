@@ -22,6 +22,8 @@ def _accumulate(buffers, target, nr, n_out, grad):
 
 def _discover(roots, needed_targets):
     """All nodes reachable from the roots, and dependency counts over the part that matters."""
+    if needed_targets is None:
+        return _count_deps(roots), None
     seen = set()
     order = []
     stack = [r for r in dict.fromkeys(roots) if isinstance(r, Node)]
@@ -33,31 +35,53 @@ def _discover(roots, needed_targets):
             if e is not None and isinstance(e[0], Node) and e[0] not in seen:
                 seen.add(e[0])
                 stack.append(e[0])
-    if needed_targets is None:
-        useful = None
-    else:
-        # Only nodes from which a requested input can be reached need to run.
-        parents = {}
-        for node in order:
-            for e in node._edges:
-                if e is not None:
-                    parents.setdefault(e[0], []).append(node)
-        useful = set()
-        stack = [t for t in needed_targets]
-        while stack:
-            t = stack.pop()
-            for p in parents.get(t, ()):
-                if p not in useful:
-                    useful.add(p)
-                    stack.append(p)
+    # Only nodes from which a requested input can be reached need to run.
+    parents = {}
+    for node in order:
+        for e in node._edges:
+            if e is not None:
+                parents.setdefault(e[0], []).append(node)
+    useful = set()
+    stack = [t for t in needed_targets]
+    while stack:
+        t = stack.pop()
+        for p in parents.get(t, ()):
+            if p not in useful:
+                useful.add(p)
+                stack.append(p)
     deps = {}
     for node in order:
-        if useful is not None and node not in useful:
+        if node not in useful:
             continue
         for e in node._edges:
             if e is not None:
                 deps[e[0]] = deps.get(e[0], 0) + 1
     return deps, useful
+
+
+def _count_deps(roots):
+    """How many edges lead into each target reachable from the roots (every node runs).
+
+    A node's count doubles as its visited mark: it is walked the first time an edge reaches it.
+    """
+    deps = {}
+    stack = [r for r in roots if isinstance(r, Node)]
+    for r in stack:
+        deps.setdefault(r, 0)
+    if len(stack) > 1:
+        stack = list(dict.fromkeys(stack))
+    while stack:
+        for e in stack.pop()._edges:
+            if e is not None:
+                nxt = e[0]
+                n = deps.get(nxt)
+                if n is None:
+                    deps[nxt] = 1
+                    if isinstance(nxt, Node):
+                        stack.append(nxt)
+                else:
+                    deps[nxt] = n + 1
+    return deps
 
 
 def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None, accumulate=True):
@@ -67,24 +91,34 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     gradients of ``inputs`` are returned (``autograd.grad``).
     """
     Tensor = function.Tensor
-    captures = {}
-    if inputs is not None:
+    if inputs is None:
+        captures, results, needed = _NO_CAPTURES, [], None
+    else:
+        captures = {}
         for i, t in enumerate(inputs):
             key = (t.grad_fn, t._out_nr) if t.grad_fn is not None else (t, 0)
             captures.setdefault(key, []).append(i)
-    results = [None] * (len(inputs) if inputs is not None else 0)
+        results = [None] * len(inputs)
+        needed = {k[0] for k in captures}
 
-    roots = []
     buffers = {}
-    for t, g in zip(tensors, grad_tensors):
-        target = t.grad_fn if t.grad_fn is not None else t
-        roots.append(target)
-        n_out = target._n_out if isinstance(target, Node) else 1
-        _accumulate(buffers, target, t._out_nr, n_out, g)
+    if len(tensors) == 1:  # loss.backward(): one root, one seed, no summing
+        t = tensors[0]
+        fn = t.grad_fn
+        target = fn if fn is not None else t
+        roots = (target,)
+        slot = buffers[target] = [None] * fn._n_out if fn is not None else [None]
+        slot[t._out_nr] = grad_tensors[0]
+    else:
+        roots = []
+        for t, g in zip(tensors, grad_tensors):
+            target = t.grad_fn if t.grad_fn is not None else t
+            roots.append(target)
+            n_out = target._n_out if isinstance(target, Node) else 1
+            _accumulate(buffers, target, t._out_nr, n_out, g)
 
-    needed = None if inputs is None else {k[0] for k in captures}
     deps, useful = _discover(roots, needed)
-    ready = [r for r in dict.fromkeys(roots) if deps.get(r, 0) == 0]
+    ready = [r for r in (dict.fromkeys(roots) if len(roots) > 1 else roots) if deps.get(r, 0) == 0]
 
     plain = not captures and useful is None
     prev_mode = grad_mode._enabled[0]
@@ -99,8 +133,8 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 _finish_leaf(target, grad, captures, results, accumulate, inputs)
                 grad = None
                 continue
-            if (plain and slot is not None and target._n_out == 1 and slot[0] is not None
-                    and target._tensor_hooks is None and target._prehooks is None and target._hooks is None
+            # (the slot list is sized by the node's output count, so len(slot) == 1 is _n_out == 1)
+            if (plain and slot is not None and len(slot) == 1 and slot[0] is not None and not target._hooked
                     and target._saved is not _FREED):
                 # the common node (one output with a gradient, no hooks, nothing captured): _run_node inlined
                 grads_in = target._run_backward(slot)
@@ -144,6 +178,8 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     return results
 
 
+_NO_CAPTURES = {}  # read-only: run_backward without ``inputs`` captures nothing
+
 # float32/float64 gradients are summed to an input's shape in NumPy when nothing records: the
 # arithmetic of SumToSize.forward (same axes, same accumulation dtype) without an op call
 _RAW_SUM = frozenset(np.dtype(t) for t in ("float32", "float64"))
@@ -152,7 +188,11 @@ _RAW_SUM = frozenset(np.dtype(t) for t in ("float32", "float64"))
 def _sum_to(a, shape):
     lead = a.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and a.shape[i + lead] != 1)
-    return (np.sum(a, axis=axes, keepdims=True) if axes else a).reshape(shape)
+    # np.add.reduce is np.sum's arithmetic for an ndarray without its Python wrapper frames
+    return (_add_reduce(a, axis=axes, keepdims=True) if axes else a).reshape(shape)
+
+
+_add_reduce = np.add.reduce
 
 
 def _run_node(node, slot, captures, results, retain_graph, useful):

@@ -5,7 +5,6 @@ A node is the op's context object (``ctx``) and, once recorded, the ``grad_fn`` 
 with ``target`` either the producing node or a leaf tensor, or ``None`` when input ``i`` needs none.
 """
 import functools
-import itertools
 
 import numpy as np
 
@@ -13,7 +12,6 @@ from .._dtype import FLOATING_NP
 from .grad_mode import _enabled, no_grad
 
 _ND = np.ndarray
-_sequence = itertools.count()
 _FREED = object()
 _BACKWARD_TWICE = (
     "Trying to backward through the graph a second time (or directly access saved tensors after they "
@@ -46,12 +44,12 @@ class Node:
     _to_save = ()
     _non_diff = ()
     _dirty = ()
-    _seq = 0
     _n_out = 1
     _out_meta = None
     _tensor_hooks = None
     _hooks = None
     _prehooks = None
+    _hooked = False  # any of the three hook kinds registered: the engine reads one flag, not three
     materialize_grads = True
 
     # ---- ctx API
@@ -88,9 +86,9 @@ class Node:
         kind, obj, version, nr = entry
         if kind == _CONST:
             return obj
-        if kind == _IN:
+        if kind == _IN:  # the input tensor itself; its output number is only needed for the message
             if obj._version != version:
-                self._raise_modified(obj, version, nr, obj._version)
+                self._raise_modified(obj, version, obj._out_nr, obj._version)
             return obj
         array, vc = obj
         if vc[0] != version:
@@ -131,7 +129,7 @@ class Node:
         for inp in inputs:
             if isinstance(inp, Tensor) and inp._data is data:
                 vc = inp._vc
-                return (_IN, inp, vc[0] if vc is not None else 0, inp._out_nr)
+                return (_IN, inp, vc[0] if vc is not None else 0, 0)
         if isinstance(item, np.ndarray):
             item = Tensor._make(item)
         return (_CONST, item, 0, 0)
@@ -156,18 +154,21 @@ class Node:
         """fn(grad_inputs, grad_outputs) runs after this node's backward."""
         if self._hooks is None:
             self._hooks = []
+        self._hooked = True
         self._hooks.append(fn)
         return _RemovableHandle(self._hooks, fn)
 
     def register_prehook(self, fn):
         if self._prehooks is None:
             self._prehooks = []
+        self._hooked = True
         self._prehooks.append(fn)
         return _RemovableHandle(self._prehooks, fn)
 
     def _add_tensor_hook(self, nr, fn):
         if self._tensor_hooks is None:
             self._tensor_hooks = {}
+        self._hooked = True
         hooks = self._tensor_hooks.setdefault(nr, [])
         hooks.append(fn)
         return _RemovableHandle(hooks, fn)
@@ -282,7 +283,6 @@ class Function(Node, metaclass=_FunctionMeta):
         outs = out if is_tuple else (out,)
         if not recording:
             return out
-        ctx._seq = next(_sequence)
         ctx._n_out = len(outs)
         ctx._out_meta = tuple((o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None for o in outs)
         dirty = {id(t) for t in ctx._dirty}
@@ -367,7 +367,6 @@ class Op(Node):
                 edges.append(None)
         ctx._edges = tuple(edges)
         out = cls.forward(ctx, *raw)
-        ctx._seq = next(_sequence)
         non_diff = ctx._non_diff
         if out.__class__ is tuple:
             ctx._n_out = len(out)
@@ -397,29 +396,35 @@ class Op(Node):
         return t
 
     @classmethod
-    def _record_binary(cls, a, b, out, save_inputs):
+    def _record_binary(cls, a, b, out, save_inputs, a_grad, b_grad):
         """Record the node for ``cls(a, b)`` whose forward a fast path already computed as ``out``.
 
-        ``a`` is a tensor, ``b`` a tensor or a Python scalar, ``out`` a floating ndarray. The node is
-        exactly what ``_apply_recording`` builds for a forward that saves ``(a, b)`` (``save_inputs``)
-        or nothing, without running ``forward`` again.
+        ``a`` is a tensor, ``b`` a tensor or a Python scalar, ``out`` a floating ndarray; ``a_grad`` and
+        ``b_grad`` are the operands' ``requires_grad`` (the caller has read them). The node is exactly
+        what ``_apply_recording`` builds for a forward that saves ``(a, b)`` (``save_inputs``) or
+        nothing, without running ``forward`` again. Tensor attributes are read once each: a class
+        default read through an instance is an unspecialised lookup on CPython 3.11.
         """
         ctx = _new(cls)
-        d = a._data
-        ea = (a.grad_fn or a, a._out_nr, d.shape, d.dtype) if a.requires_grad else None
-        if isinstance(b, Tensor):
+        if a_grad:
+            d = a._data
+            fn = a.grad_fn
+            ea = (fn, a._out_nr, d.shape, d.dtype) if fn is not None else (a, 0, d.shape, d.dtype)
+        else:
+            ea = None
+        if b_grad:
             d = b._data
-            ctx._edges = (ea, (b.grad_fn or b, b._out_nr, d.shape, d.dtype) if b.requires_grad else None)
-            if save_inputs:
-                va, vb = a._vc, b._vc
-                ctx._saved = ((_IN, a, va[0] if va is not None else 0, a._out_nr),
-                              (_IN, b, vb[0] if vb is not None else 0, b._out_nr))
+            fn = b.grad_fn
+            ctx._edges = (ea, (fn, b._out_nr, d.shape, d.dtype) if fn is not None else (b, 0, d.shape, d.dtype))
         else:
             ctx._edges = (ea, None)
-            if save_inputs:
-                va = a._vc
-                ctx._saved = ((_IN, a, va[0] if va is not None else 0, a._out_nr), (_CONST, b, 0, 0))
-        ctx._seq = next(_sequence)
+        if save_inputs:
+            va = a._vc
+            if isinstance(b, Tensor):
+                vb = b._vc
+                ctx._saved = ((_IN, a, va[0] if va is not None else 0, 0), (_IN, b, vb[0] if vb is not None else 0, 0))
+            else:
+                ctx._saved = ((_IN, a, va[0] if va is not None else 0, 0), (_CONST, b, 0, 0))
         t = _new(Tensor)
         t._data = out
         t.requires_grad = True
