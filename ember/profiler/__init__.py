@@ -12,6 +12,7 @@ import json
 import os
 import socket
 import time
+import warnings
 
 __all__ = ["profile", "record_function", "ProfilerActivity", "ProfilerAction", "schedule",
            "tensorboard_trace_handler", "supported_activities"]
@@ -201,6 +202,8 @@ def schedule(*, wait, warmup, active, repeat=0, skip_first=0, skip_first_wait=0)
     """torch's step schedule: skip_first steps, then cycles of wait / warmup / active steps."""
     if wait < 0 or warmup < 0 or active <= 0 or repeat < 0 or skip_first < 0:
         raise AssertionError("Invalid profiler schedule arguments")
+    if warmup == 0:
+        warnings.warn("Profiler won't be using warmup, this can skew profiler results")
 
     def action(step):
         if step < skip_first:
