@@ -15,7 +15,7 @@ from ._tensor import Tensor
 from .autograd.function import Op
 from ._ops import elementwise as E
 from ._ops import reduction as R
-from ._ops._util import compute_dtype, float_dtype_for
+from ._ops._util import compute_dtype, float_dtype_for, type_name
 from ._ops.inplace import write_out
 
 from ._optional import scipy_module
@@ -376,3 +376,331 @@ def i0e(input, *, out=None):
 def i1e(input, *, out=None):
     """Exponentially scaled I1: exp(-|x|) I1(x)."""
     return write_out(I1e.apply(input), out)
+
+
+# ------------------------------------------------------------------ Bessel and Airy functions (SciPy)
+# torch computes these without a derivative: their results never require grad.
+def _need_scipy_special(fname):
+    sp = scipy_module("special")
+    if sp is None:
+        raise RuntimeError(f"torch.special.{fname} needs SciPy in ember (pip install scipy)")
+    return sp
+
+
+def _spherical_j0(x):
+    with np.errstate(all="ignore"):
+        out = np.sin(x) / x
+    return np.where(x == 0, 1.0, np.where(np.isinf(x), 0.0, out))
+
+
+def _unary_scipy(fname, kernel):
+    """A non-differentiable unary special function whose values come from ``kernel(sp, x)``."""
+    def fn(input, *, out=None):
+        x, dt = _float_input(input._data)
+        sp = _need_scipy_special(fname) if fname != "spherical_bessel_j0" else None
+        with np.errstate(all="ignore"):
+            res = np.asarray(kernel(sp, x), dtype=dt)
+        return write_out(Tensor._wrap(res), out)
+    fn.__name__ = fn.__qualname__ = fname
+    return fn
+
+
+airy_ai = _unary_scipy("airy_ai", lambda sp, x: sp.airy(x)[0])
+bessel_j0 = _unary_scipy("bessel_j0", lambda sp, x: sp.j0(x))
+bessel_j1 = _unary_scipy("bessel_j1", lambda sp, x: sp.j1(x))
+bessel_y0 = _unary_scipy("bessel_y0", lambda sp, x: sp.y0(x))
+bessel_y1 = _unary_scipy("bessel_y1", lambda sp, x: sp.y1(x))
+modified_bessel_i0 = _unary_scipy("modified_bessel_i0", lambda sp, x: sp.i0(x))
+modified_bessel_i1 = _unary_scipy("modified_bessel_i1", lambda sp, x: sp.i1(x))
+modified_bessel_k0 = _unary_scipy("modified_bessel_k0", lambda sp, x: sp.k0(x))
+modified_bessel_k1 = _unary_scipy("modified_bessel_k1", lambda sp, x: sp.k1(x))
+scaled_modified_bessel_k0 = _unary_scipy("scaled_modified_bessel_k0", lambda sp, x: sp.k0e(x))
+scaled_modified_bessel_k1 = _unary_scipy("scaled_modified_bessel_k1", lambda sp, x: sp.k1e(x))
+spherical_bessel_j0 = _unary_scipy("spherical_bessel_j0", lambda sp, x: _spherical_j0(x))
+
+
+# ------------------------------------------------------------------ orthogonal polynomials
+# torch evaluates p_n(x) per element: n is cast to the result dtype and truncated to an integer (NaN and
+# out-of-range n act as negative n, giving 0), a few closed forms and endpoint values come first, then the
+# three-term recurrence.  Results never require grad.
+_INT64_MIN = np.iinfo(np.int64).min
+
+
+def _degree(n):
+    """torch's static_cast<int64_t>(n) on x86: truncation, NaN/inf/out-of-range to INT64_MIN."""
+    if n.dtype.kind != "f":
+        return n.astype(np.int64)
+    ok = np.isfinite(n) & (np.abs(n) < 2.0 ** 63)
+    return np.where(ok, np.trunc(np.where(ok, n, 0)), _INT64_MIN).astype(np.int64)
+
+
+def _polynomial_operands(fname, x, n):
+    """(x, n) as broadcast arrays in the compute dtype / int64, and the result dtype."""
+    if not isinstance(x, Tensor) and not isinstance(n, Tensor):
+        raise TypeError(f"special_{fname}() received an invalid combination of arguments - got "
+                        f"({type(x).__name__}, {type(n).__name__}), but expected one of:\n"
+                        " * (Tensor x, Tensor n, *, Tensor out = None)\n"
+                        " * (Number x, Tensor n, *, Tensor out = None)\n"
+                        " * (Tensor x, Number n, *, Tensor out = None)\n")
+    xr = x._data if isinstance(x, Tensor) else x
+    nr = n._data if isinstance(n, Tensor) else n
+    dt = float_dtype_for(D.result_type_raw(xr, nr).np)
+    cdt = compute_dtype(dt)
+    xa = np.asarray(xr).astype(cdt)
+    na = _degree(np.asarray(nr).astype(cdt) if np.asarray(nr).dtype.kind in "fb" or isinstance(nr, float)
+                 else np.asarray(nr))
+    xa, na = np.broadcast_arrays(xa, na)
+    return xa, na, dt
+
+
+def _evaluate_polynomial(x, n, cases, first, step):
+    """Apply ``cases`` [(mask, value)] in order, then the recurrence for the remaining n >= 2.
+
+    ``first(x)`` is p_1; ``step(i, x, p, q)`` gives p_{i+1} from p_{i-1} = p and p_i = q.
+    """
+    out = np.zeros(x.shape, x.dtype)
+    todo = n >= 0                                        # n < 0 gives 0
+    with np.errstate(all="ignore"):
+        for mask, value in cases + [(n == 0, 1.0), (n == 1, first(x))]:
+            hit = todo & mask
+            out[hit] = np.broadcast_to(value, x.shape)[hit]
+            todo &= ~hit
+        idx = np.nonzero(todo)
+        xs, ns = x[idx], n[idx]
+        p, q = np.ones_like(xs), first(xs)
+        res = np.empty_like(xs)
+        live = np.arange(xs.size)
+        for i in range(1, int(ns.max(initial=1))):
+            q, p = step(i, xs, p, q), q
+            done = ns == i + 1
+            stuck = np.isnan(q) & ~done                  # NaN stays NaN: stop iterating these
+            res[live[done | stuck]] = q[done | stuck]
+            keep = ~(done | stuck)
+            if not keep.all():
+                xs, ns, p, q, live = xs[keep], ns[keep], p[keep], q[keep], live[keep]
+            if not xs.size:
+                break
+        out[idx] = res
+    return out
+
+
+def _polynomial(fname, cases, first, step, doc):
+    def fn(input, n, *, out=None):
+        x, deg, dt = _polynomial_operands(fname, input, n)
+        with np.errstate(all="ignore"):
+            res = _evaluate_polynomial(x, deg, cases(x, deg), first, step)
+        return write_out(Tensor._wrap(np.asarray(res, dtype=dt)), out)
+    fn.__name__ = fn.__qualname__ = fname
+    fn.__doc__ = doc
+    return fn
+
+
+def _odd(n):
+    return n % 2 == 1
+
+
+def _cheb_t_cases(x, n):
+    ax = np.abs(x)
+    return [(ax == 1, np.where((x > 0) | ~_odd(n), 1.0, -1.0)),
+            ((n > 6) & (ax < 1), np.cos(n * np.arccos(x)))]
+
+
+def _cheb_u_cases(x, n):
+    ax, t = np.abs(x), np.arccos(x)
+    s = np.sin(t)
+    closed = np.where(s != 0, np.sin((n + 1) * t) / s, (n + 1) * np.cos((n + 1) * t) / x)
+    return [(ax == 1, np.where((x > 0) | ~_odd(n), n + 1.0, -(n + 1.0))),
+            ((n > 8) & (ax < 1), closed)]
+
+
+def _cheb_v_cases(x, n):
+    ax, t = np.abs(x), np.arccos(x)
+    odd_end = np.where(_odd(n), -(2.0 * n + 1), 2.0 * n + 1)
+    closed = np.where(np.sin(t / 2) != 1, np.cos((n + 0.5) * t) / np.cos(t / 2), odd_end)
+    return [(ax == 1, np.where(x > 0, 1.0, odd_end)), ((n > 8) & (ax < 1), closed)]
+
+
+def _cheb_w_cases(x, n):
+    ax, t = np.abs(x), np.arccos(x)
+    end = np.where(x > 0, 2.0 * n + 1, np.where(_odd(n), -1.0, 1.0))
+    closed = np.where(np.cos(t / 2) != 1, np.sin((n + 0.5) * t) / np.sin(t / 2), end)
+    return [(ax == 1, end), ((n > 8) & (ax < 1), closed)]
+
+
+def _chebyshev_step(i, x, p, q):
+    return (x + x) * q - p
+
+
+def _shifted_step(i, x, p, q):
+    y = x + x - 1
+    return (y + y) * q - p
+
+
+# shifted polynomials p*(x) = p(2x - 1): torch tests the endpoints on x itself (x == 1 and x == 0)
+def _cheb_t_shifted_cases(x, n):
+    y = x + x - 1
+    return [(x == 1, 1.0), (x == 0, np.where(_odd(n), -1.0, 1.0)),
+            ((n > 6) & (np.abs(y) < 1), np.cos(n * np.arccos(y)))]
+
+
+def _cheb_u_shifted_cases(x, n):
+    y = x + x - 1
+    t = np.arccos(y)
+    s = np.sin(t)
+    closed = np.where(s != 0, np.sin((n + 1) * t) / s, (n + 1) * np.cos((n + 1) * t) / y)
+    return [(x == 1, n + 1.0), (x == 0, np.where(_odd(n), -(n + 1.0), n + 1.0)),
+            ((n > 6) & (np.abs(y) < 1), closed)]
+
+
+def _cheb_v_shifted_cases(x, n):
+    y = x + x - 1
+    t = np.arccos(y)
+    odd_end = np.where(_odd(n), -(2.0 * n + 1), 2.0 * n + 1)
+    closed = np.where(np.sin(t / 2) != 1, np.cos((n + 0.5) * t) / np.cos(t / 2), odd_end)
+    return [(x == 1, 1.0), (x == 0, odd_end), ((n > 6) & (np.abs(y) < 1), closed)]
+
+
+def _cheb_w_shifted_cases(x, n):
+    y = x + x - 1
+    t = np.arccos(y)
+    end0 = np.where(_odd(n), -1.0, 1.0)
+    closed = np.where(np.cos(t / 2) != 1, np.sin((n + 0.5) * t) / np.sin(t / 2), end0)
+    return [(x == 1, 2.0 * n + 1), (x == 0, end0), ((n > 4) & (np.abs(y) < 1), closed)]
+
+
+def _legendre_cases(x, n):
+    return [(np.abs(x) == 1, np.where((x > 0) | ~_odd(n), 1.0, -1.0))]
+
+
+def _no_cases(x, n):
+    return []
+
+
+chebyshev_polynomial_t = _polynomial(
+    "chebyshev_polynomial_t", _cheb_t_cases, lambda x: x, _chebyshev_step,
+    "Chebyshev polynomial of the first kind T_n(x).")
+chebyshev_polynomial_u = _polynomial(
+    "chebyshev_polynomial_u", _cheb_u_cases, lambda x: x + x, _chebyshev_step,
+    "Chebyshev polynomial of the second kind U_n(x).")
+chebyshev_polynomial_v = _polynomial(
+    "chebyshev_polynomial_v", _cheb_v_cases, lambda x: x + x - 1, _chebyshev_step,
+    "Chebyshev polynomial of the third kind V_n(x).")
+chebyshev_polynomial_w = _polynomial(
+    "chebyshev_polynomial_w", _cheb_w_cases, lambda x: x + x + 1, _chebyshev_step,
+    "Chebyshev polynomial of the fourth kind W_n(x).")
+shifted_chebyshev_polynomial_t = _polynomial(
+    "shifted_chebyshev_polynomial_t", _cheb_t_shifted_cases, lambda x: x + x - 1, _shifted_step,
+    "Shifted Chebyshev polynomial of the first kind T*_n(x) = T_n(2x - 1).")
+shifted_chebyshev_polynomial_u = _polynomial(
+    "shifted_chebyshev_polynomial_u", _cheb_u_shifted_cases, lambda x: (x + x - 1) + (x + x - 1), _shifted_step,
+    "Shifted Chebyshev polynomial of the second kind U*_n(x) = U_n(2x - 1).")
+shifted_chebyshev_polynomial_v = _polynomial(
+    "shifted_chebyshev_polynomial_v", _cheb_v_shifted_cases, lambda x: (x + x - 1) + (x + x - 1) - 1,
+    _shifted_step, "Shifted Chebyshev polynomial of the third kind V*_n(x) = V_n(2x - 1).")
+shifted_chebyshev_polynomial_w = _polynomial(
+    "shifted_chebyshev_polynomial_w", _cheb_w_shifted_cases, lambda x: (x + x - 1) + (x + x - 1) + 1,
+    _shifted_step, "Shifted Chebyshev polynomial of the fourth kind W*_n(x) = W_n(2x - 1).")
+hermite_polynomial_h = _polynomial(
+    "hermite_polynomial_h", _no_cases, lambda x: x + x, lambda i, x, p, q: (x + x) * q - (2 * i) * p,
+    "Physicists' Hermite polynomial H_n(x).")
+hermite_polynomial_he = _polynomial(
+    "hermite_polynomial_he", _no_cases, lambda x: x, lambda i, x, p, q: x * q - i * p,
+    "Probabilists' Hermite polynomial He_n(x).")
+laguerre_polynomial_l = _polynomial(
+    "laguerre_polynomial_l", lambda x, n: [(x == 0, 1.0)], lambda x: 1 - x,
+    lambda i, x, p, q: (((i + i) + (1 - x)) * q - i * p) / (i + 1), "Laguerre polynomial L_n(x).")
+legendre_polynomial_p = _polynomial(
+    "legendre_polynomial_p", _legendre_cases, lambda x: x,
+    lambda i, x, p, q: ((i + i + 1) * x * q - i * p) / (i + 1), "Legendre polynomial P_n(x).")
+
+
+# ------------------------------------------------------------------ incomplete gamma and Hurwitz zeta
+def _binary_float_operands(a, b):
+    ar = a._data if isinstance(a, Tensor) else a
+    br = b._data if isinstance(b, Tensor) else b
+    dt = D.result_type_raw(ar, br).np
+    return ar, br, dt
+
+
+class _IncompleteGamma(Op):
+    """Regularized lower (upper=False) or upper incomplete gamma; differentiable in ``other`` only."""
+
+    def forward(ctx, a, x, upper):
+        dt = D.result_type_raw(a, x).np
+        if dt not in D.FLOATING_NP:
+            name = "igammac" if upper else "igamma"
+            raise NotImplementedError(f'"{name}_cpu" not implemented for \'{type_name(D._BY_NP[dt])}\'')
+        cdt = compute_dtype(dt)
+        sp = _need_scipy_special("gammaincc" if upper else "gammainc")
+        with np.errstate(all="ignore"):
+            fn = sp.gammaincc if upper else sp.gammainc
+            out = np.asarray(fn(a.astype(cdt), x.astype(cdt)), dtype=dt)
+        ctx.upper = upper
+        ctx.save_for_backward(a, x)
+        return out
+
+    def backward(ctx, g):
+        a, x = ctx.saved_tensors
+        if ctx.needs_input_grad[0]:
+            name = "igammac" if ctx.upper else "igamma"
+            raise NotImplementedError(f"the derivative for '{name}: input' is not implemented.")
+        # d/dx P(a, x) = x^(a-1) e^-x / Gamma(a), and Q = 1 - P
+        dx = E.exp((a - 1) * E.log(x) - x - E.lgamma(a))
+        return None, g * (-dx if ctx.upper else dx), None
+
+
+def _check_tensors(fname, input, other):
+    for pos, (argname, v) in enumerate((("input", input), ("other", other)), start=1):
+        if not isinstance(v, Tensor):
+            raise TypeError(f"special_{fname}(): argument '{argname}' (position {pos}) must be Tensor, "
+                            f"not {type(v).__name__}")
+
+
+def gammainc(input, other, *, out=None):
+    """Regularized lower incomplete gamma P(input, other); differentiable in ``other``."""
+    _check_tensors("gammainc", input, other)
+    return write_out(_IncompleteGamma.apply(input, other, False), out)
+
+
+def gammaincc(input, other, *, out=None):
+    """Regularized upper incomplete gamma Q(input, other); differentiable in ``other``."""
+    _check_tensors("gammaincc", input, other)
+    return write_out(_IncompleteGamma.apply(input, other, True), out)
+
+
+class _Zeta(Op):
+    def forward(ctx, x, q):
+        dt = float_dtype_for(D.result_type_raw(x, q).np)
+        cdt = compute_dtype(dt)
+        xa, qa = np.asarray(x, cdt), np.asarray(q, cdt)
+        with np.errstate(all="ignore"):
+            val = _need_scipy_special("zeta").zeta(xa, qa)
+            val = np.where(np.isinf(qa), np.nan, val)    # torch's series gives NaN at q = inf
+        ctx.x = None if isinstance(x, np.ndarray) else x      # a Python number stays a constant
+        ctx.save_for_backward(*(a for a in (x, q) if isinstance(a, np.ndarray)))
+        return np.asarray(val, dtype=dt)
+
+    def backward(ctx, g):
+        saved = list(ctx.saved_tensors)
+        x = ctx.x if ctx.x is not None else saved.pop(0)
+        q = saved[0]
+        if ctx.needs_input_grad[0]:
+            raise NotImplementedError("the derivative for 'zeta' is not implemented.")
+        return None, g * -x * _Zeta.apply(x + 1.0, q)
+
+
+def zeta(input, other, *, out=None):
+    """Hurwitz zeta function sum_k (other + k)^-input; differentiable in ``other``."""
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        raise TypeError(f"special_zeta() received an invalid combination of arguments - got "
+                        f"({type(input).__name__}, {type(other).__name__})")
+    return write_out(_Zeta.apply(input, other), out)
+
+
+__all__ += ["airy_ai", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "modified_bessel_i0",
+            "modified_bessel_i1", "modified_bessel_k0", "modified_bessel_k1", "scaled_modified_bessel_k0",
+            "scaled_modified_bessel_k1", "spherical_bessel_j0", "chebyshev_polynomial_t", "chebyshev_polynomial_u",
+            "chebyshev_polynomial_v", "chebyshev_polynomial_w", "shifted_chebyshev_polynomial_t",
+            "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v", "shifted_chebyshev_polynomial_w",
+            "hermite_polynomial_h", "hermite_polynomial_he", "laguerre_polynomial_l", "legendre_polynomial_p",
+            "gammainc", "gammaincc", "zeta"]
