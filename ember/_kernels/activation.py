@@ -144,3 +144,12 @@ def softmax_rows_backward(y, g, out):
         orow = out[row]
         for j in range(length):
             orow[j] = yr[j] * (gr[j] - s)
+
+
+@_jit.kernel
+def relu_backward(y, g, out):
+    """out = 0 where y <= 0 else g over flat arrays (y: relu's output), torch's threshold_backward: a
+    select, so a NaN output passes the gradient and a NaN gradient where y <= 0 gives 0."""
+    zero = out.dtype.type(0)
+    for i in range(y.size):
+        out[i] = zero if y[i] <= zero else g[i]

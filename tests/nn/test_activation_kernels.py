@@ -14,7 +14,7 @@ from kernel_layer import kernel_layer, expect_calls
 from oracle import needs_torch, torch, check_op, gradcheck_op, assert_same
 
 rng = np.random.default_rng(11)
-KERNELS = ("gelu_forward", "gelu_backward", "gelu_tanh", "softmax_rows", "softmax_rows_backward")
+KERNELS = ("gelu_forward", "gelu_backward", "gelu_tanh", "softmax_rows", "softmax_rows_backward", "relu_backward")
 
 
 def randn(*shape, dtype=np.float32, scale=1.0):
@@ -233,3 +233,20 @@ def test_erf_polynomial_error_bound():
     K.gelu_forward(x, out)
     exact = np.array([v * 0.5 * (1 + math.erf(v / math.sqrt(2))) for v in x.astype(np.float64)])
     assert np.all(np.abs(out - exact) <= 5e-7 * np.maximum(np.abs(x), 1) + 1e-7)
+
+
+@needs_torch
+@pytest.mark.parametrize("shape", [(7,), (2, 3, 5, 5)])
+def test_relu_backward_matches_torch_including_nan_outputs(layer, shape):
+    x = randn(*shape)
+    x.reshape(-1)[0] = np.nan
+    x.reshape(-1)[-1] = -1.0
+    g = randn(*shape)
+    results = []
+    for lib in (ember, torch):
+        xt = lib.tensor(x, requires_grad=True)
+        lib.relu(xt).backward(lib.tensor(g))
+        results.append(xt.grad)
+    assert_same(results[0], results[1])
+    expect_calls(layer, "relu_backward")
+    gradcheck_op(lambda lib, t: lib.relu(t), randn(3, 4) + 0.1)

@@ -91,10 +91,20 @@ class Relu(Op):
         return out
 
     def backward(ctx, g):
+        # torch's threshold_backward is a select (0 where out <= 0, else g), not a product: a NaN output
+        # passes its gradient, a NaN gradient where out <= 0 does not
         out, = ctx.saved_tensors
         if not _enabled[0]:
-            return Tensor._wrap((g._data * (out._data > 0)).astype(g._data.dtype, copy=False))
-        return g * (out > 0)
+            y, gd = out._data, g._data
+            if _jit.enabled() and y.dtype in _FAST and gd.dtype == y.dtype and y.flags.c_contiguous \
+                    and gd.flags.c_contiguous and y.shape == gd.shape:
+                result = np.empty_like(gd)
+                _kernels.relu_backward(y.reshape(-1), gd.reshape(-1), result.reshape(-1))
+                return Tensor._wrap(result)
+            keep = np.less_equal(y, 0)  # a product, not a select, on this path: NumPy's where is ~10x slower
+            np.logical_not(keep, out=keep)
+            return Tensor._wrap((gd * keep).astype(gd.dtype, copy=False))
+        return E.where(out <= 0, 0.0, g)
 
 
 def relu(input, inplace=False):
