@@ -16,6 +16,8 @@ from ._tensor import Tensor
 from .autograd.function import Op
 from ._ops._util import wrap_dims, wrap_dim, type_name, broadcast_shapes
 from ._ops.inplace import write_out
+from ._optional import scipy_module
+from ._ops import blas as _blas
 from ._ops.linalg_ops import (LinAlgError, check_matrix, check_float, Inv, InvEx, Det, Slogdet, Solve,
                               SolveTriangular, Cholesky, CholeskyEx, Eigh, Svd, Qr, MatrixExp, Eig, VectorNorm,
                               _serial_lapack, Lu, _getrf, pivots_to_permutation)
@@ -24,7 +26,7 @@ __all__ = ["LinAlgError", "norm", "vector_norm", "matrix_norm", "inv", "inv_ex",
            "solve_ex", "solve_triangular", "lstsq", "qr", "svd", "svdvals", "eig", "eigvals", "eigh", "eigvalsh",
            "cholesky", "cholesky_ex", "pinv", "matrix_rank", "matrix_power", "matrix_exp", "cross", "vecdot",
            "multi_dot", "diagonal", "tensorinv", "tensorsolve", "cond", "lu", "lu_factor", "lu_factor_ex",
-           "lu_solve", "vander", "householder_product"]
+           "lu_solve", "vander", "householder_product", "ldl_factor", "ldl_factor_ex", "ldl_solve", "matmul"]
 
 _slogdet_t = namedtuple("linalg_slogdet", ["sign", "logabsdet"])
 _inv_ex_t = namedtuple("linalg_inv_ex", ["inverse", "info"])
@@ -38,6 +40,8 @@ _lu_t = namedtuple("linalg_lu", ["P", "L", "U"])
 _lu_factor_t = namedtuple("linalg_lu_factor", ["LU", "pivots"])
 _lu_factor_ex_t = namedtuple("linalg_lu_factor_ex", ["LU", "pivots", "info"])
 _lstsq_t = namedtuple("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
+_ldl_factor_t = namedtuple("linalg_ldl_factor", ["LD", "pivots"])
+_ldl_factor_ex_t = namedtuple("linalg_ldl_factor_ex", ["LD", "pivots", "info"])
 
 
 def _write_outs(result, out):
@@ -727,3 +731,100 @@ def householder_product(A, tau, *, out=None):
         t = tau[..., i].unsqueeze(-1).unsqueeze(-1)
         Q = Q - t * v.unsqueeze(-1) * (v.conj().unsqueeze(-2) @ Q)
     return write_out(Q, out)
+
+
+# ------------------------------------------------------------------ LDL (Bunch-Kaufman), through SciPy's LAPACK
+# torch calls LAPACK's ?sytrf / ?hetrf with uplo='L' and keeps the lower triangle: SciPy's wrappers of the
+# same routines give the same LD, pivots (1-based, negative for 2x2 blocks) and info.  torch has no
+# derivative for either function: their results carry a graph whose backward raises, as torch's do.
+_LAPACK_PREFIX = {"float32": "s", "float64": "d", "complex64": "c", "complex128": "z"}
+
+
+def _ldl_routine(dtype, hermitian, what):
+    lapack = scipy_module("linalg.lapack")
+    if lapack is None:
+        raise RuntimeError("torch.linalg.ldl_factor/ldl_solve need SciPy in ember (pip install scipy)")
+    kind = "he" if hermitian and dtype.kind == "c" else "sy"
+    return getattr(lapack, f"{_LAPACK_PREFIX[dtype.name]}{kind}{what}")
+
+
+class LdlFactorEx(Op):
+    def forward(ctx, A, hermitian):
+        n = A.shape[-1]
+        LD = np.zeros(A.shape, A.dtype)
+        piv = np.zeros(A.shape[:-1], np.int32)
+        info = np.zeros(A.shape[:-2], np.int32)
+        if A.size:
+            sytrf = _ldl_routine(A.dtype, hermitian, "trf")
+            for idx in np.ndindex(*A.shape[:-2]):
+                ldu, ipiv, inf = sytrf(A[idx], lower=1)
+                LD[idx], piv[idx], info[idx] = np.tril(ldu), ipiv, inf
+        elif n:
+            piv[...] = np.arange(1, n + 1, dtype=np.int32)
+        ctx.mark_non_differentiable(piv, info)
+        return LD, piv, info
+
+    def backward(ctx, *grads):
+        raise RuntimeError("derivative for aten::linalg_ldl_factor_ex is not implemented")
+
+
+def ldl_factor_ex(A, *, hermitian=False, check_errors=False, out=None):
+    """(LD, pivots, info): A = P L D L^T P^T (L^H when ``hermitian``) from LAPACK's Bunch-Kaufman ?sytrf.
+
+    Only the lower triangle of ``A`` is read.  ``info`` > 0 marks an exactly singular D.
+    """
+    check_matrix(A, "torch.linalg.ldl_factor_ex")
+    LD, piv, info = LdlFactorEx.apply(A, bool(hermitian))
+    if check_errors:
+        _raise_ldl_info(info._data, A.shape, "torch.linalg.ldl_factor_ex")
+    return _write_outs(_ldl_factor_ex_t(LD, piv, info), out)
+
+
+def _raise_ldl_info(info, shape, fname):
+    bad = np.flatnonzero(info)
+    if bad.size:  # torch reports LAPACK's positive info this way (an internal assert) too
+        raise RuntimeError(f"{fname}: {_batch_prefix(shape, int(bad[0]))}Unknown error code: "
+                           f"{int(info.reshape(-1)[bad[0]])}.")
+
+
+def ldl_factor(A, *, hermitian=False, out=None):
+    """(LD, pivots) of :func:`ldl_factor_ex`; an exactly singular D raises, as in torch."""
+    check_matrix(A, "torch.linalg.ldl_factor")
+    LD, piv, info = LdlFactorEx.apply(A, bool(hermitian))
+    _raise_ldl_info(info._data, A.shape, "torch.linalg.ldl_factor")
+    return _write_outs(_ldl_factor_t(LD, piv), out)
+
+
+class LdlSolve(Op):
+    def forward(ctx, LD, pivots, B, hermitian):
+        batch = np.broadcast_shapes(LD.shape[:-2], B.shape[:-2])
+        LD = np.broadcast_to(LD, batch + LD.shape[-2:])
+        pivots = np.broadcast_to(pivots.astype(np.int32, copy=False), batch + pivots.shape[-1:])
+        B = np.broadcast_to(B, batch + B.shape[-2:])
+        X = np.empty(B.shape, B.dtype)
+        if X.size:
+            sytrs = _ldl_routine(LD.dtype, hermitian, "trs")
+            for idx in np.ndindex(*batch):
+                X[idx] = sytrs(LD[idx], pivots[idx], B[idx], lower=1)[0]
+        return X
+
+    def backward(ctx, g):
+        raise RuntimeError("derivative for aten::linalg_ldl_solve is not implemented")
+
+
+def ldl_solve(LD, pivots, B, *, hermitian=False, out=None):
+    """X with A X = B from ``ldl_factor(A)``'s (LD, pivots); batch dimensions broadcast."""
+    check_matrix(LD, "torch.linalg.ldl_solve")
+    if B.dim() < 2:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-builtins.max(B.dim(), 1)}, "
+                         f"{builtins.max(B.dim(), 1) - 1}], but got -2)")
+    if LD.shape[-1] != B.shape[-2]:
+        raise RuntimeError(f"Incompatible matrix sizes for torch.linalg.ldl_solve: each A matrix is "
+                           f"{LD.shape[-2]} by {LD.shape[-1]} but each b matrix is {B.shape[-2]} by {B.shape[-1]}")
+    if B.dtype != LD.dtype:
+        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type {type_name(B.dtype)} "
+                           f"and A of type {type_name(LD.dtype)} instead.")
+    return write_out(LdlSolve.apply(LD, pivots, B, bool(hermitian)), out)
+
+
+matmul = _blas.matmul  # torch.linalg.matmul is an alias of torch.matmul
