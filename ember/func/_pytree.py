@@ -13,9 +13,9 @@ def _flatten(tree, leaves):
     if isinstance(tree, dict):
         keys = list(tree)
         return (dict, keys, [_flatten(tree[k], leaves) for k in keys])
-    if isinstance(tree, (tuple, list)):
-        kind = type(tree) if type(tree) in (tuple, list) else tree.__class__  # namedtuples keep their class
-        return (kind, len(tree), [_flatten(v, leaves) for v in tree])
+    kind = type(tree)
+    if kind is tuple or kind is list or (isinstance(tree, tuple) and hasattr(tree, "_fields")):
+        return (kind, len(tree), [_flatten(v, leaves) for v in tree])  # a namedtuple keeps its class
     leaves.append(tree)
     return _LEAF
 
