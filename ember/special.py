@@ -393,10 +393,20 @@ def _spherical_j0(x):
     return np.where(x == 0, 1.0, np.where(np.isinf(x), 0.0, out))
 
 
+_KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _check_kernel_dtype(kernel, dt):
+    """torch has these kernels for float32 and float64 only (integer inputs are promoted before)."""
+    if dt not in _KERNEL_DTYPES:
+        raise NotImplementedError(f'"{kernel}_cpu" not implemented for \'{type_name(D._BY_NP[dt])}\'')
+
+
 def _unary_scipy(fname, kernel):
     """A non-differentiable unary special function whose values come from ``kernel(sp, x)``."""
     def fn(input, *, out=None):
         x, dt = _float_input(input._data)
+        _check_kernel_dtype(fname, dt)
         sp = _need_scipy_special(fname) if fname != "spherical_bessel_j0" else None
         with np.errstate(all="ignore"):
             res = np.asarray(kernel(sp, x), dtype=dt)
@@ -445,11 +455,11 @@ def _polynomial_operands(fname, x, n):
     xr = x._data if isinstance(x, Tensor) else x
     nr = n._data if isinstance(n, Tensor) else n
     dt = float_dtype_for(D.result_type_raw(xr, nr).np)
-    cdt = compute_dtype(dt)
-    xa = np.asarray(xr).astype(cdt)
-    na = _degree(np.asarray(nr).astype(cdt) if np.asarray(nr).dtype.kind in "fb" or isinstance(nr, float)
-                 else np.asarray(nr))
-    xa, na = np.broadcast_arrays(xa, na)
+    _check_kernel_dtype(fname, dt)
+    xa, na = np.asarray(xr).astype(dt), np.asarray(nr)
+    if na.dtype.kind in "fb":
+        na = na.astype(dt)                              # torch casts n to the result dtype, then truncates
+    xa, na = np.broadcast_arrays(xa, _degree(na))
     return xa, na, dt
 
 
@@ -615,21 +625,13 @@ legendre_polynomial_p = _polynomial(
 
 
 # ------------------------------------------------------------------ incomplete gamma and Hurwitz zeta
-def _binary_float_operands(a, b):
-    ar = a._data if isinstance(a, Tensor) else a
-    br = b._data if isinstance(b, Tensor) else b
-    dt = D.result_type_raw(ar, br).np
-    return ar, br, dt
-
-
 class _IncompleteGamma(Op):
     """Regularized lower (upper=False) or upper incomplete gamma; differentiable in ``other`` only."""
 
     def forward(ctx, a, x, upper):
         dt = D.result_type_raw(a, x).np
-        if dt not in D.FLOATING_NP:
-            name = "igammac" if upper else "igamma"
-            raise NotImplementedError(f'"{name}_cpu" not implemented for \'{type_name(D._BY_NP[dt])}\'')
+        if dt not in D.REDUCED_NP:                       # half types compute in float32; integers raise
+            _check_kernel_dtype("igammac" if upper else "igamma", dt)
         cdt = compute_dtype(dt)
         sp = _need_scipy_special("gammaincc" if upper else "gammainc")
         with np.errstate(all="ignore"):
@@ -671,8 +673,8 @@ def gammaincc(input, other, *, out=None):
 class _Zeta(Op):
     def forward(ctx, x, q):
         dt = float_dtype_for(D.result_type_raw(x, q).np)
-        cdt = compute_dtype(dt)
-        xa, qa = np.asarray(x, cdt), np.asarray(q, cdt)
+        _check_kernel_dtype("zeta", dt)
+        xa, qa = np.asarray(x, dt), np.asarray(q, dt)
         with np.errstate(all="ignore"):
             val = _need_scipy_special("zeta").zeta(xa, qa)
             val = np.where(np.isinf(qa), np.nan, val)    # torch's series gives NaN at q = inf

@@ -133,3 +133,26 @@ def test_zeta_numbers_dtypes_and_grad():
     check_error(lambda lib, a, b: lib.special.zeta(a.requires_grad_(), b).sum().backward(),
                 np.array([2.0]), np.array([1.0]),
                 match="derivative for 'zeta' is not implemented")
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, a: lib.special.bessel_j0(a), lambda lib, a: lib.special.spherical_bessel_j0(a),
+    lambda lib, a: lib.special.chebyshev_polynomial_t(a, 2), lambda lib, a: lib.special.zeta(a, a)])
+@pytest.mark.parametrize("dtype", ["float16", "complex64"])
+def test_only_float32_and_float64_kernels(call, dtype):
+    check_error(call, np.ones(2, dtype), match="_cpu\" not implemented for")
+
+
+@pytest.mark.parametrize("name", ["gammainc", "gammaincc"])
+def test_incomplete_gamma_half_types(name):
+    for dtype in ["float16", "bfloat16"]:
+        x = ember.tensor([0.5, 1.5, 2.0], dtype=getattr(ember, dtype))
+        assert_same(getattr(ember.special, name)(x, x + 1),
+                    getattr(torch.special, name)(*(torch.tensor([0.5, 1.5, 2.0], dtype=getattr(torch, dtype)) + d
+                                                   for d in (0, 1))))
+    check_error(lambda lib, a: getattr(lib.special, name)(a, a), np.ones(2, "complex64"),
+                match="not implemented for 'ComplexFloat'")
+
+
+def test_bool_input_is_promoted():
+    check_op(lambda lib, a: lib.special.bessel_j0(a), np.array([True, False]), grad=False)
