@@ -443,8 +443,10 @@ class Unbind(Op):
 
     def forward(ctx, x, dim):
         ctx.dim = dim
-        moved = np.moveaxis(x, dim, 0)
-        return tuple(moved[i] for i in range(moved.shape[0]))
+        if dim == 0:
+            return tuple(x)  # NumPy iterates rows as views
+        lead = (slice(None),) * dim
+        return tuple(x[lead + (i,)] for i in range(x.shape[dim]))
 
     def backward(ctx, *grads):
         return stack(grads, ctx.dim), None
@@ -460,7 +462,8 @@ def unbind(input, dim=0):
 class Flip(Op):
     def forward(ctx, x, dims):
         ctx.dims = dims
-        return np.flip(x, dims).copy()
+        # a reversed slice per flipped dim: np.flip's argument normalisation costs more than the copy
+        return x[tuple(slice(None, None, -1) if d in dims else slice(None) for d in range(x.ndim))].copy()
 
     def backward(ctx, g):
         return g.flip(ctx.dims), None
