@@ -118,3 +118,18 @@ def test_format_of_tensors_matches_torch():
     assert f"{ember.tensor([1.5, 2.0])}" == f"{torch.tensor([1.5, 2.0])}"
     with pytest.raises(TypeError):
         format(ember.tensor([1.5]), ".2f")
+
+
+@needs_torch
+def test_iteration_and_unbind_give_views_that_write_through_like_torch():
+    results = []
+    for lib in (ember, torch):
+        x = lib.tensor([1.0, 2.0, 3.0])
+        for t in x:
+            t.add_(1)
+        y = lib.arange(6.0).reshape(2, 3)
+        for column in y.unbind(1):
+            column.mul_(2)
+        results.append((x, y))
+    for e, t in zip(*results):
+        assert_same(e, t)

@@ -443,10 +443,9 @@ class Unbind(Op):
 
     def forward(ctx, x, dim):
         ctx.dim = dim
-        if dim == 0:
-            return tuple(x)  # NumPy iterates rows as views
+        # x[..., i, ...] with a trailing Ellipsis: a view even when it is 0-d (x[i] would be a NumPy scalar)
         lead = (slice(None),) * dim
-        return tuple(x[lead + (i,)] for i in range(x.shape[dim]))
+        return tuple(x[lead + (i, Ellipsis)] for i in range(x.shape[dim]))
 
     def backward(ctx, *grads):
         return stack(grads, ctx.dim), None
