@@ -402,31 +402,37 @@ def _check_kernel_dtype(kernel, dt):
         raise NotImplementedError(f'"{kernel}_cpu" not implemented for \'{type_name(D._BY_NP[dt])}\'')
 
 
-def _unary_scipy(fname, kernel):
-    """A non-differentiable unary special function whose values come from ``kernel(sp, x)``."""
+def _unary(fname, values):
+    """A non-differentiable unary special function computing ``values(x)`` on float32/float64 arrays."""
     def fn(input, *, out=None):
         x, dt = _float_input(input._data)
         _check_kernel_dtype(fname, dt)
-        sp = _need_scipy_special(fname) if fname != "spherical_bessel_j0" else None
         with np.errstate(all="ignore"):
-            res = np.asarray(kernel(sp, x), dtype=dt)
+            res = np.asarray(values(x), dtype=dt)
         return write_out(Tensor._wrap(res), out)
     fn.__name__ = fn.__qualname__ = fname
     return fn
 
 
-airy_ai = _unary_scipy("airy_ai", lambda sp, x: sp.airy(x)[0])
-bessel_j0 = _unary_scipy("bessel_j0", lambda sp, x: sp.j0(x))
-bessel_j1 = _unary_scipy("bessel_j1", lambda sp, x: sp.j1(x))
-bessel_y0 = _unary_scipy("bessel_y0", lambda sp, x: sp.y0(x))
-bessel_y1 = _unary_scipy("bessel_y1", lambda sp, x: sp.y1(x))
-modified_bessel_i0 = _unary_scipy("modified_bessel_i0", lambda sp, x: sp.i0(x))
-modified_bessel_i1 = _unary_scipy("modified_bessel_i1", lambda sp, x: sp.i1(x))
-modified_bessel_k0 = _unary_scipy("modified_bessel_k0", lambda sp, x: sp.k0(x))
-modified_bessel_k1 = _unary_scipy("modified_bessel_k1", lambda sp, x: sp.k1(x))
-scaled_modified_bessel_k0 = _unary_scipy("scaled_modified_bessel_k0", lambda sp, x: sp.k0e(x))
-scaled_modified_bessel_k1 = _unary_scipy("scaled_modified_bessel_k1", lambda sp, x: sp.k1e(x))
-spherical_bessel_j0 = _unary_scipy("spherical_bessel_j0", lambda sp, x: _spherical_j0(x))
+def _from_scipy(fname, scipy_name, output=None):
+    def values(x):
+        res = getattr(_need_scipy_special(fname), scipy_name)(x)
+        return res if output is None else res[output]
+    return _unary(fname, values)
+
+
+airy_ai = _from_scipy("airy_ai", "airy", output=0)      # scipy's airy gives (Ai, Ai', Bi, Bi')
+bessel_j0 = _from_scipy("bessel_j0", "j0")
+bessel_j1 = _from_scipy("bessel_j1", "j1")
+bessel_y0 = _from_scipy("bessel_y0", "y0")
+bessel_y1 = _from_scipy("bessel_y1", "y1")
+modified_bessel_i0 = _from_scipy("modified_bessel_i0", "i0")
+modified_bessel_i1 = _from_scipy("modified_bessel_i1", "i1")
+modified_bessel_k0 = _from_scipy("modified_bessel_k0", "k0")
+modified_bessel_k1 = _from_scipy("modified_bessel_k1", "k1")
+scaled_modified_bessel_k0 = _from_scipy("scaled_modified_bessel_k0", "k0e")
+scaled_modified_bessel_k1 = _from_scipy("scaled_modified_bessel_k1", "k1e")
+spherical_bessel_j0 = _unary("spherical_bessel_j0", _spherical_j0)
 
 
 # ------------------------------------------------------------------ orthogonal polynomials
@@ -475,8 +481,7 @@ def _evaluate_polynomial(x, n, cases, first, step):
             hit = todo & mask
             out[hit] = np.broadcast_to(value, x.shape)[hit]
             todo &= ~hit
-        idx = np.nonzero(todo)
-        xs, ns = x[idx], n[idx]
+        xs, ns = x[todo], n[todo]
         p, q = np.ones_like(xs), first(xs)
         res = np.empty_like(xs)
         live = np.arange(xs.size)
@@ -490,7 +495,7 @@ def _evaluate_polynomial(x, n, cases, first, step):
                 xs, ns, p, q, live = xs[keep], ns[keep], p[keep], q[keep], live[keep]
             if not xs.size:
                 break
-        out[idx] = res
+        out[todo] = res
     return out
 
 

@@ -156,3 +156,9 @@ def test_incomplete_gamma_half_types(name):
 
 def test_bool_input_is_promoted():
     check_op(lambda lib, a: lib.special.bessel_j0(a), np.array([True, False]), grad=False)
+
+
+def test_zero_dim_operands():
+    check_op(lambda lib, a: lib.special.hermite_polynomial_h(a, 5), np.array(0.7), grad=False)
+    check_op(lambda lib, b: lib.special.chebyshev_polynomial_t(0.7, b), np.array(3), grad=False)
+    check_op(lambda lib, a: lib.special.airy_ai(a), np.array(1.0), grad=False)
