@@ -1,11 +1,15 @@
 """torch.linalg.ldl_factor(_ex) / ldl_solve and linalg.matmul vs torch."""
+import importlib.util
+
 import numpy as np
 import pytest
 
 import ember
 from tests.oracle import check_op, check_error, needs_torch, assert_same, torch
 
-pytestmark = needs_torch
+# ldl_* run SciPy's LAPACK wrappers
+pytestmark = [needs_torch, pytest.mark.skipif(importlib.util.find_spec("scipy") is None,
+                                              reason="SciPy is not installed")]
 rng = np.random.default_rng(0)
 
 
