@@ -149,3 +149,19 @@ def test_functional_call_dicts():
     assert_same(e_model.weight, t_model.weight)  # the module's own parameters are back
     with pytest.raises(ValueError, match=r"\['weight'\] appeared in multiple dictionaries"):
         ember.func.functional_call(e_model, ({"weight": to_ember(w)}, {"weight": to_ember(w)}), to_ember(x))
+
+
+def test_vmap_randomness():
+    x = ember.ones(3)
+    with pytest.raises(RuntimeError, match="vmap: called random operation while in randomness error mode"):
+        ember.func.vmap(lambda a: a * ember.rand(()))(x)
+    ember.manual_seed(0)
+    same = ember.func.vmap(lambda a: a * ember.rand(()), randomness="same")(x)
+    after = ember.rand(())
+    ember.manual_seed(0)
+    first = ember.rand(())  # ember's generator is not torch's stream: compare with its own first draw
+    np.testing.assert_array_equal(same.numpy(), np.full(3, first.item(), np.float32))
+    assert after.item() == ember.rand(()).item()  # one draw's worth consumed, as torch's single draw
+    different = ember.func.vmap(lambda a: a * ember.rand(()), randomness="different")(x)
+    assert len(set(different.tolist())) == 3
+    assert_same(ember.func.vmap(lambda a: a * 2)(x), torch.ones(3) * 2)  # no draws: no error

@@ -11,7 +11,7 @@ stay differentiable with respect to tensors from outside.
 import contextlib
 import functools
 
-from .. import autograd
+from .. import autograd, random as _random
 from .._tensor import Tensor
 from ..autograd import grad_mode
 from ._pytree import tree_flatten, tree_unflatten, tree_map, broadcast_prefix
@@ -275,7 +275,11 @@ def hessian(func, argnums=0):
 # ---- vmap
 
 def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
-    """Map ``func`` over a batch dimension: run it on each slice and stack the results along ``out_dims``."""
+    """Map ``func`` over a batch dimension: run it on each slice and stack the results along ``out_dims``.
+
+    ``randomness``: "error" raises when ``func`` draws random numbers, "same" replays the same draws for
+    every element, "different" lets each element draw its own (not torch's batched values).
+    """
     if randomness not in ("error", "different", "same"):
         raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or 'same'. Got "
                            f"{randomness}")
@@ -296,12 +300,23 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
                                     f"{tree_flatten(in_dims)[1]} but inputs has structure {args_spec}."))
         size = _batch_size(name, in_dims, flat_args, dims)
         results = []
+        start = _random.get_rng_state()
         for b in range(size):
             sliced = [x.select(d, b) if d is not None else x for x, d in zip(flat_args, dims)]
+            if randomness == "same":  # every element draws the numbers the first one drew
+                _random.set_rng_state(start)
             results.append(func(*tree_unflatten(sliced, args_spec), **kwargs))
+            if randomness == "error" and not _same_state(start, _random.get_rng_state()):
+                raise RuntimeError("vmap: called random operation while in randomness error mode. Please either "
+                                   "use the 'same' or 'different' randomness flags on vmap or perform the "
+                                   "randomness operation out of vmap")
         return _stack_results(name, results, out_dims)
 
     return wrapper
+
+
+def _same_state(a, b):
+    return a.shape == b.shape and bool((a == b).all())
 
 
 def _batch_size(name, in_dims, flat_args, dims):
