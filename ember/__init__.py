@@ -145,7 +145,7 @@ _FUNCTIONAL_AT_TOP = {
 }
 
 
-_LAZY_SUBMODULES = {"distributions", "jit", "profiler"}  # imported on first use: ``ember.distributions.Normal`` works as in torch
+_LAZY_SUBMODULES = {"distributions", "jit", "profiler", "func"}  # imported on first use: ``ember.distributions.Normal`` works as in torch
 
 
 def __getattr__(name):
