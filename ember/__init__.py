@@ -40,7 +40,7 @@ from . import _dtype as _D
 import math as _math  # noqa: E402
 pi, e, inf, nan, newaxis = _math.pi, _math.e, _math.inf, _math.nan, None
 strided = "torch.strided"
-contiguous_format = preserve_format = channels_last = "torch.contiguous_format"
+contiguous_format = preserve_format = channels_last = channels_last_3d = "torch.contiguous_format"
 
 
 def result_type(tensor1, tensor2):
