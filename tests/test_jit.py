@@ -69,3 +69,12 @@ def test_inline_helpers_are_compiled_into_their_kernels():
 def test_inline_helpers_refuse_to_run_outside_kernels():
     with pytest.raises(RuntimeError, match="inline kernel helper"):
         _jit._Inline(lambda v: v)(1.0)
+
+
+def test_load_runtime_starts_numba_only_when_the_layer_is_on():
+    src = ("import sys, ember; ember._jit.load_runtime(); print('numba' in sys.modules)")
+    on = subprocess.run([sys.executable, "-c", src], capture_output=True, text=True)
+    off = subprocess.run([sys.executable, "-c", src], capture_output=True, text=True,
+                         env=dict(os.environ, EMBER_JIT="0"))
+    assert off.stdout.strip() == "False", off.stderr
+    assert on.stdout.strip() == str(_jit.available()), on.stderr
