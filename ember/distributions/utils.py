@@ -22,6 +22,15 @@ def broadcast_all(*values):
     return ember.broadcast_tensors(*values)
 
 
+def expand_probs_or_logits(source, new, shape):
+    """For ``expand``: copy whichever of ``probs``/``logits`` ``source`` has computed, expanded to
+    ``shape``, onto ``new``; ``_param`` points at it, as the constructor leaves it."""
+    for name in ("probs", "logits"):
+        if name in source.__dict__:
+            setattr(new, name, getattr(source, name).expand(shape))
+            new._param = new.__dict__[name]
+
+
 def _standard_normal(shape, dtype, device):
     return ember.empty(shape, dtype=dtype, device=device).normal_()
 
