@@ -94,3 +94,48 @@ def test_view_as_complex_checks_its_input_like_torch():
         ember.view_as_complex(ember.zeros(3, 2, dtype=ember.int64))
     with pytest.raises(RuntimeError, match="non-complex"):
         ember.imag(ember.zeros(2))
+
+
+SECOND_ORDER = {
+    "abs": lambda L, z: L.abs(z),
+    "abs_of_square": lambda L, z: (z * z).abs(),
+    "real_of_square": lambda L, z: L.real(z * z),
+    "sgn": lambda L, z: L.real(L.sgn(z) * (0.3 + 0.1j)),
+    "conj_product": lambda L, z: L.real(z.conj() * z * (0.5 + 1j)),
+    "exp": lambda L, z: L.real(L.exp(z)),
+    "angle": lambda L, z: L.angle(z),
+}
+
+
+@needs_torch
+@pytest.mark.parametrize("name", list(SECOND_ORDER))
+def test_complex_second_derivatives_match_torch(name):
+    values = np.array([1 + 2j, -0.5 + 0.3j])
+    weights = np.array([0.3 - 0.2j, 1.1 + 0.5j])
+    results = []
+    for lib in (ember, torch):
+        z = lib.tensor(values, requires_grad=True)
+        g, = lib.autograd.grad(SECOND_ORDER[name](lib, z), z, lib.tensor([0.7, -1.3], dtype=lib.float64),
+                               create_graph=True)
+        second, = lib.autograd.grad((g * lib.tensor(weights)).real.sum(), z)
+        results.append(second.resolve_conj().detach().numpy())
+    np.testing.assert_allclose(results[0], results[1], atol=1e-10)
+
+
+def test_gradcheck_works_in_real_coordinates_for_complex_inputs():
+    z = ember.tensor(np.array([1 + 2j, -0.5 + 0.3j]), requires_grad=True)
+    x = ember.tensor([0.3, -1.2], dtype=ember.float64, requires_grad=True)
+    assert ember.autograd.gradcheck(lambda t, r: ember.exp(t) * r + t.angle() * t.conj(), (z, x))
+    assert ember.autograd.gradgradcheck(lambda t: (t * t).abs(), (z,))
+
+    class MissingConjugate(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, t):
+            ctx.save_for_backward(t)
+            return t * t
+
+        @staticmethod
+        def backward(ctx, g):
+            t, = ctx.saved_tensors
+            return g * 2 * t  # torch's convention needs conj(2 t)
+    assert not ember.autograd.gradcheck(lambda t: MissingConjugate.apply(t), (z,), raise_exception=False)

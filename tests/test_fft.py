@@ -82,6 +82,9 @@ def test_integer_input_promotes_to_default_float():
 def test_gradcheck_through_composed_transforms():
     x = ember.randn(4, 6, dtype=ember.float64, requires_grad=True)
     assert ember.autograd.gradcheck(lambda t: ember.fft.irfft(ember.fft.rfft(t) * ember.fft.rfft(t), n=6), (x,))
+    z = ember.randn(5, dtype=ember.complex128, requires_grad=True)
+    assert ember.autograd.gradcheck(lambda t: ember.fft.ifft(ember.fft.fft(t, n=7) * ember.fft.fftfreq(7)), (z,))
+    assert ember.autograd.gradcheck(lambda t: ember.fft.hfft(t, n=8, norm="ortho"), (z,))
 
 
 @needs_torch

@@ -734,7 +734,7 @@ _UNARY = {
     "digamma": (_digamma, lambda x, y, g: g * Tensor._wrap(_trigamma(x._data)), "float"),
     "reciprocal": (lambda a: 1 / a, lambda x, y, g: -g * y * y, "float"),
     "neg": (np.negative, lambda x, y, g: -g, "same"),
-    "abs": (np.abs, lambda x, y, g: g * sign(x), "same"),
+    "abs": (np.abs, lambda x, y, g: g * sgn(x), "same"),  # sgn: differentiable for complex x
     "square": (np.square, lambda x, y, g: 2 * g * x, "same"),
     "sign": (np.sign, lambda x, y, g: g * 0, "same"),
     "sgn": (np.sign, lambda x, y, g: _sgn_grad(x, g), "same"),

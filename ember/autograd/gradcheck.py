@@ -18,42 +18,63 @@ def _flat_outputs(fn, inputs):
     return [o for o in outs if isinstance(o, Tensor)]
 
 
+# Complex tensors are checked in real coordinates: a complex input of n elements is 2n real inputs (real
+# parts, then imaginary parts), a complex output of m elements 2m real outputs. With torch's convention a
+# backward pass maps (dL/du + i dL/dv) for the output to (dL/dx + i dL/dy) for the input, so the grad
+# output e_k gives the row of d u_k and i e_k the row of d v_k; real and imaginary parts of the result
+# are the x and y columns.
+def _real_coords(a):
+    a = np.asarray(a).reshape(-1)
+    return np.concatenate([a.real, a.imag]) if a.dtype.kind == "c" else a
+
+
+def _real_dtype(dt):
+    return np.zeros((), dt).real.dtype
+
+
+def _n_coords(t):
+    return t._data.size * (2 if t._data.dtype.kind == "c" else 1)
+
+
 def _numerical(fn, inputs, targets, eps):
-    """Jacobian columns by central differences: J[i][j] = d out_i / d target_j (flattened)."""
+    """Jacobian columns by central differences: J[i][j] = d out_i / d target_j in real coordinates."""
     jac = []
-    if True:  # grad stays enabled: gradgradcheck differentiates a function that itself calls grad()
-        base = _flat_outputs(fn, inputs)
-        for t in targets:
-            flat = t._data.reshape(-1)
-            cols = [np.zeros((o._data.size, flat.size), o._data.dtype) for o in base]
+    # grad stays enabled: gradgradcheck differentiates a function that itself calls grad()
+    base = _flat_outputs(fn, inputs)
+    for t in targets:
+        flat = t._data.reshape(-1)
+        steps = (1, 1j) if flat.dtype.kind == "c" else (1,)
+        cols = [np.zeros((_n_coords(o), _n_coords(t)), _real_dtype(o._data.dtype)) for o in base]
+        for s, step in enumerate(steps):
             for k in range(flat.size):
                 orig = flat[k].copy()
-                flat[k] = orig + eps
-                plus = [o._data.copy() for o in _flat_outputs(fn, inputs)]
-                flat[k] = orig - eps
-                minus = [o._data.copy() for o in _flat_outputs(fn, inputs)]
+                flat[k] = orig + eps * step
+                plus = [_real_coords(o._data).copy() for o in _flat_outputs(fn, inputs)]
+                flat[k] = orig - eps * step
+                minus = [_real_coords(o._data).copy() for o in _flat_outputs(fn, inputs)]
                 flat[k] = orig
                 for c, p, m in zip(cols, plus, minus):
-                    c[:, k] = ((p - m) / (2 * eps)).reshape(-1)
-            jac.append(cols)
+                    c[:, s * flat.size + k] = (p - m) / (2 * eps)
+        jac.append(cols)
     return jac
 
 
 def _analytical(fn, inputs, targets):
     from . import grad
+    from .._tensor import Tensor
     outs = _flat_outputs(fn, inputs)
-    jac = [[np.zeros((o._data.size, t._data.size), o._data.dtype) for o in outs] for t in targets]
+    jac = [[np.zeros((_n_coords(o), _n_coords(t)), _real_dtype(o._data.dtype)) for o in outs] for t in targets]
     for oi, o in enumerate(outs):
         if not o.requires_grad:
             continue
-        for r in range(o._data.size):
+        size = o._data.size
+        for r in range(_n_coords(o)):
             g = np.zeros(o._data.shape, o._data.dtype)
-            g.reshape(-1)[r] = 1
-            from .._tensor import Tensor
+            g.reshape(-1)[r % size] = 1j if r >= size else 1
             grads = grad([o], targets, [Tensor._wrap(g)], retain_graph=True, allow_unused=True)
             for ti, gt in enumerate(grads):
                 if gt is not None:
-                    jac[ti][oi][r] = gt._data.reshape(-1)
+                    jac[ti][oi][r] = _real_coords(gt._data)
     return jac
 
 
