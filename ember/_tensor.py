@@ -44,6 +44,7 @@ class Tensor:
     _vc = None
     _base = None
     _view_chain = None
+    _multi_view = None  # (op name, output index) for outputs of split/chunk/unbind: no in-place under autograd
     _hooks = None
     _post_acc_hooks = None
     _retains_grad = False

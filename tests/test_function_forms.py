@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import ember
-from oracle import needs_torch, torch, assert_same
+from oracle import needs_torch, torch, assert_same, check_error
 from ember._ops.function_forms import _INPLACE
 
 UNARY_INPLACE = [n for n in _INPLACE if n not in ("addmv", "clamp", "clamp_max", "clamp_min", "clip", "fill", "gcd",
@@ -131,5 +131,37 @@ def test_iteration_and_unbind_give_views_that_write_through_like_torch():
         for column in y.unbind(1):
             column.mul_(2)
         results.append((x, y))
+    for e, t in zip(*results):
+        assert_same(e, t)
+
+
+@needs_torch
+@pytest.mark.parametrize("name,fn", [("split", lambda z: z.split(2, 1)), ("split_sizes", lambda z: z.split([4, 2], 1)),
+                                     ("chunk", lambda z: z.chunk(2, 1)), ("unbind", lambda z: z.unbind(1))])
+def test_multi_output_views_refuse_in_place_under_autograd_like_torch(name, fn):
+    def run(lib):
+        z = lib.ones(2, 6, requires_grad=True) * 1
+        fn(z)[1].mul_(5)
+    err, terr = check_error(run)
+    assert str(err) == str(terr)
+    written = []
+    for lib in (ember, torch):  # without autograd the write goes through to the base, as in torch
+        plain = lib.ones(2, 6)
+        fn(plain)[1].mul_(5)
+        written.append(plain)
+    assert_same(written[0], written[1])
+    assert written[0].sum().item() > 12
+
+
+@needs_torch
+def test_split_gradient_is_one_concatenation_matching_torch():
+    a = np.arange(24.0).reshape(2, 12)
+    results = []
+    for lib in (ember, torch):
+        x = lib.tensor(a, requires_grad=True)
+        q, k, v = (x * 1).split(4, dim=1)
+        (q * 2 + v * 3).sum().backward()
+        parts = x.detach().split([5, 7], 1)
+        results.append((x.grad, parts[1]))
     for e, t in zip(*results):
         assert_same(e, t)

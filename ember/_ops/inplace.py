@@ -33,6 +33,12 @@ def apply_inplace(self, fn, *args, **kwargs):
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
     base = self._base
     if base is not None and self._view_chain is not None:
+        if self._multi_view is not None:
+            name, index = self._multi_view
+            raise RuntimeError(f"Output {index} of {name} is a view and is being modified inplace. This view is the "
+                               "output of a function that returns multiple views. Such functions do not allow the "
+                               "output views to be modified inplace. You should replace the inplace operation by an "
+                               "out-of-place one.")
         if base.requires_grad and base.grad_fn is None:
             raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
         return _inplace_on_view(self, base, fn, args, kwargs)

@@ -407,11 +407,35 @@ def split(tensor, split_size_or_sections, dim=0):
         if builtins.sum(sections) != size:
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's size "
                                f"at dimension {d}), but got split_sizes={sections}")
-    out, start = [], 0
-    for s in sections:
-        out.append(narrow(tensor, d, start, s))
-        start += s
-    return tuple(out)
+    starts = [0]
+    for length in sections[:-1]:
+        starts.append(starts[-1] + length)
+    parts = Split.apply(tensor, d, tuple(sections))
+    name = "Split" if isinstance(split_size_or_sections, int) else "SplitWithSizes"
+    for index, (part, start, length) in enumerate(zip(parts, starts, sections)):
+        if part._view_chain is not None:  # replayed as the one-output Narrow; torch's in-place rule below
+            part._view_chain = part._view_chain[:-1] + ((Narrow, (d, start, length)),)
+            part._multi_view = (name, index)
+    return parts
+
+
+class Split(Op):
+    """All parts of a split as views, in one node: its backward is a single concatenation of the parts'
+    gradients (zeros for parts without one), where one Narrow node per part would each allocate and
+    zero-fill the whole input's gradient."""
+    is_view = True
+
+    def forward(ctx, x, dim, sections):
+        ctx.dim = dim
+        lead = (slice(None),) * dim
+        out, start = [], 0
+        for length in sections:
+            out.append(x[lead + (slice(start, start + length),)])
+            start += length
+        return tuple(out)
+
+    def backward(ctx, *grads):
+        return cat(grads, ctx.dim), None, None
 
 
 def split_with_sizes(tensor, split_sizes, dim=0):
@@ -455,7 +479,11 @@ def unbind(input, dim=0):
     d = wrap_dim(dim, input._data.ndim)
     if input._data.shape[d] == 0:
         return ()
-    return Unbind.apply(input, d)
+    parts = Unbind.apply(input, d)
+    for index, part in enumerate(parts):
+        if part._view_chain is not None:
+            part._multi_view = ("Unbind", index)
+    return parts
 
 
 class Flip(Op):
