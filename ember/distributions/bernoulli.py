@@ -1,12 +1,11 @@
 """The Bernoulli distribution over {0, 1}."""
-from numbers import Number
 
 import ember
 from ember.nn.functional import binary_cross_entropy_with_logits
 from . import constraints
-from .categorical import _check_probs_or_logits
 from .exp_family import ExponentialFamily
-from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits, expand_probs_or_logits
+from .utils import (broadcast_all, lazy_property, logits_to_probs,
+                    probs_to_logits, expand_probs_or_logits, init_probs_or_logits)
 
 __all__ = ["Bernoulli"]
 
@@ -19,14 +18,7 @@ class Bernoulli(ExponentialFamily):
     _mean_carrier_measure = 0
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        _check_probs_or_logits(probs, logits)
-        if probs is not None:
-            is_scalar = isinstance(probs, Number)
-            self.probs, = broadcast_all(probs)
-        else:
-            is_scalar = isinstance(logits, Number)
-            self.logits, = broadcast_all(logits)
-        self._param = self.probs if probs is not None else self.logits
+        is_scalar, _ = init_probs_or_logits(self, probs, logits)
         batch_shape = ember.Size() if is_scalar else self._param.size()
         super().__init__(batch_shape, validate_args=validate_args)
 

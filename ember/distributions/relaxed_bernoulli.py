@@ -1,13 +1,12 @@
 """The relaxed (Concrete / Gumbel-softmax) Bernoulli distributions."""
-from numbers import Number
 
 import ember
 from . import constraints
-from .categorical import _check_probs_or_logits
 from .distribution import Distribution
 from .transformed_distribution import TransformedDistribution
 from .transforms import SigmoidTransform
-from .utils import broadcast_all, clamp_probs, lazy_property, logits_to_probs, probs_to_logits, expand_probs_or_logits
+from .utils import (broadcast_all, clamp_probs, lazy_property,
+                    logits_to_probs, probs_to_logits, expand_probs_or_logits, init_probs_or_logits)
 
 __all__ = ["LogitRelaxedBernoulli", "RelaxedBernoulli"]
 
@@ -19,14 +18,7 @@ class LogitRelaxedBernoulli(Distribution):
 
     def __init__(self, temperature, probs=None, logits=None, validate_args=None):
         self.temperature = temperature
-        _check_probs_or_logits(probs, logits)
-        if probs is not None:
-            is_scalar = isinstance(probs, Number)
-            self.probs, = broadcast_all(probs)
-        else:
-            is_scalar = isinstance(logits, Number)
-            self.logits, = broadcast_all(logits)
-        self._param = self.probs if probs is not None else self.logits
+        is_scalar, _ = init_probs_or_logits(self, probs, logits)
         batch_shape = ember.Size() if is_scalar else self._param.size()
         super().__init__(batch_shape, validate_args=validate_args)
 

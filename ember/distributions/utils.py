@@ -22,6 +22,19 @@ def broadcast_all(*values):
     return ember.broadcast_tensors(*values)
 
 
+def init_probs_or_logits(dist, probs, logits, *others):
+    """Constructor half of a probs-or-logits distribution: exactly one of them is given; it is broadcast
+    with ``others`` and stored as ``probs``/``logits`` and ``_param``. Returns (whether it was a Python
+    number, the broadcast ``others``)."""
+    if (probs is None) == (logits is None):
+        raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+    name, value = ("probs", probs) if probs is not None else ("logits", logits)
+    param, *rest = broadcast_all(value, *others)
+    setattr(dist, name, param)
+    dist._param = param
+    return isinstance(value, Number), rest
+
+
 def expand_probs_or_logits(source, new, shape):
     """For ``expand``: copy whichever of ``probs``/``logits`` ``source`` has computed, expanded to
     ``shape``, onto ``new``; ``_param`` points at it, as the constructor leaves it."""
