@@ -69,6 +69,10 @@ def test_small_aliases_match_torch():
         for x, y in zip(getattr(ember, name)(ember.tensor(a), *args), getattr(torch, name)(torch.tensor(a), *args)):
             assert_same(x, y)
     assert_same(ember.fill(ember.tensor(a), 1.5), torch.fill(torch.tensor(a), 1.5))
+    value = ember.tensor(2.0, requires_grad=True)
+    filled = ember.fill(ember.tensor(a), value)
+    filled.sum().backward()
+    assert value.grad.item() == a.size and filled._data.flags.writeable and filled._data.base is None
     z = np.array([1 + 2j, -1j])
     assert_same(ember.conj_physical(ember.tensor(z)), torch.conj_physical(torch.tensor(z)))
     assert ember.is_signed(ember.ones(1)) and not ember.is_signed(ember.ones(1, dtype=ember.uint8))

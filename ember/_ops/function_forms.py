@@ -65,7 +65,9 @@ def detach(input):
 
 def fill(input, value):
     """Out-of-place ``torch.fill``: a tensor like ``input`` filled with ``value``, differentiable in value."""
-    return input.clone().fill_(value) if not isinstance(value, Tensor) else value.expand(input.shape).to(input.dtype)
+    if isinstance(value, Tensor):  # a 0-d tensor value: new storage, gradient flowing to the value
+        return value.to(input.dtype).expand(input.shape).clone()
+    return input.clone().fill_(value)
 
 
 def unsafe_split(input, split_size, dim=0):
