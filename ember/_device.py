@@ -66,4 +66,53 @@ def device_of(array):
 
 
 def array_module(array):
+    """The array module an op uses for ``array``'s data: NumPy, or CuPy for a device array.
+
+    Op code creates every new array with it (``xp.zeros``, ``xp.asarray``) instead of ``np``, so the same
+    op serves both devices; NumPy functions applied to device arrays dispatch to CuPy by themselves."""
     return np if isinstance(array, np.ndarray) else device_of(array).xp
+
+
+def module_of(*arrays):
+    """The array module of the first array among ``arrays`` (scalars and None are skipped)."""
+    for a in arrays:
+        if isinstance(a, np.ndarray):
+            return np
+        if is_device_array(a):
+            return device_of(a).xp
+    return np
+
+
+def is_device_array(x):
+    """Whether ``x`` is a CuPy array (only possible once CUDA has been used)."""
+    from . import cuda
+    cp = cuda._state.get("cupy")
+    return cp is not None and isinstance(x, cp.ndarray)
+
+
+def is_array(x):
+    """A NumPy or CuPy array (not a scalar, list or Tensor)."""
+    return isinstance(x, np.ndarray) or is_device_array(x)
+
+
+def as_array(x, dtype=None):
+    """An op's raw result as an array of ``dtype``: NumPy returns scalars for 0-d results where CuPy
+    returns 0-d arrays, and ``np.asarray`` must never be applied to a device array (it would copy it to
+    the host, and CuPy refuses)."""
+    if isinstance(x, (np.generic, int, float, complex, bool)):
+        return np.asarray(x, dtype)
+    return x if dtype is None or x.dtype == dtype else x.astype(dtype)
+
+
+def to_host(array):
+    """A NumPy copy (or the array itself on the CPU): for printing, ``tolist`` and host-side checks."""
+    return array if isinstance(array, np.ndarray) else array.get()
+
+
+def special_module(xp):
+    """``scipy.special`` for NumPy data (None without SciPy), ``cupyx.scipy.special`` for CuPy data."""
+    if xp is np:
+        from ._optional import scipy_module
+        return scipy_module("special")
+    import importlib
+    return importlib.import_module("cupyx.scipy.special")

@@ -168,7 +168,7 @@ def result_type_raw(*operands):
     """Result dtype of raw operands: arrays with ndim > 0, 0-d arrays, then Python scalars."""
     dim = zero = wrapped = None
     for x in operands:
-        if isinstance(x, np.ndarray):
+        if isinstance(x, np.ndarray) or (x is not None and hasattr(x, "ndim") and not isinstance(x, np.generic)):
             d = _BY_NP[x.dtype]
             if x.ndim:
                 dim = d if dim is None else promote_types(dim, d)

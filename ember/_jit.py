@@ -26,7 +26,9 @@ Usage::
 import contextlib
 import os
 
-__all__ = ["kernel", "inline", "enabled", "disabled", "available", "load_runtime"]
+import numpy as _np
+
+__all__ = ["kernel", "inline", "enabled", "enabled_for", "disabled", "available", "load_runtime"]
 
 _state = {"numba": None, "on": os.environ.get("EMBER_JIT", "1") != "0"}
 
@@ -40,6 +42,12 @@ def available():
         except Exception:  # absent, or broken against this NumPy: the NumPy paths serve
             _state["numba"] = False
     return _state["numba"] is not False
+
+
+def enabled_for(*arrays):
+    """Whether the compiled kernels serve these arrays: the layer is on and every array is in host
+    memory. Device (CuPy) arrays take the array-module path."""
+    return enabled() and all(isinstance(a, _np.ndarray) for a in arrays)
 
 
 def enabled():
