@@ -2,7 +2,7 @@
 import numpy as np
 
 from .. import _dtype as D
-from .._device import device_of, to_device
+from .._device import array_module, device_of, is_device_array, to_device
 from .._tensor import Tensor
 from ..autograd.function import Op
 from ._util import install
@@ -40,7 +40,7 @@ def clone(input, *, memory_format=None):
 
 class Contiguous(Op):
     def forward(ctx, x):
-        return np.ascontiguousarray(x)
+        return np.ascontiguousarray(x) if x.__class__ is np.ndarray else array_module(x).ascontiguousarray(x)
 
     def backward(ctx, g):
         return g
@@ -55,7 +55,7 @@ class CopyInto(Op):
 
     def forward(ctx, dst, src):
         ctx.src_dtype = src.dtype
-        out = np.empty_like(dst)
+        out = np.empty_like(dst)  # dispatches to the device for device arrays
         if src.dtype.kind == "c" and dst.dtype.kind != "c":
             src = src.real
         np.copyto(out, np.broadcast_to(src, dst.shape) if src.shape != dst.shape else src, casting="unsafe")
@@ -68,7 +68,7 @@ class CopyInto(Op):
 def copy_(self, src, non_blocking=False):
     from .inplace import apply_inplace
     if not isinstance(src, Tensor):
-        src = Tensor._wrap(np.asarray(src))
+        src = Tensor._wrap(src if is_device_array(src) else np.asarray(src))
     try:
         np.broadcast_shapes(src._data.shape, self._data.shape)
         if np.broadcast_shapes(src._data.shape, self._data.shape) != self._data.shape:
@@ -109,11 +109,24 @@ def to_device_op(t, device):
     return ToDevice.apply(t, device)
 
 
+def _new_module(self, device):
+    """The array module of a ``new_*`` result: ``self``'s device unless ``device`` names another."""
+    if device is None:
+        return array_module(self._data)
+    device = to_device(device)
+    if device.type == "cpu":
+        return np
+    return device.xp
+
+
 def _new_factory(np_fn):
     def factory(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
         from .shape import _sizes
         dt = D.to_dtype(dtype).np if dtype is not None else self._data.dtype
-        t = Tensor._wrap(np_fn(_sizes(size), dt))
+        if device is None and self._data.__class__ is np.ndarray:
+            t = Tensor._wrap(np_fn(_sizes(size), dt))
+        else:
+            t = Tensor._wrap(getattr(_new_module(self, device), np_fn.__name__)(_sizes(size), dt))
         t.requires_grad = requires_grad
         return t
     return factory
@@ -121,7 +134,7 @@ def _new_factory(np_fn):
 
 def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
     dt = D.to_dtype(dtype).np if dtype is not None else self._data.dtype
-    t = Tensor._wrap(np.full(tuple(size), fill_value, dt))
+    t = Tensor._wrap(_new_module(self, device).full(tuple(size), fill_value, dt))
     t.requires_grad = requires_grad
     return t
 
@@ -129,7 +142,7 @@ def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=F
 def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
     from .creation import tensor
     return tensor(data, dtype=dtype or (self.dtype if not isinstance(data, Tensor) else data.dtype),
-                  requires_grad=requires_grad)
+                  device=device if device is not None else self.device, requires_grad=requires_grad)
 
 
 install(_to_np_dtype=_to_np_dtype, clone=clone, contiguous=contiguous, copy_=copy_,

@@ -5,19 +5,46 @@ import math
 import numpy as np
 
 from .. import _dtype as D
-from .._device import to_device
+from .._device import CPU, device_of, is_device_array, to_device, to_host
 from .._tensor import Tensor
 from ._util import install
 from .shape import _sizes
 
 
 def _finish(arr, requires_grad=False, device=None):
-    t = Tensor._wrap(arr)
-    if device is not None and to_device(device).type != "cpu":
-        t = t.to(device)
+    t = Tensor._wrap(arr if device is None else _on_device(arr, to_device(device)))
     if requires_grad:
         t.requires_grad_(True)
     return t
+
+
+def _on_device(arr, device):
+    """``arr`` (a host or device array) on ``device``, copied only if it lives elsewhere."""
+    if device.type == "cpu":
+        return arr if arr.__class__ is np.ndarray or not is_device_array(arr) else to_host(arr)
+    if is_device_array(arr) and device_of(arr) == device:
+        return arr
+    xp = device.xp
+    with xp.cuda.Device(device.index or 0):
+        return xp.asarray(arr)
+
+
+def _module(device):
+    """The array module that creates arrays on ``device`` (None: the CPU)."""
+    if device is None:
+        return np
+    device = to_device(device)
+    return np if device.type == "cpu" else device.xp
+
+
+def _create(device, make):
+    """``make(xp)`` run with the array module of ``device``, on that device: factories allocate
+    there directly instead of filling host memory and copying it over."""
+    xp = _module(device)
+    if xp is np:
+        return make(np)
+    with xp.cuda.Device(to_device(device).index or 0):
+        return make(xp)
 
 
 def _np_dtype(dtype, default=None):
@@ -27,9 +54,10 @@ def _np_dtype(dtype, default=None):
 
 
 def _infer_array(data, dtype):
-    """NumPy array for ``data`` with torch's dtype inference for Python values."""
-    if isinstance(data, Tensor):
-        arr = data.__array__()
+    """Array for ``data`` with torch's dtype inference for Python values: a copy on the device of a
+    tensor or device array, a NumPy array otherwise."""
+    if isinstance(data, Tensor) or is_device_array(data):
+        arr = data._data if isinstance(data, Tensor) else data
         return arr.astype(_np_dtype(dtype)) if dtype is not None else arr.copy()
     if isinstance(data, np.ndarray):
         if dtype is None:
@@ -89,7 +117,9 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
 
 def as_tensor(data, dtype=None, device=None):
     if isinstance(data, Tensor):
-        return data.to(dtype=dtype) if dtype is not None else data
+        return data.to(dtype=dtype, device=device) if dtype is not None or device is not None else data
+    if is_device_array(data) and (dtype is None or D.to_dtype(dtype).np == data.dtype):
+        return _finish(data, device=device)
     if isinstance(data, np.ndarray) and (dtype is None or D.to_dtype(dtype).np == data.dtype):
         return _finish(data, device=device)
     return _finish(_infer_array(data, dtype), device=device)
@@ -112,7 +142,9 @@ def _factory(np_fn, name):
         shape = _sizes(size)
         if any(s < 0 for s in shape):
             raise RuntimeError(f"Trying to create tensor with negative dimension {min(shape)}: {list(shape)}")
-        return _finish(np_fn(shape, _np_dtype(dtype)), requires_grad, device)
+        if device is None:
+            return _finish(np_fn(shape, _np_dtype(dtype)), requires_grad)
+        return _finish(_create(device, lambda xp: getattr(xp, name)(shape, _np_dtype(dtype))), requires_grad)
     factory.__name__ = name
     return factory
 
@@ -126,8 +158,8 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, re
     if dtype is None:
         dtype = D.scalar_dtype(fill_value.item() if isinstance(fill_value, Tensor) else fill_value)
     np_dt = _np_dtype(dtype)
-    value = fill_value if isinstance(fill_value, Tensor) else checked_scalar(fill_value, np_dt)
-    return _finish(np.full(tuple(size), value, np_dt), requires_grad, device)
+    value = fill_value.item() if isinstance(fill_value, Tensor) else checked_scalar(fill_value, np_dt)
+    return _finish(_create(device, lambda xp: xp.full(tuple(size), value, np_dt)), requires_grad)
 
 
 _C_TYPE_NAMES = {np.dtype(np.int8): "int8_t", np.dtype(np.int16): "int16_t", np.dtype(np.int32): "int",
@@ -173,7 +205,7 @@ def checked_scalar(value, dt):
 def _like(fn):
     def like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
         return fn(input._data.shape, dtype=dtype or input.dtype, requires_grad=requires_grad,
-                  device=device if device is not None else input.device)
+                  device=device if device is not None else _device_of_data(input))
     like.__name__ = fn.__name__ + "_like"
     return like
 
@@ -183,7 +215,12 @@ zeros_like, ones_like, empty_like = _like(zeros), _like(ones), _like(empty)
 
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     return full(input._data.shape, fill_value, dtype=dtype or input.dtype, requires_grad=requires_grad,
-                device=device if device is not None else input.device)
+                device=device if device is not None else _device_of_data(input))
+
+
+def _device_of_data(t):
+    """``t``'s device for a ``*_like`` factory; None (the CPU, without device handling) for host data."""
+    return None if t._data.__class__ is np.ndarray else t.device
 
 
 def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
@@ -226,17 +263,18 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
 
 
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
-    return _finish(np.eye(n, m if m is not None else n, dtype=_np_dtype(dtype)), requires_grad, device)
+    return _finish(_create(device, lambda xp: xp.eye(n, m if m is not None else n, dtype=_np_dtype(dtype))),
+                   requires_grad)
 
 
 def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
     r, c = np.tril_indices(row, offset, col)
-    return _finish(np.stack([r, c]).astype(_np_dtype(dtype, D.int64)))
+    return _finish(np.stack([r, c]).astype(_np_dtype(dtype, D.int64)), device=device)
 
 
 def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
     r, c = np.triu_indices(row, offset, col)
-    return _finish(np.stack([r, c]).astype(_np_dtype(dtype, D.int64)))
+    return _finish(np.stack([r, c]).astype(_np_dtype(dtype, D.int64)), device=device)
 
 
 def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):

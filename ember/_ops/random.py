@@ -4,10 +4,14 @@ import math
 import numpy as np
 
 from .. import _dtype as D
+from .._device import array_module, to_host
 from .._tensor import Tensor
 from ._util import install
 from .shape import _sizes
-from .creation import _finish, _np_dtype
+from .creation import _finish, _np_dtype, _device_of_data
+
+# Samples are drawn on the host from the CPU generators (the same values on every device) and moved to
+# the device once.
 
 
 class Generator:
@@ -138,18 +142,21 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
 
 
 def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
-    return rand(input._data.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+    return rand(input._data.shape, dtype=dtype or input.dtype, requires_grad=requires_grad,
+                device=device if device is not None else _device_of_data(input))
 
 
 def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
-    return randn(input._data.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+    return randn(input._data.shape, dtype=dtype or input.dtype, requires_grad=requires_grad,
+                device=device if device is not None else _device_of_data(input))
 
 
 def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=None, requires_grad=False,
                  memory_format=None):
     if high is None:
         low, high = 0, low
-    return randint(low, high, input._data.shape, dtype=dtype or input.dtype)
+    return randint(low, high, input._data.shape, dtype=dtype or input.dtype,
+                   device=device if device is not None else _device_of_data(input))
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
@@ -160,9 +167,11 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
         s = std._data if isinstance(std, Tensor) else std
         if isinstance(std, Tensor) and (std._data < 0).any():
             raise RuntimeError("normal expects all elements of std >= 0.0")
-        shape = np.broadcast_shapes(np.shape(m), np.shape(s))
+        shape = np.broadcast_shapes(getattr(m, "shape", ()), getattr(s, "shape", ()))
         ref = mean if isinstance(mean, Tensor) else std
         z = _rng(generator).standard_normal(shape)
+        if ref._data.__class__ is not np.ndarray:
+            z = array_module(ref._data).asarray(z)
         return _finish((m + s * z).astype(ref._data.dtype))
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
@@ -171,19 +180,22 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
 
 
 def bernoulli(input, p=None, *, generator=None, out=None):
-    probs = input._data if p is None else np.full(input._data.shape, p)
+    xp = array_module(input._data)
+    probs = input._data if p is None else xp.full(input._data.shape, p)
     if ((probs < 0) | (probs > 1)).any():
         raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
-    draw = _rng(generator).random(probs.shape) < probs
+    u = _rng(generator).random(probs.shape)
+    draw = (u if xp is np else xp.asarray(u)) < probs
     return _finish(draw.astype(input._data.dtype))
 
 
 def poisson(input, generator=None):
-    return _finish(_rng(generator).poisson(input._data).astype(input._data.dtype))
+    rates = to_host(input._data)
+    return _finish(_rng(generator).poisson(rates).astype(rates.dtype), device=_device_of_data(input))
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
-    probs = input._data.astype(np.float64)
+    probs = to_host(input._data).astype(np.float64)  # sampled on the host, one row at a time
     if probs.ndim not in (1, 2):
         raise RuntimeError("prob_dist must be 1 or 2 dim")
     if (probs < 0).any() or not np.isfinite(probs).all():
@@ -204,7 +216,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
             # Gumbel top-k: sampling without replacement proportionally to the weights
             keys = np.where(row > 0, np.log(row) - np.log(-np.log(rng.random(n))), -np.inf)
             out[i] = np.argsort(-keys, kind="stable")[:num_samples]
-    return _finish(out.reshape(probs.shape[:-1] + (num_samples,)))
+    return _finish(out.reshape(probs.shape[:-1] + (num_samples,)), device=_device_of_data(input))
 
 
 # ---- in-place samplers used by nn.init and by users
@@ -213,7 +225,11 @@ def _sampler(fill):
         from ..autograd.grad_mode import no_grad
         with no_grad():
             vals = fill(_rng(generator), self._data.shape, *args, **kwargs)
-            self._data[...] = vals.astype(self._data.dtype) if isinstance(vals, np.ndarray) else vals
+            if isinstance(vals, np.ndarray):
+                vals = vals.astype(self._data.dtype)
+                if self._data.__class__ is not np.ndarray:
+                    vals = array_module(self._data).asarray(vals)
+            self._data[...] = vals
         self._bump_version()
         return self
     return method
@@ -224,7 +240,7 @@ install(
     normal_=_sampler(lambda r, s, mean=0.0, std=1.0: r.normal(mean, std, s)),
     random_=_sampler(lambda r, s, a=0, b=None: r.integers(0 if b is None else a, 2 ** 24 if b is None and a == 0
                                                           else (a if b is None else b), s)),
-    bernoulli_=_sampler(lambda r, s, p=0.5: (r.random(s) < (p._data if isinstance(p, Tensor) else p))),
+    bernoulli_=_sampler(lambda r, s, p=0.5: (r.random(s) < (to_host(p._data) if isinstance(p, Tensor) else p))),
     exponential_=_sampler(lambda r, s, lambd=1.0: r.exponential(1.0 / lambd, s)),
     geometric_=_sampler(lambda r, s, p: r.geometric(p, s)),
     log_normal_=_sampler(lambda r, s, mean=1.0, std=2.0: r.lognormal(mean, std, s)),
