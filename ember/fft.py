@@ -15,6 +15,7 @@ The length argument ``n`` zero-pads or trims the input along ``dim``; the backwa
 import numpy as np
 
 from . import _dtype as D
+from ._device import array_module, as_array
 from ._tensor import Tensor
 from .autograd.function import Op
 from ._ops._util import wrap_dim
@@ -66,7 +67,7 @@ class _C2C(Op):
     def forward(ctx, x, n, dim, norm, inverse):
         ctx.args, ctx.in_len, ctx.real_input = (n, dim, norm, inverse), x.shape[dim], x.dtype.kind != "c"
         transform = np.fft.ifft if inverse else np.fft.fft
-        return np.asarray(transform(x, n, dim, norm), dtype=_complex_dtype(x))
+        return as_array(transform(x, n, dim, norm), _complex_dtype(x))
 
     def backward(ctx, g):
         n, dim, norm, inverse = ctx.args
@@ -78,7 +79,7 @@ class _R2C(Op):
     def forward(ctx, x, n, dim, norm):
         ctx.args, ctx.in_len = (dim, norm), x.shape[dim]
         ctx.full = x.shape[dim] if n is None else n
-        return np.asarray(np.fft.rfft(x, n, dim, norm), dtype=_complex_dtype(x))
+        return as_array(np.fft.rfft(x, n, dim, norm), _complex_dtype(x))
 
     def backward(ctx, g):
         dim, norm = ctx.args
@@ -95,7 +96,7 @@ class _C2R(Op):
             raise RuntimeError(f"Invalid number of data points ({out_len}) specified")
         ctx.out_len = out_len
         real = np.float32 if _complex_dtype(x) == np.complex64 else np.float64
-        return np.asarray(np.fft.irfft(x, out_len, dim, norm), dtype=real)
+        return as_array(np.fft.irfft(x, out_len, dim, norm), real)
 
     def backward(ctx, g):
         dim, norm = ctx.args
@@ -103,11 +104,11 @@ class _C2R(Op):
         onesided = gx.shape[dim]
         doubled = ctx.out_len - onesided  # bins 1 .. n - onesided stand for a conjugate pair each
         if doubled > 0:
-            scale = np.ones(onesided)
+            scale = array_module(gx._data).ones(onesided, gx._data.real.dtype)
             scale[1:1 + doubled] = 2.0
             shape = [1] * gx.dim()
             shape[dim] = onesided
-            gx = gx * Tensor._wrap(scale.reshape(shape).astype(gx._data.real.dtype))
+            gx = gx * Tensor._wrap(scale.reshape(shape))
         return _resize_tensor(gx, dim, ctx.in_len), None, None, None
 
 
@@ -257,19 +258,18 @@ def ihfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
 
 
 # ---------------------------------------------------------------- frequencies and shifts
-def _frequencies(values, dtype, requires_grad):
+def _frequencies(values, dtype, device, requires_grad):
+    from ._ops.creation import _finish
     dt = D.to_dtype(dtype) if dtype is not None else D.get_default_dtype()
-    t = Tensor._wrap(np.asarray(values, dtype=dt.np))
-    t.requires_grad = requires_grad
-    return t
+    return _finish(np.asarray(values, dtype=dt.np), requires_grad, device)
 
 
 def fftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
-    return write_out(_frequencies(np.fft.fftfreq(n, d), dtype, requires_grad), out)
+    return write_out(_frequencies(np.fft.fftfreq(n, d), dtype, device, requires_grad), out)
 
 
 def rfftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
-    return write_out(_frequencies(np.fft.rfftfreq(n, d), dtype, requires_grad), out)
+    return write_out(_frequencies(np.fft.rfftfreq(n, d), dtype, device, requires_grad), out)
 
 
 def _shift(input, dim, sign):

@@ -5,15 +5,22 @@ import math
 import numpy as np
 
 from .. import _dtype as D
+from .._device import array_module, as_array, is_device_array, module_of, to_host
 from .._tensor import Tensor
 from .creation import _finish, _np_dtype, arange, tensor
 from .shape import stack, cat
 
 
 def isin(elements, test_elements, *, assume_unique=False, invert=False):
-    e = elements._data if isinstance(elements, Tensor) else np.asarray(elements)
-    t = test_elements._data if isinstance(test_elements, Tensor) else np.asarray(test_elements)
-    return Tensor._wrap(np.asarray(np.isin(e, t, invert=invert)))
+    e = elements._data if isinstance(elements, Tensor) else elements
+    t = test_elements._data if isinstance(test_elements, Tensor) else test_elements
+    xp = module_of(e, t)
+    return Tensor._wrap(as_array(np.isin(_array_of(xp, e), _array_of(xp, t), invert=invert)))
+
+
+def _array_of(xp, a):
+    """``a`` as an array of ``xp``: values given on the other device are copied over."""
+    return xp.asarray(to_host(a) if xp is np and is_device_array(a) else a)
 
 
 def block_diag(*tensors):
@@ -44,7 +51,7 @@ def _meshgrid_ij(tensors):
 def combinations(input, r=2, with_replacement=False):
     n = input.shape[0]
     pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
-    idx = np.array(list(pick(range(n), r)), dtype=np.int64).reshape(-1, r)
+    idx = array_module(input._data).asarray(list(pick(range(n), r)), dtype=np.int64).reshape(-1, r)
     if idx.size == 0:
         return input.new_zeros((0,) if r != 1 else (0, 1)) if r != 2 else input.new_zeros((0, r))
     return stack([input[Tensor._wrap(idx[:, k])] for k in range(r)], 1)
@@ -72,24 +79,24 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
 
 def unravel_index(indices, shape):
     idx = indices._data if isinstance(indices, Tensor) else np.asarray(indices)
-    return tuple(Tensor._wrap(np.asarray(a, dtype=np.int64)) for a in np.unravel_index(idx, tuple(shape)))
+    return tuple(Tensor._wrap(as_array(a, np.int64)) for a in np.unravel_index(idx, tuple(shape)))
 
 
 def vander(x, N=None, increasing=False):
     n = x.shape[0] if N is None else N
-    powers = arange(n) if increasing else arange(n - 1, -1, -1)
+    powers = arange(n, device=x.device) if increasing else arange(n - 1, -1, -1, device=x.device)
     return x.unsqueeze(-1) ** powers.to(x.dtype if x.is_floating_point() else D.int64)
 
 
 def _window(fn):
     def window(window_length, periodic=True, *, dtype=None, layout=None, device=None, requires_grad=False, **kw):
         if window_length == 0:
-            return _finish(np.zeros(0, _np_dtype(dtype)))
+            return _finish(np.zeros(0, _np_dtype(dtype)), requires_grad, device)
         if window_length == 1:
-            return _finish(np.ones(1, _np_dtype(dtype)))
+            return _finish(np.ones(1, _np_dtype(dtype)), requires_grad, device)
         n = window_length + 1 if periodic else window_length
         w = fn(n, **kw)[:window_length]
-        return _finish(w.astype(_np_dtype(dtype)), requires_grad)
+        return _finish(w.astype(_np_dtype(dtype)), requires_grad, device)
     window.__name__ = fn.__name__
     return window
 
@@ -106,7 +113,7 @@ def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
 
 
 def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
-    return _finish(np.empty(tuple(size), _np_dtype(dtype)), requires_grad)
+    return _finish(np.empty(tuple(size), _np_dtype(dtype)), requires_grad, device)
 
 
 def histogram(input, bins=100, *, range=None, weight=None, density=False, out=None):

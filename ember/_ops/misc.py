@@ -4,6 +4,7 @@ import math
 import numpy as np
 
 from .. import _dtype as D
+from .._device import array_module, is_array
 from .._tensor import Tensor
 from ..autograd.function import Op
 from ._util import install, wrap_dim
@@ -37,7 +38,7 @@ class UnfoldWindows(Op):
 
     def forward(ctx, x, dim, size, step):
         ctx.in_shape, ctx.args = x.shape, (dim, size, step)
-        win = np.lib.stride_tricks.sliding_window_view(x, size, axis=dim)
+        win = array_module(x).lib.stride_tricks.sliding_window_view(x, size, axis=dim)
         idx = (slice(None),) * dim + (slice(None, None, step),)
         return win[idx]
 
@@ -48,8 +49,9 @@ class UnfoldWindows(Op):
         # each window position k reads input indices [k*step, k*step + size): add them back, offset by offset
         gm = g.movedim(dim, 0).movedim(-1, 1)  # (n_win, size, ...)
         out = out.movedim(dim, 0)
+        starts = array_module(g._data).arange(n_win) * step
         for j in range(size):
-            idx = Tensor._wrap(np.arange(n_win) * step + j)
+            idx = Tensor._wrap(starts + j)
             out = out.index_add(0, idx, gm[:, j])
         return out.movedim(0, dim), None, None, None
 
@@ -133,7 +135,7 @@ def fill_diagonal_(self, fill_value, wrap=False):
 
 
 def _filled_diag(t, value, wrap):
-    mask = np.zeros(t._data.shape, bool)
+    mask = array_module(t._data).zeros(t._data.shape, bool)
     np.fill_diagonal(mask, True, wrap=wrap)
     return t.masked_fill(Tensor._wrap(mask), value)
 
@@ -145,7 +147,7 @@ def resize_(self, *sizes):
     if n <= flat.size:
         self._data = flat[:n].reshape(shape)
     else:
-        new = np.zeros(n, self._data.dtype)
+        new = array_module(flat).zeros(n, self._data.dtype)
         new[:flat.size] = flat
         self._data = new.reshape(shape)
     self._bump_version()
@@ -154,12 +156,12 @@ def resize_(self, *sizes):
 
 def as_strided(input, size, stride, storage_offset=None):
     base = input._data
-    while isinstance(base.base, np.ndarray):
+    while is_array(base.base):
         base = base.base
     offset = input.storage_offset() if storage_offset is None else storage_offset
     flat = base.reshape(-1)[offset:]
     item = base.itemsize
-    arr = np.lib.stride_tricks.as_strided(flat, tuple(size), tuple(s * item for s in stride))
+    arr = array_module(flat).lib.stride_tricks.as_strided(flat, tuple(size), tuple(s * item for s in stride))
     out = Tensor._wrap(arr)
     out._vc = input._version_counter()
     out._base = input._base if input._base is not None else input
@@ -179,7 +181,7 @@ def dsplit(input, sections):
 
 
 def isreal(input):
-    return input.imag == 0 if input.is_complex() else Tensor._wrap(np.ones(input._data.shape, bool))
+    return input.imag == 0 if input.is_complex() else Tensor._wrap(array_module(input._data).ones(input._data.shape, bool))
 
 
 def is_same_size(input, other):

@@ -11,6 +11,7 @@ from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.function import Op
 from ..autograd.grad_mode import _enabled
+from .._device import array_module, as_array
 from ._util import install, wrap_dims, wrap_dim, compute_dtype, type_name
 from .inplace import write_out
 
@@ -43,7 +44,9 @@ class Sum(Op):
         out_dt = _sum_dtype(x.dtype, dtype)
         acc = compute_dtype(out_dt)
         out = np.sum(x, axis=dims, keepdims=keepdim, dtype=acc)
-        return np.asarray(out, dtype=out_dt) if out.__class__ is not _ND or out.dtype != out_dt else out
+        if out.__class__ is _ND and out.dtype == out_dt:
+            return out
+        return as_array(out, out_dt)
 
     def backward(ctx, g):
         if not _enabled[0]:  # nothing records: a broadcast view of the gradient's array
@@ -106,7 +109,7 @@ class Prod(Op):
         out_dt = _sum_dtype(x.dtype, dtype)
         out = np.prod(x, axis=dim, keepdims=keepdim, dtype=compute_dtype(out_dt))
         ctx.save_for_backward(x)
-        return np.asarray(out, dtype=out_dt)
+        return as_array(out, out_dt)
 
     def backward(ctx, g):
         x, = ctx.saved_tensors
@@ -154,7 +157,7 @@ class _MinMaxDim(Op):
     def forward(ctx, x, dim, keepdim):
         if x.shape[dim] == 0 if x.ndim else False:
             raise IndexError(f"{ctx.opname}(): Expected reduction dim {dim} to have non-zero size.")
-        idx = ctx.argfn(x, axis=dim, keepdims=True) if x.ndim else np.zeros((), np.int64)
+        idx = ctx.argfn(x, axis=dim, keepdims=True) if x.ndim else array_module(x).zeros((), np.int64)
         if x.dtype.kind in "fV":  # NaN wins in torch
             nan_idx = np.argmax(np.isnan(x), axis=dim, keepdims=True) if x.ndim else idx
             has_nan = np.take_along_axis(np.isnan(x), nan_idx, dim) if x.ndim else np.isnan(x)
@@ -188,7 +191,7 @@ class AMax(Op):
     def forward(ctx, x, dims, keepdim):
         if x.size == 0 and any(x.shape[d] == 0 for d in dims) if x.ndim else False:
             raise IndexError(f"{ctx.opname}(): Expected reduction dim {dims[0]} to have non-zero size.")
-        out = np.asarray(type(ctx).fn(x, axis=dims, keepdims=keepdim))
+        out = as_array(type(ctx).fn(x, axis=dims, keepdims=keepdim))
         ctx.dims, ctx.keepdim = dims, keepdim
         ctx.save_for_backward(x, out)
         return out
@@ -251,12 +254,12 @@ def _arg(fn, name):
         if dim is None:
             if x.size == 0:
                 raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
-            r = np.asarray(fn(x.reshape(-1)), dtype=np.int64)
+            r = as_array(fn(x.reshape(-1)), np.int64)
             return Tensor._wrap(r.reshape((1,) * x.ndim) if keepdim else r)
         d = wrap_dim(dim, x.ndim)
         if x.ndim == 0:
-            return Tensor._wrap(np.zeros((), np.int64))
-        return Tensor._wrap(np.asarray(fn(x, axis=d, keepdims=keepdim), dtype=np.int64))
+            return Tensor._wrap(array_module(x).zeros((), np.int64))
+        return Tensor._wrap(as_array(fn(x, axis=d, keepdims=keepdim), np.int64))
     arg.__name__ = name
     return arg
 
@@ -305,7 +308,7 @@ class LogSumExp(Op):
             out = np.log(np.sum(np.exp(xc - m), axis=dims, keepdims=True)) + m
         if not keepdim:
             out = out.reshape([s for i, s in enumerate(x.shape) if i not in dims])
-        out = out.astype(x.dtype, copy=False) if out.__class__ is _ND else np.asarray(out, dtype=x.dtype)
+        out = out.astype(x.dtype, copy=False) if out.__class__ is _ND else as_array(out, x.dtype)
         ctx.dims, ctx.keepdim = dims, keepdim
         ctx.save_for_backward(x, out)
         return out
@@ -342,7 +345,7 @@ def logsumexp(input, dim, keepdim=False):
 def _bool_reduce(fn, name):
     def red(input, dim=None, keepdim=False, *, out=None):
         dims = wrap_dims(dim, input._data.ndim) if dim is not None else None
-        r = np.asarray(fn(input._data, axis=dims, keepdims=keepdim))
+        r = as_array(fn(input._data, axis=dims, keepdims=keepdim))
         if input._data.dtype == np.uint8:
             r = r.astype(np.uint8)
         return write_out(Tensor._wrap(r), out)
@@ -356,7 +359,7 @@ any = _bool_reduce(np.any, "any")
 
 def count_nonzero(input, dim=None):
     dims = wrap_dims(dim, input._data.ndim) if dim is not None else None
-    return Tensor._wrap(np.asarray(np.count_nonzero(input._data, axis=dims), dtype=np.int64))
+    return Tensor._wrap(as_array(np.count_nonzero(input._data, axis=dims), np.int64))
 
 
 # ------------------------------------------------------------------ cumulative
@@ -395,10 +398,11 @@ class Cumprod(Op):
             # exact for zeros: d out_j / d x_i = prod_{k<=j, k!=i} x_k
             n = x.shape[d]
             xs = x.movedim(d, -1)
+            xp = array_module(x._data)
             gs = g.movedim(d, -1)
             cols = []
             for i in range(n):
-                mask = Tensor._wrap(np.arange(n) == i)
+                mask = Tensor._wrap(xp.arange(n) == i)
                 replaced = xs.masked_fill(mask, 1.0)
                 cp = replaced.cumprod(-1)
                 contrib = (gs * cp).narrow(-1, i, n - i).sum(-1)

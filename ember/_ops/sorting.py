@@ -11,6 +11,7 @@ from collections import namedtuple
 import numpy as np
 
 from .. import _dtype as D
+from .._device import array_module, as_array
 from .._tensor import Tensor
 from ..autograd.function import Op
 from ._util import install, wrap_dim, shape_str, type_name, compute_dtype
@@ -144,19 +145,30 @@ def _top_indices(x, k, d, largest):
     largest), take the stable sort instead."""
     n = x.shape[d]
     key = _sort_key(x)
+    xp = array_module(x)
     if k == n or k == 0 or (_floating(key) and np.isnan(key).any()):
-        return np.ascontiguousarray(np.take(_argsort(x, d, largest), np.arange(k), axis=d))
-    thr = np.take(np.partition(key, n - k if largest else k - 1, axis=d), [n - k if largest else k - 1], axis=d)
+        return _first_sorted(x, k, d, largest, xp)
+    thr = _at(np.partition(key, n - k if largest else k - 1, axis=d), n - k if largest else k - 1, d)
     keep = key >= thr if largest else key <= thr
     if (keep.sum(axis=d) != k).any():  # ties at the threshold
-        return np.ascontiguousarray(np.take(_argsort(x, d, largest), np.arange(k), axis=d))
+        return _first_sorted(x, k, d, largest, xp)
     last = d == key.ndim - 1
-    moved = keep if last else np.ascontiguousarray(np.moveaxis(keep, d, -1))
+    moved = keep if last else xp.ascontiguousarray(np.moveaxis(keep, d, -1))
     # row by row, in original order (flatnonzero is much faster than a multi-dim nonzero)
     picked = (np.flatnonzero(moved) % n).reshape(moved.shape[:-1] + (k,))
     picked = picked if last else np.moveaxis(picked, -1, d)
     order = _argsort(np.take_along_axis(key, picked, d), d, largest)
     return np.take_along_axis(picked, order, d)
+
+
+def _first_sorted(x, k, d, largest, xp):
+    """Indices of the first ``k`` along ``d`` in (stable) sorted order."""
+    return xp.ascontiguousarray(_argsort(x, d, largest)[(slice(None),) * d + (slice(0, k),)])
+
+
+def _at(a, i, d):
+    """``a[..., i:i+1, ...]`` along ``d`` (the size-1 dim kept)."""
+    return a[(slice(None),) * d + (slice(i, i + 1),)]
 
 
 # ------------------------------------------------------------------ kthvalue / median / mode
@@ -174,11 +186,14 @@ def _kth(input, positions, d, keepdim, cls):
 def _select_partitioned(x, positions, d):
     """The index at one sorted position shared by every row, found by partition (O(n)); None where only
     a stable sort gives torch's answer: rows whose positions differ (NaN), or ties at the pick."""
-    if not positions.size or (positions != positions.flat[0]).any():
+    if not positions.size:
         return None
-    kth = int(positions.flat[0])
+    first = positions.reshape(-1)[0]
+    if (positions != first).any():
+        return None
+    kth = int(first)
     key = _sort_key(x)
-    picked = np.take(np.partition(key, kth, axis=d), [kth], axis=d)
+    picked = _at(np.partition(key, kth, axis=d), kth, d)
     hits = key == picked
     if (hits.sum(axis=d) != 1).any():
         return None
@@ -206,13 +221,17 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     x = input._data.reshape(1) if not input._data.ndim else input._data
     if not 1 <= k <= x.shape[d]:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
-    return _write_pair(_kth(input, np.full(_row_shape(x, d), k - 1), d, keepdim, _kthvalue_t), out)
+    positions = array_module(x).full(_row_shape(x, d), k - 1)
+    return _write_pair(_kth(input, positions, d, keepdim, _kthvalue_t), out)
 
 
 def _median_positions(x, d, ignore_nan):
     """Sorted position of each row's lower median; rows with NaN point at their first NaN (or, ignoring
     NaN, at the median of the rest)."""
-    nan = np.isnan(x).sum(axis=d, keepdims=True) if _floating(x) else np.zeros(_row_shape(x, d), np.int64)
+    if _floating(x):
+        nan = np.isnan(x).sum(axis=d, keepdims=True)
+    else:
+        nan = array_module(x).zeros(_row_shape(x, d), np.int64)
     n = x.shape[d]
     valid = n - nan
     if ignore_nan:
@@ -224,15 +243,16 @@ class MedianAll(Op):
     """Global (lower) median; torch spreads the gradient evenly over the elements equal to it."""
 
     def forward(ctx, x, ignore_nan):
+        xp = array_module(x)
         flat = _sort_key(x.reshape(-1))
         if ignore_nan and _floating(flat):
             flat = flat[~np.isnan(flat)]
         if flat.size == 0:
-            out = np.asarray(np.nan, dtype=x.dtype)
+            out = xp.asarray(np.nan, dtype=x.dtype)
         elif flat.dtype.kind == "f" and np.isnan(flat).any():
-            out = np.asarray(np.nan, dtype=x.dtype)
+            out = xp.asarray(np.nan, dtype=x.dtype)
         else:
-            out = np.asarray(np.partition(flat, (flat.size - 1) // 2)[(flat.size - 1) // 2], dtype=x.dtype)
+            out = as_array(np.partition(flat, (flat.size - 1) // 2)[(flat.size - 1) // 2], x.dtype)
         ctx.mask = (x == out) | (np.isnan(x) & np.isnan(out)) if _floating(x) else x == out
         return out
 
@@ -285,8 +305,9 @@ def mode(input, dim=-1, keepdim=False, *, out=None):
     # running length of each run of equal sorted values; a run's end holds its length, and with a
     # stable sort it also holds the run's last original index (torch returns that one)
     n = s.shape[d]
-    pos = np.arange(n).reshape((-1,) + (1,) * (s.ndim - d - 1))
-    starts = np.ones(s.shape, bool)
+    xp = array_module(s)
+    pos = xp.arange(n).reshape((-1,) + (1,) * (s.ndim - d - 1))
+    starts = xp.ones(s.shape, bool)
     body = [slice(None)] * s.ndim
     body[d] = slice(1, None)
     prev = [slice(None)] * s.ndim
@@ -310,8 +331,9 @@ def _cumulative(input, dim, ufunc, cls):
     hit = a == run
     if a.dtype.kind == "f":
         hit |= np.isnan(a)
-    pos = np.arange(a.shape[d]).reshape((-1,) + (1,) * (a.ndim - d - 1))
-    idx = np.maximum.accumulate(np.where(hit, pos, 0), axis=d) if a.size else np.zeros(a.shape, np.int64)
+    xp = array_module(a)
+    pos = xp.arange(a.shape[d]).reshape((-1,) + (1,) * (a.ndim - d - 1))
+    idx = np.maximum.accumulate(np.where(hit, pos, 0), axis=d) if a.size else xp.zeros(a.shape, np.int64)
     values = Picked.apply(x, run.astype(x._data.dtype, copy=False), d, idx)
     return cls(values.reshape(()) if zero_d else values, _index_tensor(idx, zero_d))
 
@@ -358,9 +380,9 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan):
             raise RuntimeError("quantile() q tensor must be same dtype as the input tensor")
         qs, q_scalar = q._data.reshape(-1), q._data.ndim == 0
     else:
-        qs, q_scalar = np.asarray([q], dtype=x.dtype), True
+        qs, q_scalar = array_module(x).asarray([q], dtype=x.dtype), True
     if qs.size and (qs.min() < 0 or qs.max() > 1):
-        bad = qs[(qs < 0) | (qs > 1)][0]
+        bad = float(qs[(qs < 0) | (qs > 1)][0])
         raise RuntimeError(f"quantile() q must be in the range [0, 1] but got {bad:g}")
     if interpolation not in _INTERPOLATIONS:
         raise RuntimeError(f"quantile() interpolation must be one of linear, lower, higher, midpoint or nearest, "
@@ -394,7 +416,8 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan):
     result = Gather.apply(srt, srt._data.ndim - 1, below)
     if interpolation in ("linear", "midpoint"):
         above = Gather.apply(srt, srt._data.ndim - 1, np.ceil(ranks).astype(np.int64))
-        w = np.full(ranks.shape, 0.5, x.dtype) if interpolation == "midpoint" else (ranks - below).astype(x.dtype)
+        w = (array_module(x).full(ranks.shape, 0.5, x.dtype) if interpolation == "midpoint"
+             else (ranks - below).astype(x.dtype))
         result = result.lerp(above, Tensor._wrap(w))
     # (..., m) -> (m, ...) with the reduced dim kept or dropped
     result = result.movedim(-1, 0)
@@ -444,7 +467,8 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     else:
         d = wrap_dim(dim, x.ndim)
         if x.shape[d] == 0:
-            vals, inv, counts = x, np.zeros(0, np.int64), np.zeros(0, np.int64)
+            xp = array_module(x)
+            vals, inv, counts = x, xp.zeros(0, np.int64), xp.zeros(0, np.int64)
         else:
             rows = _along_rows(x, d)
             _, first, inv, counts = np.unique(rows, axis=0, return_index=True, return_inverse=True,
@@ -455,7 +479,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
 
 
 def _unique_result(vals, inv, counts, return_inverse, return_counts):
-    out = Tensor._wrap(np.ascontiguousarray(vals))
+    out = Tensor._wrap(array_module(vals).ascontiguousarray(vals))
     if not (return_inverse or return_counts):
         return out
     res = (out,)
@@ -479,7 +503,7 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
         d = wrap_dim(dim, x.ndim)
         rows, shape = _along_rows(x, d), (x.shape[d],)
     n = rows.shape[0]
-    starts = np.ones(n, bool)
+    starts = array_module(x).ones(n, bool)
     if n > 1:
         starts[1:] = (rows[1:] != rows[:-1]).any(axis=1)
     first = np.flatnonzero(starts)
@@ -505,7 +529,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
         right = side == "right"
     seq = sorted_sequence._data
     scalar = not isinstance(input, Tensor)
-    vals = np.asarray(input) if scalar else input._data
+    vals = array_module(seq).asarray(input) if scalar else input._data
     if not seq.ndim:
         raise RuntimeError("torch.searchsorted(): boundaries tensor should have positive dimension, but got 0 "
                            "dimension")
@@ -523,7 +547,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
         res = np.searchsorted(_sort_key(seq), _sort_key(vals), side=side_name)
     else:
         res = _batched_searchsorted(seq, vals, side_name)
-    res = Tensor._wrap(np.asarray(res, dtype=np.int32 if out_int32 else np.int64))
+    res = Tensor._wrap(as_array(res, np.int32 if out_int32 else np.int64))
     return write_out(res, out)
 
 
@@ -536,10 +560,11 @@ def _batched_searchsorted(seq, vals, side):
     _, rank = np.unique(np.concatenate([_sort_key(seq2).ravel(), _sort_key(vals2).ravel().astype(
         np.result_type(seq2.dtype, vals2.dtype) if seq2.dtype != vals2.dtype else vals2.dtype)]), return_inverse=True)
     width = rank.max() + 1 if rank.size else 1
-    offset = np.arange(rows)[:, None] * width
+    row = array_module(rank).arange(rows)[:, None]
+    offset = row * width
     seq_key = (rank[:seq2.size].reshape(rows, n) + offset).ravel()
     val_key = rank[seq2.size:].reshape(rows, m) + offset
-    res = np.searchsorted(seq_key, val_key.ravel(), side=side).reshape(rows, m) - np.arange(rows)[:, None] * n
+    res = np.searchsorted(seq_key, val_key.ravel(), side=side).reshape(rows, m) - row * n
     return res.reshape(vals.shape)
 
 
