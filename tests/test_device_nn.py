@@ -353,11 +353,11 @@ def _run(c, device):
     outs = _flat(c.call(fn_, *inputs))
     if c.grad:
         diff = [o for o in outs if o.requires_grad and o.dtype.is_floating_point]
-        if diff:
+        if diff:  # the gradient of sum(output * w) for fixed random w
             weights = np.random.default_rng(99)
-            total = sum((o * ember.from_numpy(weights.standard_normal(tuple(o.shape))).to(device, o.dtype)).sum()
-                        for o in diff)
-            total.backward()
+            ws = [ember.from_numpy(weights.standard_normal(tuple(o.shape)).astype(o.dtype.np)).to(device)
+                  for o in diff]
+            ember.autograd.backward(diff, ws)
     flat_inputs = _flat(inputs)
     grads = [t.grad for t in flat_inputs if t.requires_grad]
     params, buffers = {}, {}

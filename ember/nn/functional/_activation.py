@@ -11,6 +11,7 @@ import numpy as np
 
 from ... import _dtype as D
 from ... import _jit
+from ..._device import array_module
 from ..._kernels import activation as _kernels
 from ..._tensor import Tensor
 from ...autograd.function import Op
@@ -85,7 +86,8 @@ class Relu(Op):
         else:
             # maximum against a full zero array, written into it: NumPy's array-scalar maximum is
             # several times slower than the array-array loop
-            out = np.zeros(x.shape, x.dtype)
+            xp = np if x.__class__ is np.ndarray else array_module(x)
+            out = xp.zeros(x.shape, x.dtype)
             np.maximum(x, out, out=out)
         ctx.save_for_backward(out)
         return out
@@ -96,7 +98,7 @@ class Relu(Op):
         out, = ctx.saved_tensors
         if not _enabled[0]:
             y, gd = out._data, g._data
-            if _jit.enabled() and y.dtype in _FAST and gd.dtype == y.dtype and y.flags.c_contiguous \
+            if _jit.enabled_for(y, gd) and y.dtype in _FAST and gd.dtype == y.dtype and y.flags.c_contiguous \
                     and gd.flags.c_contiguous and y.shape == gd.shape:
                 result = np.empty_like(gd)
                 _kernels.relu_backward(y.reshape(-1), gd.reshape(-1), result.reshape(-1))
@@ -117,7 +119,7 @@ def relu(input, inplace=False):
         return relu_(input)
     if not _enabled[0] and input.__class__ is Tensor:
         x = input._data
-        if x.dtype in _FAST:  # inference: Relu.forward's arithmetic without the op machinery
+        if x.dtype in _FAST and x.__class__ is np.ndarray:  # inference: Relu.forward's arithmetic without the op machinery
             out = np.zeros(x.shape, x.dtype)
             np.maximum(x, out, out=out)
             t = _new(Tensor)
@@ -164,7 +166,7 @@ class LeakyRelu(Op):
     def forward(ctx, x, slope):
         ctx.slope = slope
         ctx.save_for_backward(x)
-        return np.where(x > 0, x, x * np.asarray(slope, dtype=x.dtype)).astype(x.dtype, copy=False)
+        return np.where(x > 0, x, x * x.dtype.type(slope)).astype(x.dtype, copy=False)
 
     def backward(ctx, g):
         x, = ctx.saved_tensors
@@ -203,8 +205,10 @@ def prelu(input, weight):
 class RreluTrain(Op):
     def forward(ctx, x, lower, upper, rng):
         xc = _up(x)
-        slopes = rng.uniform(lower, upper, x.shape).astype(xc.dtype)
-        noise = np.where(xc >= 0, np.ones((), xc.dtype), slopes)
+        slopes = rng.uniform(lower, upper, x.shape).astype(xc.dtype)  # drawn on the host, as every sample
+        if xc.__class__ is not np.ndarray:
+            slopes = array_module(xc).asarray(slopes)
+        noise = np.where(xc >= 0, xc.dtype.type(1), slopes)
         ctx.noise = noise
         return _down(xc * noise, x.dtype)
 
@@ -315,7 +319,7 @@ class Gelu(Op):
 
 
 def _gelu_kernel_ok(xc):
-    return xc.dtype == np.float32 and xc.size > 0 and _jit.enabled()
+    return xc.dtype == np.float32 and xc.size > 0 and _jit.enabled_for(xc)
 
 
 def _flat(a):
@@ -526,7 +530,7 @@ class Threshold(Op):
     def forward(ctx, x, threshold, value):
         ctx.threshold = threshold
         ctx.save_for_backward(x)
-        return np.where(x > threshold, x, np.asarray(value).astype(x.dtype)).astype(x.dtype, copy=False)
+        return np.where(x > threshold, x, x.dtype.type(value)).astype(x.dtype, copy=False)
 
     def backward(ctx, g):
         x, = ctx.saved_tensors
@@ -597,7 +601,7 @@ class Softmax(Op):
     def forward(ctx, x, dim):
         ctx.dim = dim
         xc = _up(x)
-        rows = _rows(xc, dim) if xc.dtype == np.float32 and xc.size and _jit.enabled() else None
+        rows = _rows(xc, dim) if xc.dtype == np.float32 and xc.size and _jit.enabled_for(xc) else None
         if rows is not None:
             out = np.empty(xc.shape, np.float32)
             _kernels.softmax_rows(rows, out.reshape(rows.shape), False)
@@ -623,7 +627,7 @@ class Softmax(Op):
 
 def _softmax_backward_raw(y, gd, dim, dt):
     """y * (g - sum(g * y)) along ``dim`` on arrays, in dtype ``dt``."""
-    if y.dtype in _FAST and gd.dtype == y.dtype and y.size and _jit.enabled():
+    if y.dtype in _FAST and gd.dtype == y.dtype and y.size and _jit.enabled_for(y, gd):
         y_rows = _rows(y, dim)
         if y_rows is not None:
             out = np.empty(y.shape, y.dtype)
@@ -700,12 +704,13 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
 def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
     """Samples from the Gumbel-softmax distribution (straight-through one-hot when ``hard``)."""
     from ..._ops.random import default_generator
-    g = default_generator._rng.exponential(1.0, logits.shape)
-    gumbels = -Tensor._wrap(np.log(g).astype(logits._data.dtype))
+    g = default_generator._rng.exponential(1.0, logits.shape)  # drawn on the host, as every sample
+    xp = array_module(logits._data)
+    gumbels = -Tensor._wrap(xp.asarray(np.log(g).astype(logits._data.dtype)))
     y_soft = softmax((logits + gumbels) / tau, dim)
     if not hard:
         return y_soft
     index = y_soft.argmax(dim, keepdim=True)
-    y_hard = Tensor._wrap(np.zeros(logits.shape, dtype=logits._data.dtype))
+    y_hard = Tensor._wrap(xp.zeros(logits.shape, dtype=logits._data.dtype))
     np.put_along_axis(y_hard._data, index._data, 1, axis=wrap_dim(dim, logits.dim()))
     return y_hard - y_soft.detach() + y_soft

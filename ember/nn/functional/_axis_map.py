@@ -7,12 +7,16 @@ derivative comes for free.
 """
 import numpy as np
 
+from ..._device import array_module
 from ...autograd.function import Op
 from ..._ops._util import compute_dtype
 
 
 def apply_matrix(x, axis, m):
-    """Raw ``M`` along ``axis`` of array ``x``; the result is contiguous."""
+    """Raw ``M`` along ``axis`` of array ``x``; the result is contiguous. ``M`` is built on the host (it
+    is small) and moved to ``x``'s device here."""
+    if x.__class__ is not np.ndarray:
+        m = array_module(x).asarray(m)
     shape = x.shape
     n_in = shape[axis]
     before = int(np.prod(shape[:axis], dtype=np.int64))
@@ -37,7 +41,7 @@ class AxisMap(Op):
         return y if y.dtype == x.dtype else y.astype(x.dtype)
 
     def backward(ctx, g):
-        return AxisMap.apply(g, ctx.axis, np.ascontiguousarray(ctx.m.T)), None, None
+        return AxisMap.apply(g, ctx.axis, ctx.m.T.copy()), None, None  # C-ordered on either device
 
 
 def map_axes(x, matrices):
@@ -62,6 +66,8 @@ class AxisSelect(Op):
 
     def forward(ctx, x, axis, index):
         ctx.axis, ctx.index, ctx.n_in = axis, index, x.shape[axis]
+        if x.__class__ is not np.ndarray:  # the index is built on the host
+            index = array_module(x).asarray(index)
         return np.take(x, index, axis=axis)
 
     def backward(ctx, g):

@@ -39,7 +39,7 @@ class Normalize(Op):
     def forward(ctx, x, w, b, eps, axes, param_shape):
         ctx.eps, ctx.axes, ctx.param_shape = eps, axes, param_shape
         ctx.w_shape, ctx.b_shape = None if w is None else w.shape, None if b is None else b.shape
-        ctx.layout = _kernel_layout(x, w, b, axes, param_shape) if _jit.enabled() else None
+        ctx.layout = _kernel_layout(x, w, b, axes, param_shape) if _jit.enabled_for(x) else None
         if ctx.layout:
             return _kernel_forward(ctx, x, w, b)
         dt = x.dtype
@@ -48,7 +48,7 @@ class Normalize(Op):
         mean = xc.mean(axis=axes, keepdims=True, dtype=cdt)
         xhat = xc - mean
         var = np.mean(np.square(xhat), axis=axes, keepdims=True, dtype=cdt)
-        invstd = 1.0 / np.sqrt(var + np.asarray(eps, cdt))
+        invstd = 1.0 / np.sqrt(var + np.dtype(cdt).type(eps))
         xhat *= invstd
         needs = ctx.needs_input_grad
         if needs[0] or needs[1] or needs[2]:
@@ -237,14 +237,14 @@ class BatchNormEval(Op):
     def forward(ctx, x, w, b, running_mean, running_var, eps):
         cdt = compute_dtype(x.dtype)
         mean = running_mean.astype(cdt)
-        invstd = 1.0 / np.sqrt(running_var.astype(cdt) + np.asarray(eps, cdt))
+        invstd = 1.0 / np.sqrt(running_var.astype(cdt) + np.dtype(cdt).type(eps))
         scale = invstd * w.astype(cdt, copy=False).reshape(-1) if w is not None else invstd
         shift = -mean * scale
         if b is not None:
             shift += b.astype(cdt, copy=False).reshape(-1)
         ctx.mean, ctx.invstd, ctx.scale = mean, invstd, scale
         ctx.w_shape, ctx.b_shape = None if w is None else w.shape, None if b is None else b.shape
-        ctx.kernel = _jit.enabled() and x.dtype in _KERNEL_DTYPES and x.size > 0
+        ctx.kernel = _jit.enabled_for(x) and x.dtype in _KERNEL_DTYPES and x.size > 0
         needs = ctx.needs_input_grad
         if needs[0] or needs[1] or needs[2]:
             ctx.save_for_backward(x, w)
@@ -444,7 +444,7 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
         import ml_dtypes  # finfo that knows bfloat16
         eps = float(ml_dtypes.finfo(x.dtype if x.dtype.kind not in "iub" else np.float32).eps)
     dims = tuple(range(x.ndim - k, x.ndim))
-    if _jit.enabled() and x.dtype in _KERNEL_DTYPES and x.size and (weight is None or weight._data.dtype == x.dtype):
+    if _jit.enabled_for(x) and x.dtype in _KERNEL_DTYPES and x.size and (weight is None or weight._data.dtype == x.dtype):
         return RMSNormalize.apply(input, weight, float(eps), dims)
     reduced = x.dtype in D.REDUCED_NP  # half and bfloat16 compute in float32, as torch does
     xc = input.float() if reduced else input

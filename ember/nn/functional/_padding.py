@@ -5,6 +5,7 @@ modes are index selections along each padded axis, so their gradients sum the re
 """
 import numpy as np
 
+from ..._device import array_module
 from ...autograd.function import Op
 from ..._ops._util import shape_str
 from ._axis_map import select_axes
@@ -23,7 +24,8 @@ class ConstantPad(Op):
         for n, (lo, hi) in zip(x.shape[lead:], pads):
             src.append(slice(max(-lo, 0), n - max(-hi, 0)))
             dst.append(slice(max(lo, 0), max(lo, 0) + max(n - max(-lo, 0) - max(-hi, 0), 0)))
-        out = np.full(shape, value, dtype=x.dtype) if value else np.zeros(shape, dtype=x.dtype)
+        xp = np if x.__class__ is np.ndarray else array_module(x)
+        out = xp.full(shape, value, dtype=x.dtype) if value else xp.zeros(shape, dtype=x.dtype)
         out[tuple(dst)] = x[tuple(src)]
         return out
 
