@@ -12,6 +12,7 @@ from collections import namedtuple
 import numpy as np
 
 from . import _dtype as D
+from ._device import array_module, as_array, is_array, to_host
 from ._tensor import Tensor
 from .autograd.function import Op
 from ._ops._util import wrap_dims, wrap_dim, type_name, broadcast_shapes
@@ -181,8 +182,8 @@ def inv_ex(A, *, check_errors=False, out=None):
     """(inverse, info): info is the 1-based index of a zero pivot, 0 when ``A`` is invertible."""
     check_matrix(A, "linalg.inv_ex")
     if check_errors:
-        return _write_outs(_inv_ex_t(Inv.apply(A, "linalg.inv_ex"), Tensor._wrap(np.zeros(A.shape[:-2], np.int32))),
-                           out)
+        info = array_module(A._data).zeros(A.shape[:-2], np.int32)
+        return _write_outs(_inv_ex_t(Inv.apply(A, "linalg.inv_ex"), Tensor._wrap(info)), out)
     return _write_outs(_inv_ex_t(*InvEx.apply(A)), out)
 
 
@@ -240,16 +241,17 @@ def solve(A, B, *, left=True, out=None):
 
 def solve_ex(A, B, *, left=True, check_errors=False, out=None):
     """(result, info) version of :func:`solve`; a singular ``A`` raises only with ``check_errors``."""
+    xp = array_module(A._data)
     try:
         X = solve(A, B, left=left)
-        info = np.zeros(A.shape[:-2], np.int32)
+        info = xp.zeros(A.shape[:-2], np.int32)
     except LinAlgError:
         if check_errors:
             raise
         info = InvEx.apply(A.detach())[1]._data
         shape = tuple(B.shape) if _is_vector_rhs(A, B) else \
             np.broadcast_shapes(tuple(A.shape[:-2]), tuple(B.shape[:-2])) + tuple(B.shape[-2:])
-        X = Tensor._wrap(np.full(shape, np.nan, A._data.dtype))
+        X = Tensor._wrap(xp.full(shape, np.nan, A._data.dtype))
     return _write_outs(_solve_ex_t(X, Tensor._wrap(info)), out)
 
 
@@ -295,9 +297,10 @@ def lstsq(A, B, rcond=None, *, driver=None):
     X = P @ Bm
     with _serial_lapack(A._data):
         S = Tensor._wrap(np.linalg.svd(A._data, compute_uv=False).astype(np.finfo(A._data.dtype).dtype))
-    rank_raw = (S._data > rtol * S._data.max(-1, keepdims=True, initial=0)).sum(-1).astype(np.int64)
-    empty = Tensor._wrap(np.empty((0,), np.finfo(A._data.dtype).dtype))
-    rank = Tensor._wrap(rank_raw) if driver != "gels" else Tensor._wrap(np.empty((0,), np.int64))
+    xp = array_module(A._data)
+    rank_raw = (S._data > rtol * _max_singular(S._data, keepdims=True)).sum(-1).astype(np.int64)
+    empty = Tensor._wrap(xp.empty((0,), np.finfo(A._data.dtype).dtype))
+    rank = Tensor._wrap(rank_raw) if driver != "gels" else Tensor._wrap(xp.empty((0,), np.int64))
     residuals = empty
     if driver != "gelsy" and m > n and bool((rank_raw == n).all()):
         r = A @ X - Bm
@@ -324,7 +327,7 @@ def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
     check_matrix(A, "linalg.cholesky_ex")
     if check_errors:
         L = Cholesky.apply(A, "linalg.cholesky_ex")
-        info = Tensor._wrap(np.zeros(A.shape[:-2], np.int32))
+        info = Tensor._wrap(array_module(A._data).zeros(A.shape[:-2], np.int32))
     else:
         L, info = CholeskyEx.apply(A)
     return _write_outs(_cholesky_ex_t(L.mH if upper else L, info), out)
@@ -477,31 +480,44 @@ def _tolerances(A, atol, rtol, fname):
     atol, rtol = raw(atol), raw(rtol)
     if rtol is None:
         m, n = A.shape[-2], A.shape[-1]
-        rtol = np.finfo(A._data.dtype).eps * builtins.max(m, n) if atol is None or np.all(np.asarray(atol) <= 0) \
-            else 0.0
+        no_atol = atol is None or (builtins.bool((atol <= 0).all()) if is_array(atol) else atol <= 0)
+        rtol = np.finfo(A._data.dtype).eps * builtins.max(m, n) if no_atol else 0.0
     return (0.0 if atol is None else atol), rtol
+
+
+def _per_matrix(tol, xp):
+    """A tolerance ready to broadcast against (..., 1) per-matrix values: tensors carry one per batch entry."""
+    return xp.asarray(tol)[..., None] if is_array(tol) else tol
+
+
+def _max_singular(S, keepdims=False):
+    """The largest of the (..., k) singular values, 0 when k = 0 (CuPy's max has no ``initial``)."""
+    if S.shape[-1]:
+        return S.max(-1, keepdims=keepdims)
+    return array_module(S).zeros(S.shape[:-1] + ((1,) if keepdims else ()), S.dtype)
 
 
 class Pinv(Op):
     """Moore-Penrose pseudo-inverse; singular values <= max(atol, rtol * s_max) are dropped."""
 
     def forward(ctx, A, atol, rtol, hermitian):
+        xp = array_module(A)
         if A.shape[-1] == 0 or A.shape[-2] == 0:
-            out = np.zeros(A.shape[:-2] + (A.shape[-1], A.shape[-2]), A.dtype)
+            out = xp.zeros(A.shape[:-2] + (A.shape[-1], A.shape[-2]), A.dtype)
         elif hermitian:
             with _serial_lapack(A):
                 w, V = np.linalg.eigh(A)
             aw = np.abs(w)
-            cut = np.maximum(np.asarray(atol)[..., None], np.asarray(rtol)[..., None] * aw.max(-1, keepdims=True))
+            cut = np.maximum(_per_matrix(atol, xp), _per_matrix(rtol, xp) * aw.max(-1, keepdims=True))
             inv_w = np.where(aw > cut, 1 / np.where(aw > cut, w, 1), 0).astype(A.dtype)
             out = (V * inv_w[..., None, :]) @ np.conj(np.swapaxes(V, -1, -2))
         else:
             with _serial_lapack(A):
                 U, S, Vh = np.linalg.svd(A, full_matrices=False)
-            cut = np.maximum(np.asarray(atol)[..., None], np.asarray(rtol)[..., None] * S[..., :1])
+            cut = np.maximum(_per_matrix(atol, xp), _per_matrix(rtol, xp) * S[..., :1])
             inv_s = np.where(S > cut, 1 / np.where(S > cut, S, 1), 0).astype(A.dtype)
             out = (np.conj(np.swapaxes(Vh, -1, -2)) * inv_s[..., None, :]) @ np.conj(np.swapaxes(U, -1, -2))
-        out = np.ascontiguousarray(out, dtype=A.dtype)
+        out = xp.ascontiguousarray(out, dtype=A.dtype)
         ctx.save_for_backward(A, out)
         return out
 
@@ -540,9 +556,9 @@ def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None, out=None)
     a = A._data
     with _serial_lapack(a):
         S = np.abs(np.linalg.eigvalsh(a)) if hermitian else np.linalg.svd(a, compute_uv=False)
-    smax = S.max(-1, initial=0)
-    cut = np.maximum(np.asarray(atol), np.asarray(rtol) * smax)
-    return write_out(Tensor._wrap(np.asarray((S > cut[..., None]).sum(-1), dtype=np.int64)), out)
+    xp = array_module(a)
+    cut = np.maximum(_per_matrix(atol, xp), _per_matrix(rtol, xp) * _max_singular(S, keepdims=True))
+    return write_out(Tensor._wrap(as_array((S > cut).sum(-1), np.int64)), out)
 
 
 # ------------------------------------------------------------------ powers, exp and products
@@ -555,7 +571,7 @@ def matrix_power(A, n, *, out=None):
     """
     check_matrix(A, "linalg.matrix_power", need_float=False)  # integer matrices have non-negative powers
     if n == 0:  # the identity, still attached to A's graph (with a zero gradient) as in torch
-        eye = Tensor._wrap(np.eye(A.shape[-1], dtype=A._data.dtype))
+        eye = Tensor._wrap(array_module(A._data).eye(A.shape[-1], dtype=A._data.dtype))
         return write_out(A * 0 + eye if A.requires_grad else eye.expand(A.shape).clone(), out)
     base = inv(A) if n < 0 else A
     n = abs(n)
@@ -723,8 +739,9 @@ def householder_product(A, tau, *, out=None):
     if n < k:
         raise RuntimeError("torch.linalg.householder_product: input.shape[-1] must be greater than or equal to "
                            "tau.shape[-1]")
-    rows = np.arange(m)
-    Q = Tensor._wrap(np.eye(m, n, dtype=A._data.dtype))
+    xp = array_module(A._data)
+    rows = xp.arange(m)
+    Q = Tensor._wrap(xp.eye(m, n, dtype=A._data.dtype))
     for i in reversed(range(k)):  # Q <- H_i Q, applying the last reflector first
         below = Tensor._wrap((rows > i).astype(A._data.dtype))
         v = A[..., :, i] * below + Tensor._wrap((rows == i).astype(A._data.dtype))
@@ -748,24 +765,39 @@ def _ldl_routine(dtype, hermitian, what):
     return getattr(lapack, f"{_LAPACK_PREFIX[dtype.name]}{kind}{what}")
 
 
+def _on_host(fn, *arrays):
+    """``fn`` (a SciPy-LAPACK routine on NumPy arrays) applied to device data: CuPy has no Bunch-Kaufman
+    factorization, so the data goes to the host and the results come back to the device."""
+    if arrays[0].__class__ is np.ndarray:
+        return fn(*arrays)
+    xp = array_module(arrays[0])
+    out = fn(*(to_host(a) if is_array(a) else a for a in arrays))
+    return tuple(xp.asarray(r) for r in out) if isinstance(out, tuple) else xp.asarray(out)
+
+
 class LdlFactorEx(Op):
     def forward(ctx, A, hermitian):
-        n = A.shape[-1]
-        LD = np.zeros(A.shape, A.dtype)
-        piv = np.zeros(A.shape[:-1], np.int32)
-        info = np.zeros(A.shape[:-2], np.int32)
-        if A.size:
-            sytrf = _ldl_routine(A.dtype, hermitian, "trf")
-            for idx in np.ndindex(*A.shape[:-2]):
-                ldu, ipiv, inf = sytrf(A[idx], lower=1)
-                LD[idx], piv[idx], info[idx] = np.tril(ldu), ipiv, inf
-        elif n:
-            piv[...] = np.arange(1, n + 1, dtype=np.int32)
+        LD, piv, info = _on_host(_ldl_factor_raw, A, hermitian)
         ctx.mark_non_differentiable(piv, info)
         return LD, piv, info
 
     def backward(ctx, *grads):
         raise RuntimeError("derivative for aten::linalg_ldl_factor_ex is not implemented")
+
+
+def _ldl_factor_raw(A, hermitian):
+    n = A.shape[-1]
+    LD = np.zeros(A.shape, A.dtype)
+    piv = np.zeros(A.shape[:-1], np.int32)
+    info = np.zeros(A.shape[:-2], np.int32)
+    if A.size:
+        sytrf = _ldl_routine(A.dtype, hermitian, "trf")
+        for idx in np.ndindex(*A.shape[:-2]):
+            ldu, ipiv, inf = sytrf(A[idx], lower=1)
+            LD[idx], piv[idx], info[idx] = np.tril(ldu), ipiv, inf
+    elif n:
+        piv[...] = np.arange(1, n + 1, dtype=np.int32)
+    return LD, piv, info
 
 
 def ldl_factor_ex(A, *, hermitian=False, check_errors=False, out=None):
@@ -781,6 +813,7 @@ def ldl_factor_ex(A, *, hermitian=False, check_errors=False, out=None):
 
 
 def _raise_ldl_info(info, shape, fname):
+    info = to_host(info)
     bad = np.flatnonzero(info)
     if bad.size:  # torch reports LAPACK's positive info this way (an internal assert) too
         raise RuntimeError(f"{fname}: {_batch_prefix(shape, int(bad[0]))}Unknown error code: "
@@ -797,19 +830,23 @@ def ldl_factor(A, *, hermitian=False, out=None):
 
 class LdlSolve(Op):
     def forward(ctx, LD, pivots, B, hermitian):
-        batch = np.broadcast_shapes(LD.shape[:-2], B.shape[:-2])
-        LD = np.broadcast_to(LD, batch + LD.shape[-2:])
-        pivots = np.broadcast_to(pivots.astype(np.int32, copy=False), batch + pivots.shape[-1:])
-        B = np.broadcast_to(B, batch + B.shape[-2:])
-        X = np.empty(B.shape, B.dtype)
-        if X.size:
-            sytrs = _ldl_routine(LD.dtype, hermitian, "trs")
-            for idx in np.ndindex(*batch):
-                X[idx] = sytrs(LD[idx], pivots[idx], B[idx], lower=1)[0]
-        return X
+        return _on_host(_ldl_solve_raw, LD, pivots, B, hermitian)
 
     def backward(ctx, g):
         raise RuntimeError("derivative for aten::linalg_ldl_solve is not implemented")
+
+
+def _ldl_solve_raw(LD, pivots, B, hermitian):
+    batch = np.broadcast_shapes(LD.shape[:-2], B.shape[:-2])
+    LD = np.broadcast_to(LD, batch + LD.shape[-2:])
+    pivots = np.broadcast_to(pivots.astype(np.int32, copy=False), batch + pivots.shape[-1:])
+    B = np.broadcast_to(B, batch + B.shape[-2:])
+    X = np.empty(B.shape, B.dtype)
+    if X.size:
+        sytrs = _ldl_routine(LD.dtype, hermitian, "trs")
+        for idx in np.ndindex(*batch):
+            X[idx] = sytrs(LD[idx], pivots[idx], B[idx], lower=1)[0]
+    return X
 
 
 def ldl_solve(LD, pivots, B, *, hermitian=False, out=None):

@@ -2,6 +2,7 @@
 import numpy as np
 
 from .. import _dtype as D
+from .._device import array_module, as_array
 from .._tensor import Tensor
 from ..autograd.function import Op
 from ..autograd.grad_mode import _enabled
@@ -27,7 +28,7 @@ class Matmul(Op):
             out = np.matmul(a, b)
         except ValueError:
             raise RuntimeError(_mismatch(a.shape, b.shape)) from None
-        return out if out.__class__ is np.ndarray else np.asarray(out)
+        return out if out.__class__ is np.ndarray else as_array(out)
 
     def backward(ctx, g):
         a, b = ctx.saved_tensors
@@ -173,7 +174,7 @@ class Einsum(Op):
         ctx.save_for_backward(*operands)
         dt = D.result_type_raw(*operands).np
         ops = [o.astype(dt) if o.dtype != dt else o for o in operands]
-        return np.asarray(np.einsum(equation, *ops, optimize=len(ops) > 2), dtype=dt)
+        return as_array(np.einsum(equation, *ops, optimize=len(ops) > 2), dt)
 
     def backward(ctx, g):
         ops = ctx.saved_tensors
@@ -216,12 +217,13 @@ def _restore_subscripts(gi, have, want, shape):
     for c in want:
         full += next(fresh) if c in seen else c
         seen.add(c)
-    mask = np.ones(shape, bool)
+    xp = array_module(gi._data)
+    mask = xp.ones(shape, bool)
     for i, c in enumerate(want):
         for j in range(i):
             if want[j] == c:
-                ii = np.arange(shape[i]).reshape([-1 if k == i else 1 for k in range(len(shape))])
-                jj = np.arange(shape[j]).reshape([-1 if k == j else 1 for k in range(len(shape))])
+                ii = xp.arange(shape[i]).reshape([-1 if k == i else 1 for k in range(len(shape))])
+                jj = xp.arange(shape[j]).reshape([-1 if k == j else 1 for k in range(len(shape))])
                 mask = mask & (ii == jj)
     spread = gi.reshape([sizes[c] if c in uniq else 1 for c in uniq])
     expanded = einsum(uniq + "," + full + "->" + full, spread, Tensor._wrap(mask.astype(gi._data.dtype)))

@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 
 from .. import _dtype as D
+from .._device import array_module, as_array, to_host
 from .._tensor import Tensor
 from ..autograd.function import Op
 from ._util import type_name, wrap_dim, compute_dtype
@@ -89,7 +90,7 @@ def _batch_prefix(shape, flat_index):
 def _first_zero_pivot(A):
     """(batch index, 1-based pivot) of the first exactly-zero pivot of LU with partial pivoting,
     as LAPACK's getrf reports it. Only run on the error path."""
-    info = _getrf(A)[2].reshape(-1)
+    info = to_host(_getrf(A)[2]).reshape(-1)
     bad = np.flatnonzero(info)
     return (int(bad[0]), int(info[bad[0]])) if bad.size else (0, A.shape[-1])
 
@@ -132,12 +133,13 @@ class InvEx(Op):
     """Like Inv, but singular matrices give NaNs and a non-zero ``info`` instead of raising."""
 
     def forward(ctx, A):
-        info = np.zeros(A.shape[:-2], np.int32)
+        xp = array_module(A)
+        info = xp.zeros(A.shape[:-2], np.int32)
         try:
             out = np.linalg.inv(A)
         except np.linalg.LinAlgError:
             flat = A.reshape(-1, *A.shape[-2:])
-            out = np.full(flat.shape, np.nan, A.dtype)
+            out = xp.full(flat.shape, np.nan, A.dtype)
             info = info.reshape(-1)
             for b in range(flat.shape[0]):
                 try:
@@ -155,9 +157,14 @@ class InvEx(Op):
         return -(h @ g @ h)
 
 
+def _eye_mask(n, like):
+    """An n x n boolean identity on ``like``'s device, for masking diagonals in backward formulas."""
+    return Tensor._wrap(array_module(like._data).eye(n, dtype=bool))
+
+
 class Det(Op):
     def forward(ctx, A):
-        out = np.asarray(np.linalg.det(A), dtype=A.dtype)
+        out = as_array(np.linalg.det(A), A.dtype)
         ctx.save_for_backward(A, out)
         return out
 
@@ -173,7 +180,7 @@ def _det_grad(A, det):
     # cofactor(A) = det(U) det(Vh) U diag(prod_{j != i} s_j) Vh, finite for singular A
     U, S, Vh = Svd.apply(A, False)
     n = S.shape[-1]
-    eye = Tensor._wrap(np.eye(n, dtype=bool))
+    eye = _eye_mask(n, A)
     prod_others = S.unsqueeze(-2).expand(*S.shape[:-1], n, n).masked_fill(eye, 1.0).prod(-1)
     sign = Det.apply(U.detach()) * Det.apply(Vh.detach())
     cof = (U * (sign.unsqueeze(-1) * prod_others.to(U.dtype)).unsqueeze(-2)) @ Vh
@@ -183,8 +190,8 @@ def _det_grad(A, det):
 class Slogdet(Op):
     def forward(ctx, A):
         sign, logabs = np.linalg.slogdet(A)
-        sign = np.asarray(sign, dtype=A.dtype)
-        logabs = np.asarray(logabs, dtype=np.finfo(A.dtype).dtype)
+        sign = as_array(sign, A.dtype)
+        logabs = as_array(logabs, np.finfo(A.dtype).dtype)
         ctx.save_for_backward(A)
         return sign, logabs
 
@@ -224,13 +231,13 @@ class SolveTriangular(Op):
         T = np.triu(A) if upper else np.tril(A)
         if unitriangular:
             T = T.copy()
-            idx = np.arange(T.shape[-1])
+            idx = array_module(T).arange(T.shape[-1])
             T[..., idx, idx] = 1
         with np.errstate(all="ignore"):
             try:
                 X = np.linalg.solve(T, B)
             except np.linalg.LinAlgError:  # torch returns inf/nan here rather than raising
-                X = np.full(np.broadcast_shapes(T.shape[:-2], B.shape[:-2]) + B.shape[-2:], np.nan, T.dtype)
+                X = array_module(T).full(np.broadcast_shapes(T.shape[:-2], B.shape[:-2]) + B.shape[-2:], np.nan, T.dtype)
         ctx.upper, ctx.unit = upper, unitriangular
         ctx.save_for_backward(A, X)
         return X
@@ -284,12 +291,13 @@ def cholesky_backward(gL, L):
 
 class CholeskyEx(Op):
     def forward(ctx, A):
-        info = np.zeros(A.shape[:-2], np.int32)
+        xp = array_module(A)
+        info = xp.zeros(A.shape[:-2], np.int32)
         try:
             L = np.linalg.cholesky(A)
         except np.linalg.LinAlgError:
             flat = A.reshape(-1, *A.shape[-2:])
-            L = np.full(flat.shape, np.nan, A.dtype)
+            L = xp.full(flat.shape, np.nan, A.dtype)
             info = info.reshape(-1)
             for b in range(flat.shape[0]):
                 try:
@@ -321,7 +329,7 @@ class Eigh(Op):
         inner = gL.to(V.dtype).diag_embed()
         if not _is_zero(gV):
             E = L.unsqueeze(-2) - L.unsqueeze(-1)
-            eye = Tensor._wrap(np.eye(L.shape[-1], dtype=bool))
+            eye = _eye_mask(L.shape[-1], L)
             VhgV = V.mH @ gV
             VhgV = 0.5 * (VhgV - VhgV.mH)  # only the skew part moves orthonormal eigenvectors
             inner = inner + (VhgV / E.masked_fill(eye, 1.0)).masked_fill(eye, 0.0)
@@ -361,7 +369,7 @@ def svd_backward(gU, gS, gVh, U, S, Vh):
     gU_zero, gVh_zero = _is_zero(gU), _is_zero(gVh)
     if gU_zero and gVh_zero:
         return U @ inner @ Vh
-    eye = Tensor._wrap(np.eye(k, dtype=bool))
+    eye = _eye_mask(k, U)
     S2 = Sr * Sr
     E = (S2.unsqueeze(-2) - S2.unsqueeze(-1)).masked_fill(eye, 1.0)
     skew_u = U.mH @ gU
@@ -389,7 +397,7 @@ class Qr(Op):
         with _serial_lapack(A):
             if mode == "r":
                 R = np.linalg.qr(A, mode="r")
-                Q = np.empty((0,), A.dtype)
+                Q = array_module(A).empty((0,), A.dtype)
             else:
                 Q, R = np.linalg.qr(A, mode=mode)
         ctx.mode = mode
@@ -431,6 +439,10 @@ def _qr_backward_tall(gQ, gR, Q, R):
 def _getrf(A):
     """LAPACK getrf semantics, batched: packed LU, 1-based int32 pivots (sequential row swaps) and
     info (1-based index of the first exactly-zero pivot, 0 if none)."""
+    if A.__class__ is not np.ndarray:
+        # neither cupy.linalg nor the CuPy stand-in has getrf: factor on the host, return device arrays
+        xp = array_module(A)
+        return tuple(xp.asarray(r) for r in _getrf(to_host(A)))
     m, n = A.shape[-2:]
     k = min(m, n)
     if scipy_module("linalg") is not None and m and n:
@@ -459,14 +471,15 @@ def _getrf(A):
 
 def pivots_to_permutation(piv, m, dtype):
     """The permutation matrix P with A = P L U, from LAPACK's sequential row swaps."""
+    xp = array_module(piv)
     flat = piv.reshape(-1, piv.shape[-1]) - 1
-    perm = np.tile(np.arange(m), (flat.shape[0], 1))
-    rows = np.arange(flat.shape[0])
+    perm = xp.tile(xp.arange(m), (flat.shape[0], 1))
+    rows = xp.arange(flat.shape[0])
     for i in range(flat.shape[1]):
         j = flat[:, i]
         perm[rows, i], perm[rows, j] = perm[rows, j], perm[rows, i].copy()
-    P = np.zeros((flat.shape[0], m, m), dtype)
-    P[rows[:, None], perm, np.arange(m)] = 1
+    P = xp.zeros((flat.shape[0], m, m), dtype)
+    P[rows[:, None], perm, xp.arange(m)] = 1
     return P.reshape(piv.shape[:-1] + (m, m))
 
 
@@ -478,7 +491,7 @@ class Lu(Op):
         k = min(m, n)
         lu, piv, _ = _getrf(A)
         L = np.tril(lu[..., :, :k], -1)
-        idx = np.arange(k)
+        idx = array_module(lu).arange(k)
         L[..., idx, idx] = 1
         U = np.triu(lu[..., :k, :])
         P = pivots_to_permutation(piv, m, A.dtype)
@@ -529,14 +542,14 @@ def _expm(A):
     s = np.maximum(0, np.ceil(np.log2(np.maximum(norm1, 1e-300) / _THETA13))).astype(np.int64)
     a = a / (2.0 ** s)[..., None, None]
     b = _PADE13
-    ident = np.broadcast_to(np.eye(n, dtype=work), a.shape)
+    ident = np.broadcast_to(array_module(a).eye(n, dtype=work), a.shape)
     a2 = a @ a
     a4 = a2 @ a2
     a6 = a4 @ a2
     u = a @ (a6 @ (b[13] * a6 + b[11] * a4 + b[9] * a2) + b[7] * a6 + b[5] * a4 + b[3] * a2 + b[1] * ident)
     v = a6 @ (b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 + b[2] * a2 + b[0] * ident
     r = np.linalg.solve(v - u, v + u)
-    for i in range(int(s.max(initial=0))):
+    for i in range(int(s.max()) if s.size else 0):
         r = np.where((s > i)[..., None, None], r @ r, r)
     return r.astype(A.dtype)
 
@@ -573,7 +586,7 @@ class Eig(Op):
     def backward(ctx, gw, gV):
         w, V = ctx.saved_tensors
         n = w.shape[-1]
-        eye = Tensor._wrap(np.eye(n, dtype=bool))
+        eye = _eye_mask(n, w)
         inner = gw.diag_embed()
         if not _is_zero(gV):
             # gauge term: V's columns have unit norm, so remove the real part of diag(V^H gV)
@@ -605,7 +618,7 @@ class VectorNorm(Op):
                 out = np.sqrt(np.sum(x * x, axis=dims, keepdims=keepdim))
         else:
             out = _norm_raw(np.abs(x), ord, dims, keepdim)
-        out = np.asarray(out, dtype=out_dt)
+        out = as_array(out, out_dt)
         ctx.save_for_backward(x, out)
         return out
 
@@ -855,7 +868,7 @@ class CholeskySolve(Op):
 
 def _solve_triangular_np(T, B, lower):
     sl = scipy_module("linalg")
-    if sl is not None and T.ndim == 2 and B.ndim == 2:
+    if sl is not None and T.ndim == 2 and B.ndim == 2 and T.__class__ is np.ndarray:
         return sl.solve_triangular(T, B, lower=lower)
     return np.linalg.solve(np.tril(T) if lower else np.triu(T), B)
 
@@ -868,7 +881,7 @@ def cholesky_solve(B, L, upper=False):
 def cholesky_inverse(L, upper=False):
     """A^{-1} from the Cholesky factor of A."""
     n = L.shape[-1]
-    eye = Tensor._wrap(np.broadcast_to(np.eye(n, dtype=L._data.dtype), L.shape).copy())
+    eye = Tensor._wrap(np.broadcast_to(array_module(L._data).eye(n, dtype=L._data.dtype), L.shape).copy())
     return cholesky_solve(eye, L, upper)
 
 
@@ -889,7 +902,7 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=N
     empty = LU_data.new_zeros((0,))
     P = Tensor._wrap(pivots_to_permutation(LU_pivots._data, m, LU_data._data.dtype)) if unpack_pivots else empty
     if unpack_data:
-        eye = Tensor._wrap(np.eye(m, k, dtype=LU_data._data.dtype))
+        eye = Tensor._wrap(array_module(LU_data._data).eye(m, k, dtype=LU_data._data.dtype))
         L = LU_data[..., :, :k].tril(-1) + eye
         U = LU_data[..., :k, :].triu()
     else:
