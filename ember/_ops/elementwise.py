@@ -15,6 +15,9 @@ _FLOATING = D.FLOATING_NP
 _ND = np.ndarray
 
 from .._optional import scipy_module
+from .._device import array_module, module_of, as_array, is_array, is_device_array, special_module
+
+_PY_NUMBERS = frozenset((int, float, bool, complex))
 
 
 # ------------------------------------------------------------------ promotion
@@ -37,11 +40,15 @@ def promote(a, b):
         a = int(a)
     elif a.__class__ is int and dt.kind in "iu":
         a = _wrapped_int(a, cdt)
+    elif a.__class__ not in _PY_NUMBERS and a.dtype != cdt:  # a device array
+        a = a.astype(cdt)
     if b.__class__ is _ND:
         if b.dtype != cdt:
             b = b.astype(cdt)
     elif b.__class__ is int and dt.kind in "iu":
         b = _wrapped_int(b, cdt)
+    elif b.__class__ not in _PY_NUMBERS and b.dtype != cdt:  # a device array
+        b = b.astype(cdt)
     return a, b, dt
 
 
@@ -70,9 +77,9 @@ def _scalar_fits(dt, s):
 
 
 def finish(out, dt):
-    """Give a NumPy result the dtype torch would, and make 0-d results arrays."""
+    """Give a result the dtype torch would, and make 0-d results arrays."""
     if out.__class__ is not _ND:
-        return np.asarray(out, dtype=dt)
+        return as_array(out, dt)
     return out if out.dtype == dt else out.astype(dt)
 
 
@@ -124,7 +131,11 @@ _RAW_FLOAT = frozenset(np.dtype(t) for t in ("float32", "float64"))
 
 
 def _is_bool(x):
-    return x.dtype == np.bool_ if x.__class__ is _ND else x.__class__ is bool or x.__class__ is np.bool_
+    if x.__class__ is _ND:
+        return x.dtype == np.bool_
+    if x.__class__ in _PY_NUMBERS:
+        return x.__class__ is bool
+    return x.__class__ is np.bool_ or (is_device_array(x) and x.dtype == np.bool_)
 
 
 class Mul(Op):
@@ -149,8 +160,8 @@ class Div(Op):
         a, b, dt = promote(a, b)
         if dt.kind in "biu":
             dt = D.get_default_dtype().np
-            a = a.astype(dt) if a.__class__ is _ND else a
-            b = b.astype(dt) if b.__class__ is _ND else b
+            a = a.astype(dt) if is_array(a) else a
+            b = b.astype(dt) if is_array(b) else b
         with np.errstate(divide="ignore", invalid="ignore"):
             out = finish(np.true_divide(a, b), dt)
         ctx.save_for_backward(b_in, out if ctx.needs_input_grad[1] else None)
@@ -172,7 +183,7 @@ class Pow(Op):
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         a, b, dt = promote(a, b)
-        if dt.kind in "iu" and b.__class__ is _ND and (b < 0).any() or (dt.kind in "iu" and isinstance(b, int) and b < 0):
+        if dt.kind in "iu" and (bool((b < 0).any()) if is_array(b) else b < 0):
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             out = finish(np.power(a, b), dt)
@@ -276,7 +287,7 @@ class Remainder(Op):
 
 
 def _check_int_div(dt, b):
-    if dt.kind in "iu" and ((b.__class__ is _ND and (b == 0).any()) or (b.__class__ is not _ND and b == 0)):
+    if dt.kind in "iu" and (bool((b == 0).any()) if is_array(b) else b == 0):
         raise RuntimeError("ZeroDivisionError")
 
 
@@ -297,7 +308,7 @@ class TruncDivide(Op):
         _check_int_div(dt, b)
         if dt.kind in "iu":
             q = np.floor_divide(a, b)
-            fix = (np.remainder(a, b) != 0) & ((np.asarray(a) < 0) != (np.asarray(b) < 0))
+            fix = (np.remainder(a, b) != 0) & ((a < 0) != (b < 0))
             return finish(q + fix, dt)
         with np.errstate(divide="ignore", invalid="ignore"):
             return finish(np.trunc(np.true_divide(a, b)), dt)
@@ -310,7 +321,7 @@ def _comparison(ufunc, name):
     class Compare(Op):
         def forward(ctx, a, b):
             a, b, _ = promote(a, b)
-            return np.asarray(ufunc(a, b))
+            return as_array(ufunc(a, b))
 
     Compare.__name__ = name
     return Compare
@@ -327,10 +338,14 @@ Ge = _comparison(np.greater_equal, "Ge")
 def _logical(ufunc, name):
     class Logical(Op):
         def forward(ctx, a, b):
-            return np.asarray(ufunc(np.asarray(a).astype(bool), np.asarray(b).astype(bool)))
+            return as_array(ufunc(_truth(a), _truth(b)))
 
     Logical.__name__ = name
     return Logical
+
+
+def _truth(x):
+    return x.astype(bool) if is_array(x) else bool(x)
 
 
 LogicalAnd = _logical(np.logical_and, "LogicalAnd")
@@ -370,7 +385,7 @@ def _with_shape_check(op, a, b):
         if isinstance(a, Tensor) and isinstance(b, Tensor):
             broadcast_shapes(a._data.shape, b._data.shape)
         elif isinstance(a, Tensor) or isinstance(b, Tensor):
-            broadcast_shapes(np.shape(_raw(a)), np.shape(_raw(b)))
+            broadcast_shapes(getattr(_raw(a), "shape", ()), getattr(_raw(b), "shape", ()))
         raise
 
 
@@ -449,7 +464,7 @@ def float_power(input, exponent, *, out=None):
 
 def _scalar_tensor_like(value, other):
     dt = D.result_type_raw(value, _raw(other)).np
-    return Tensor._wrap(np.asarray(value, dtype=dt))
+    return Tensor._wrap(module_of(_raw(other)).asarray(value, dtype=dt))
 
 
 def maximum(input, other, *, out=None):
@@ -494,7 +509,7 @@ class Copysign(Op):
         a, b, dt = promote(a, b)
         dt = float_dtype_for(dt)
         out = finish(np.copysign(a, b), dt)
-        ctx.flip = np.asarray(np.signbit(a) != np.signbit(out))
+        ctx.flip = as_array(np.signbit(a) != np.signbit(out))
         return out
 
     def backward(ctx, g):
@@ -532,7 +547,7 @@ def equal(input, other):
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     a, b, _ = promote(input._data, _raw(other))
-    return Tensor._wrap(np.asarray(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)))
+    return Tensor._wrap(as_array(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)))
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
@@ -599,14 +614,14 @@ class Clamp(Op):
                 # torch: where(self >= min & self <= max, grad, 0), so a NaN input gets no gradient
                 ctx.x_mask = x <= hi if lo is None else x >= lo if hi is None else (x >= lo) & (x <= hi)
             return finish(out, x.dtype)
-        if lo.__class__ is not _ND and hi.__class__ is not _ND and x.dtype.kind in "fV":
+        if not is_array(lo) and not is_array(hi) and x.dtype.kind in "fV":
             dt = x.dtype  # float scalars never upcast a float tensor
         else:
             dt = D.result_type_raw(x, lo, hi).np
         cdt = compute_dtype(dt)
         xc = x.astype(cdt) if x.dtype != cdt else x
-        lo_c = lo.astype(cdt) if lo.__class__ is _ND else lo
-        hi_c = hi.astype(cdt) if hi.__class__ is _ND else hi
+        lo_c = lo.astype(cdt) if is_array(lo) else lo
+        hi_c = hi.astype(cdt) if is_array(hi) else hi
         out = xc
         if lo_c is not None:
             out = np.maximum(out, lo_c)
@@ -616,8 +631,8 @@ class Clamp(Op):
             out = np.where(np.isnan(xc), xc, out)
         if ctx.needs_input_grad[0] or ctx.needs_input_grad[1] or ctx.needs_input_grad[2]:
             # torch's clamp_backward_min_max masks
-            below = xc < lo_c if lo_c is not None else np.zeros(x.shape, bool)
-            above = xc > hi_c if hi_c is not None else np.zeros(x.shape, bool)
+            below = xc < lo_c if lo_c is not None else np.zeros_like(xc, dtype=bool)
+            above = xc > hi_c if hi_c is not None else np.zeros_like(xc, dtype=bool)
             if lo_c is not None and hi_c is not None:
                 ctx.lo_mask = below & (lo_c < hi_c)
                 ctx.hi_mask = above | (hi_c < lo_c)
@@ -635,7 +650,7 @@ class Clamp(Op):
             # nothing records, Python-number bounds: where(mask, g, 0) in NumPy
             return Tensor._wrap(np.where(ctx.x_mask, gd, gd.dtype.type(0))), None, None
         z = g.new_zeros(())
-        pick = lambda m: where(Tensor._wrap(np.asarray(m)), g, z)
+        pick = lambda m: where(Tensor._wrap(as_array(m)), g, z)
         return (pick(ctx.x_mask) if ctx.needs_input_grad[0] else None,
                 pick(ctx.lo_mask) if ctx.needs_input_grad[1] else None,
                 pick(ctx.hi_mask) if ctx.needs_input_grad[2] else None)
@@ -666,33 +681,43 @@ def clamp_max(input, max):
 # name -> (numpy forward, gradient in ember ops g(x, out, grad), kind)
 # kind: "float" (ints give the default float dtype), "same" (keeps the dtype), "round" (float only,
 # zero gradient), "bool" (bool result)
+def _special(a):
+    """The special-function module for ``a``'s data: scipy.special (None without SciPy) or cupyx's."""
+    return special_module(np if a.__class__ is _ND else array_module(a))
+
+
 def _erf(a):
-    if scipy_module("special") is not None:
-        return scipy_module("special").erf(a)
+    sp = _special(a)
+    if sp is not None:
+        return sp.erf(a)
     return np.vectorize(math.erf, otypes=[a.dtype])(a)
 
 
 def _erfinv(a):
-    if scipy_module("special") is not None:
-        return scipy_module("special").erfinv(a)
+    sp = _special(a)
+    if sp is not None:
+        return sp.erfinv(a)
     raise RuntimeError("erfinv needs SciPy (pip install scipy)")
 
 
 def _lgamma(a):
-    if scipy_module("special") is not None:
-        return scipy_module("special").gammaln(a)
+    sp = _special(a)
+    if sp is not None:
+        return sp.gammaln(a)
     return np.vectorize(math.lgamma, otypes=[a.dtype])(a)
 
 
 def _digamma(a):
-    if scipy_module("special") is not None:
-        return scipy_module("special").digamma(a)
+    sp = _special(a)
+    if sp is not None:
+        return sp.digamma(a)
     raise RuntimeError("digamma needs SciPy (pip install scipy)")
 
 
 def _trigamma(a):
-    if scipy_module("special") is not None:
-        return scipy_module("special").polygamma(1, a).astype(a.dtype)
+    sp = _special(a)
+    if sp is not None:
+        return sp.polygamma(1, a).astype(a.dtype)
     raise RuntimeError("the derivative of digamma needs SciPy (pip install scipy)")
 
 
@@ -788,14 +813,14 @@ def _make_unary(name, fwd, grad, kind):
             dt = float_dtype_for(dt)
         elif kind == "bool":
             if x.dtype.kind in "iub" and name in ("isnan", "isinf", "isposinf", "isneginf", "signbit"):
-                return np.asarray(np.signbit(x) if name == "signbit" else np.zeros(x.shape, bool))
+                return as_array(np.signbit(x)) if name == "signbit" else np.zeros_like(x, dtype=bool)
             if name == "isfinite" and x.dtype.kind in "iub":
-                return np.ones(x.shape, bool)
-            return np.asarray(fwd(x))
+                return np.ones_like(x, dtype=bool)
+            return as_array(fwd(x))
         elif kind == "int":
             if dt.kind not in "biu":
                 raise RuntimeError(f"\"bitwise_not_cpu\" not implemented for '{D._BY_NP[dt].name.capitalize()}'")
-            return np.asarray(np.logical_not(x) if dt == np.bool_ else fwd(x))
+            return as_array(np.logical_not(x) if dt == np.bool_ else fwd(x))
         elif kind == "round" and dt.kind in "biu":
             return x.copy() if name != "frac" else np.zeros_like(x)
         elif name == "abs" and dt == np.bool_:
@@ -805,7 +830,7 @@ def _make_unary(name, fwd, grad, kind):
                                "to invert a mask, use the `~` or `logical_not()` operator instead.")
         if name in ("abs", "angle") and dt.kind == "c":  # real results: complex64 -> float32, ...128 -> 64
             ctx.save_for_backward(x, None)
-            return np.asarray(fwd(x))
+            return as_array(fwd(x))
         cdt = compute_dtype(dt)
         xc = x if x.dtype == cdt else x.astype(cdt)
         with np.errstate(all="ignore"):
@@ -930,7 +955,7 @@ def _operator(ufunc, op, general, native, scalar_ok=None, saves=None):
         except ValueError:
             return general(self, other)
         if out.__class__ is not _ND:
-            out = np.asarray(out)
+            out = as_array(out)
         if a_grad or b_grad:
             return op._record_binary(self, other, out, saves, a_grad, b_grad)
         t = _new(Tensor)
