@@ -13,6 +13,7 @@ import numpy as np
 
 from ... import _dtype as D
 from ... import _jit
+from ..._device import array_module
 from ..._kernels import activation as _act_kernels
 from ..._tensor import Tensor
 from ...autograd.function import Op
@@ -23,7 +24,7 @@ from ._recompute import creating_graph, recompute_grads
 
 def _masked_softmax_(s, has_mask):
     """Softmax over the last axis in place. Rows with every entry masked out give zeros (as torch)."""
-    if s.dtype == np.float32 and s.size and s.flags.c_contiguous and _jit.enabled():
+    if s.dtype == np.float32 and s.size and s.flags.c_contiguous and _jit.enabled_for(s):
         rows = s.reshape(-1, s.shape[-1])
         _act_kernels.softmax_rows(rows, rows, has_mask)  # reads each entry before writing it: in place is safe
         return s
@@ -39,8 +40,8 @@ def _masked_softmax_(s, has_mask):
     return s
 
 
-def _causal(L, S):
-    return np.tril(np.ones((L, S), dtype=bool))
+def _causal(L, S, xp=np):
+    return xp.tril(xp.ones((L, S), dtype=bool))
 
 
 def _repeat_heads(x, groups):
@@ -89,8 +90,9 @@ class _SDPA(Op):
                 mask = mask.astype(cdt)
         kk, vv = _repeat_heads(k, groups), _repeat_heads(v, groups)
         L, S = q.shape[-2], kk.shape[-2]
-        qs = q * np.asarray(scale, cdt)
-        out = np.empty(np.broadcast_shapes(q.shape[:-2], vv.shape[:-2]) + (L, vv.shape[-1]), dtype=cdt)
+        xp = np if q.__class__ is np.ndarray else array_module(q)
+        qs = q * cdt.type(scale)
+        out = xp.empty(np.broadcast_shapes(q.shape[:-2], vv.shape[:-2]) + (L, vv.shape[-1]), dtype=cdt)
         blocks = _query_blocks(L, S, is_causal and L >= 64 and not ctx.with_probs)
         # need_weights (with_probs) follows torch's plain softmax there: fully masked rows give nan
         has_mask = (mask is not None or is_causal) and not ctx.with_probs
@@ -106,7 +108,7 @@ class _SDPA(Op):
                 else:
                     s = s + m
             if is_causal and kl > i0:  # only keys from i0 on can lie above the diagonal
-                above = np.arange(i0, kl)[None, :] > np.arange(i0, i1)[:, None]
+                above = xp.arange(i0, kl)[None, :] > xp.arange(i0, i1)[:, None]
                 np.copyto(s[..., i0:kl], -np.inf, where=above)
             if ctx.with_probs:
                 with np.errstate(invalid="ignore"):  # -inf - -inf in fully masked rows: nan, silently
@@ -114,7 +116,9 @@ class _SDPA(Op):
             else:
                 p = _masked_softmax_(s, has_mask)
             if dropout_p > 0:
-                keep = default_generator._rng.random(p.shape, dtype=np.float32) >= dropout_p
+                keep = default_generator._rng.random(p.shape, dtype=np.float32) >= dropout_p  # host draw
+                if xp is not np:
+                    keep = xp.asarray(keep)
                 pd = p * keep
                 pd *= 1.0 / (1.0 - dropout_p)
             else:
@@ -143,15 +147,16 @@ class _SDPA(Op):
         dt_out = g_out._data.dtype
         go = g_out._data.astype(q.dtype, copy=False)
         groups = ctx.groups
-        sc = np.asarray(ctx.scale, q.dtype)
+        xp = np if q.__class__ is np.ndarray else array_module(q)
+        sc = q.dtype.type(ctx.scale)
         kk, vv = _repeat_heads(k, groups), _repeat_heads(v, groups)
         need_q, need_k, need_v, need_m = ctx.needs_input_grad[:4]
-        inv = np.asarray(1.0 / (1.0 - ctx.dropout_p), q.dtype)
+        inv = q.dtype.type(1.0 / (1.0 - ctx.dropout_p))
         batch = np.broadcast_shapes(q.shape[:-2], kk.shape[:-2])
         L, S = q.shape[-2], kk.shape[-2]
-        dq = np.empty(batch + q.shape[-2:], q.dtype) if need_q else None
+        dq = xp.empty(batch + q.shape[-2:], q.dtype) if need_q else None
         dk = dv = None
-        dm = np.zeros(batch + (L, S), q.dtype) if need_m else None
+        dm = xp.zeros(batch + (L, S), q.dtype) if need_m else None
         gp = g_p._data if g_p is not None and np.any(g_p._data) else None
         # scale folded into the (small) operands once: dQ = dS (K s), dK = dS^T (Q s)
         ks = kk * sc if need_q else None
@@ -191,7 +196,7 @@ def _accumulate(acc, a, b, kl, full_shape):
     if acc is None:
         if kl == full_shape[-2]:
             return np.matmul(a, b)
-        acc = np.zeros(full_shape, a.dtype)
+        acc = array_module(a).zeros(full_shape, a.dtype)
     acc[..., :kl, :] += np.matmul(a, b)
     return acc
 
@@ -239,7 +244,7 @@ def _sdpa_composite(q, k, v, mask, is_causal, scale, groups, keep=None, dropout_
         else:
             s = s + mask
     if is_causal:
-        c = _causal(s.shape[-2], s.shape[-1])
+        c = _causal(s.shape[-2], s.shape[-1], array_module(s._data))
         allowed = c if allowed is None else (allowed & c)
     if allowed is not None:
         s = s.masked_fill(Tensor._wrap(~np.broadcast_to(allowed, s.shape)), float("-inf"))
@@ -331,7 +336,8 @@ class _SplitHeads(Op):
         hd = nE // n // heads
         g0 = next(g for g in grads if g is not None)
         full = all(g is not None for g in grads)  # the engine fills missing ones with zeros
-        out = (np.empty if full else np.zeros)((A, B, n, heads, hd), dtype=g0._data.dtype)
+        xp = array_module(g0._data)
+        out = (xp.empty if full else xp.zeros)((A, B, n, heads, hd), dtype=g0._data.dtype)
         order = (2, 0, 3, 1, 4) if ctx.batch_first else (2, 1, 3, 0, 4)
         view = out.transpose(order)
         for i, g in enumerate(grads):
@@ -347,7 +353,7 @@ class _MergeHeads(Op):
         N, H, L, hd = x.shape
         ctx.shape, ctx.batch_first = x.shape, batch_first
         order = (0, 2, 1, 3) if batch_first else (2, 0, 1, 3)
-        return np.ascontiguousarray(x.transpose(order)).reshape(-1, H * hd)
+        return x.transpose(order).copy().reshape(-1, H * hd)  # copy(): C order, on either device
 
     def backward(ctx, g):
         N, H, L, hd = ctx.shape
@@ -355,7 +361,7 @@ class _MergeHeads(Op):
             out = g._data.reshape(N, L, H, hd).transpose(0, 2, 1, 3)
         else:
             out = g._data.reshape(L, N, H, hd).transpose(1, 2, 0, 3)
-        return Tensor._wrap(np.ascontiguousarray(out)), None
+        return Tensor._wrap(out.copy()), None  # C order, on either device
 
 
 def _canonical_mask(mask, name, dtype):
@@ -366,7 +372,7 @@ def _canonical_mask(mask, name, dtype):
     if md != np.bool_ and md.kind != "f":
         raise AssertionError(f"only bool and floating types of {name} are supported")
     if md == np.bool_:
-        out = np.zeros(mask._data.shape, dtype=dtype)
+        out = array_module(mask._data).zeros(mask._data.shape, dtype=dtype)
         out[mask._data] = -np.inf
         return Tensor._wrap(out)
     return mask
@@ -374,7 +380,7 @@ def _canonical_mask(mask, name, dtype):
 
 def _pad_last(mask):
     from ... import cat, zeros
-    return cat([mask, zeros(*(mask.shape[:-1] + (1,)), dtype=mask.dtype)], -1)
+    return cat([mask, zeros(*(mask.shape[:-1] + (1,)), dtype=mask.dtype, device=mask.device)], -1)
 
 
 def _mha(query, key, value, num_heads, in_proj_weight, in_proj_bias, bias_k, bias_v, add_zero_attn, dropout_p,
@@ -455,8 +461,8 @@ def _mha(query, key, value, num_heads, in_proj_weight, in_proj_bias, bias_k, bia
     if static_v is not None:
         v = static_v.reshape(N, H, static_v.shape[1], hd)
     if add_zero_attn:
-        k = cat([k, zeros(N, H, 1, hd, dtype=k.dtype)], 2)
-        v = cat([v, zeros(N, H, 1, hd, dtype=v.dtype)], 2)
+        k = cat([k, zeros(N, H, 1, hd, dtype=k.dtype, device=k.device)], 2)
+        v = cat([v, zeros(N, H, 1, hd, dtype=v.dtype, device=v.device)], 2)
         attn_mask = _pad_last(attn_mask) if attn_mask is not None else None
         key_padding_mask = _pad_last(key_padding_mask) if key_padding_mask is not None else None
     S = k.shape[2]

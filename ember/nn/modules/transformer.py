@@ -10,6 +10,7 @@ import numpy as np
 
 import ember
 
+from ..._device import array_module
 from .. import functional as F
 from .. import init
 from .attention import MultiheadAttention
@@ -30,7 +31,8 @@ def _layer_norm(d_model, eps, bias, factory_kwargs):
 def _generate_square_subsequent_mask(sz, device=None, dtype=None):
     """(sz, sz) float mask: 0 on and below the diagonal, -inf above."""
     np_dtype = (dtype or ember.get_default_dtype()).np if not isinstance(dtype, np.dtype) else dtype
-    return ember.from_numpy(np.triu(np.full((sz, sz), -np.inf, dtype=np_dtype), 1))
+    mask = ember.from_numpy(np.triu(np.full((sz, sz), -np.inf, dtype=np_dtype), 1))
+    return mask if device is None else mask.to(device)
 
 
 def _detect_is_causal_mask(mask, is_causal=None, size=None):
@@ -40,10 +42,11 @@ def _detect_is_causal_mask(mask, is_causal=None, size=None):
         sz = size if size is not None else mask.size(-2)
         m = mask._data
         if m.shape == (sz, sz):
+            xp = array_module(m)
             if m.dtype == np.bool_:  # True = masked out, as in MHA
-                make_causal = bool(np.array_equal(m, np.triu(np.ones((sz, sz), dtype=bool), 1)))
+                make_causal = bool(xp.array_equal(m, xp.triu(xp.ones((sz, sz), dtype=bool), 1)))
             else:
-                make_causal = bool(np.array_equal(m, np.triu(np.full((sz, sz), -np.inf, dtype=m.dtype), 1)))
+                make_causal = bool(xp.array_equal(m, xp.triu(xp.full((sz, sz), -np.inf, dtype=m.dtype), 1)))
     return make_causal
 
 
