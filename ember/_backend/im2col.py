@@ -10,6 +10,8 @@ import itertools
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from .._device import array_module
+
 
 def out_size(size, kernel, stride, pad_lo, pad_hi, dilation, ceil_mode=False):
     """Output length of a window op along one dim (torch's formula, ceil_mode as in pooling)."""
@@ -29,7 +31,8 @@ def pad_array(x, pads, value=0):
         return x
     lead = x.ndim - len(pads)
     shape = x.shape[:lead] + tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[lead:], pads))
-    out = np.full(shape, value, dtype=x.dtype) if value else np.zeros(shape, dtype=x.dtype)
+    xp = array_module(x)
+    out = xp.full(shape, value, dtype=x.dtype) if value else xp.zeros(shape, dtype=x.dtype)
     out[(Ellipsis,) + tuple(slice(lo, lo + n) for n, (lo, _) in zip(x.shape[lead:], pads))] = x
     return out
 
@@ -47,14 +50,22 @@ def windows(x, kernel, stride, dilation, out):
     sp = st[2:]
     shape = x.shape[:2] + tuple(kernel) + tuple(out)
     strides = st[:2] + tuple(s * d for s, d in zip(sp, dilation)) + tuple(s * k for s, k in zip(sp, stride))
-    return as_strided(x, shape, strides, writeable=False)
+    return strided_view(x, shape, strides)
+
+
+def strided_view(x, shape, strides):
+    """``as_strided`` in ``x``'s array module; read-only on NumPy (CuPy's has no ``writeable``)."""
+    if x.__class__ is np.ndarray:
+        return as_strided(x, shape, strides, writeable=False)
+    return array_module(x).lib.stride_tricks.as_strided(x, shape, strides)
 
 
 def col2im(block, padded_shape, kernel, stride, dilation, out):
     """Adjoint of ``windows``: sum ``block(k)``, the (N, C, *out) contribution of kernel offset k, onto a
     zero array of ``padded_shape`` = (N, C, *padded). Loops over the K kernel offsets only; each step is
     one strided add over the whole batch."""
-    gx = np.zeros(padded_shape, dtype=block(0).dtype)
+    first = block(0)
+    gx = array_module(first).zeros(padded_shape, dtype=first.dtype)
     lead = (slice(None), slice(None))
     for k, offset in enumerate(itertools.product(*(range(n) for n in kernel))):
         key = lead + tuple(slice(o * d, o * d + s * (n - 1) + 1, s)

@@ -12,8 +12,9 @@ import itertools
 import numpy as np
 
 from ... import _jit
+from ..._device import array_module
 from ...autograd.function import Op
-from ..._backend.im2col import windows, col2im, pad_array, crop, out_size
+from ..._backend.im2col import windows, strided_view, col2im, pad_array, crop, out_size
 from ..._ops._util import compute_dtype, type_name, shape_str
 from ... import _dtype as D
 
@@ -40,12 +41,12 @@ class _Geometry:
         self.compiled = self.direct = False  # set by ``_use_compiled`` once the dtype is known
 
 
-def _use_compiled(geo, dtype, in_channels, out_channels):
-    """Whether the compiled 2-d kernels (``ember._kernels.conv``) serve this convolution, and whether
-    the direct one computes its forward and input gradient. Decided once per call, so that forward
-    and backward agree."""
+def _use_compiled(geo, x, in_channels, out_channels):
+    """Whether the compiled 2-d kernels (``ember._kernels.conv``) serve this convolution of the input
+    data ``x`` (never device arrays), and whether the direct one computes its forward and input
+    gradient. Decided once per call, so that forward and backward agree."""
     geo.compiled = (len(geo.out) == 2 and geo.groups == 1 and not geo.depthwise
-                    and compute_dtype(dtype) in (np.float32, np.float64) and _jit.enabled())
+                    and compute_dtype(x.dtype) in (np.float32, np.float64) and _jit.enabled_for(x))
     # the direct kernel beats im2col + GEMM up to about 32x64 channels (at 64x64 on 8x8 planes the
     # GEMM wins), and needs the taps of a row contiguous (unit stride and dilation) and few enough
     # to unroll
@@ -82,14 +83,14 @@ def _blocked_col(x, geo):
     shape = (xp.shape[0],) + geo.out[:-1] + (geo.out[-1] // s, xp.shape[1]) + geo.kernel[:-1] + (j,)
     strides = ((st[0],) + tuple(a * b for a, b in zip(sp[:-1], geo.stride[:-1])) + (s * sp[-1], st[1])
                + tuple(a * d for a, d in zip(sp[:-1], geo.dilation[:-1])) + (sp[-1],))
-    view = np.lib.stride_tricks.as_strided(xp, shape, strides, writeable=False)
+    view = strided_view(xp, shape, strides)
     return view.reshape(xp.shape[0] * geo.L // s, xp.shape[1] * geo.K // geo.kernel[-1] * j)
 
 
 def _blocked_weight(w, geo):
     """(O, C, *k) -> (O*s, C * K/kw * (kw+s-1)): row (o, i) holds w shifted i pixels along the last dim."""
     s, kw = geo.block, geo.kernel[-1]
-    wb = np.zeros(w.shape[:2] + (s,) + w.shape[2:-1] + (kw + s - 1,), w.dtype)
+    wb = array_module(w).zeros(w.shape[:2] + (s,) + w.shape[2:-1] + (kw + s - 1,), w.dtype)
     for i in range(s):
         wb[:, :, i, ..., i:i + kw] = w
     return np.moveaxis(wb, 2, 1).reshape(w.shape[0] * s, -1)
@@ -109,7 +110,7 @@ def _blocked_weight_grad(g, geo, w_shape, col):
     nd = len(geo.out)
     gb = g.reshape((n, o) + geo.out[:-1] + (geo.out[-1] // s, s))
     order = (0,) + tuple(range(2, nd + 2)) + (1, nd + 2)  # -> (n, *out[:-1], ob, o, s)
-    gb = np.ascontiguousarray(gb.transpose(order)).reshape(-1, o * s)
+    gb = array_module(g).ascontiguousarray(gb.transpose(order)).reshape(-1, o * s)
     gwb = (gb.T @ col).reshape((o, s) + w_shape[1:-1] + (w_shape[-1] + s - 1,))
     kw = w_shape[-1]
     gw = gwb[:, 0, ..., :kw].copy()
@@ -170,9 +171,10 @@ def _add_bias(y, b):
 
 def _relayout(view, b):
     """Contiguous copy of the (N, O, ...) ``view``, with the bias added in the same pass."""
+    xp = array_module(view)
     if b is None:
-        return np.ascontiguousarray(view)
-    out = np.empty(view.shape, view.dtype)
+        return xp.ascontiguousarray(view)
+    out = xp.empty(view.shape, view.dtype)
     return np.add(view, b.reshape((1, -1) + (1,) * (view.ndim - 2)), out=out)
 
 
@@ -208,7 +210,7 @@ def _input_grad_raw(g, w, geo, x_shape):
     padded = (n, c) + tuple(s + lo + hi for s, (lo, hi) in zip(geo.in_size, geo.pads))
     gx = col2im(lambda k: blocks(k).reshape((n, c) + geo.out), padded, geo.kernel, geo.stride, geo.dilation,
                 geo.out)
-    return np.ascontiguousarray(crop(gx, geo.pads))
+    return array_module(gx).ascontiguousarray(crop(gx, geo.pads))
 
 
 def _input_grad_planes(g, w, geo, x_shape):
@@ -225,17 +227,18 @@ def _input_grad_planes(g, w, geo, x_shape):
     plane = int(np.prod(padded))
     plane_strides = [int(np.prod(padded[d + 1:])) for d in range(nd)]
     starts = [sum(i * d * st for i, d, st in zip(off, geo.dilation, plane_strides)) for off in _offsets(geo)]
-    spread = np.zeros((o, n) + padded, g.dtype)
+    xp = array_module(g)
+    spread = xp.zeros((o, n) + padded, g.dtype)
     spread[(slice(None), slice(None)) + tuple(slice(0, m) for m in geo.out)] = g.swapaxes(0, 1)
     wk = w.reshape(o, c, geo.K).transpose(2, 1, 0).reshape(geo.K * c, o)
     total = c * n * plane
     dcol = (wk @ spread.reshape(o, n * plane)).reshape(geo.K, total)
-    buf = np.zeros(total + starts[-1], g.dtype)
+    buf = xp.zeros(total + starts[-1], g.dtype)
     for k, start in enumerate(starts):
         view = buf[start:start + total]
         np.add(view, dcol[k], out=view)
     gx = crop(buf[:total].reshape((c, n) + padded), geo.pads)
-    return np.ascontiguousarray(gx.swapaxes(0, 1))
+    return xp.ascontiguousarray(gx.swapaxes(0, 1))
 
 
 def _input_grad_wide(g, w, geo, x_shape):
@@ -249,16 +252,17 @@ def _input_grad_wide(g, w, geo, x_shape):
     plane_strides = [int(np.prod(padded[d + 1:])) for d in range(len(padded))]
     span = geo.out[0] * plane_strides[0]
     slack = sum((k - 1) * d * st for k, d, st in zip(geo.kernel[1:], geo.dilation[1:], plane_strides[1:]))
-    wide = np.zeros((n, o, geo.out[0]) + padded[1:], g.dtype)
+    xp = array_module(g)
+    wide = xp.zeros((n, o, geo.out[0]) + padded[1:], g.dtype)
     wide[(Ellipsis,) + tuple(slice(0, m) for m in geo.out[1:])] = g
     blocks = _offset_blocks(wide, w, geo, n, c, span)
-    buf = np.zeros((n, c, int(np.prod(padded)) + slack), g.dtype)
+    buf = xp.zeros((n, c, int(np.prod(padded)) + slack), g.dtype)
     for k, offset in enumerate(itertools.product(*(range(m) for m in geo.kernel))):
         start = sum(i * d * st for i, d, st in zip(offset, geo.dilation, plane_strides))
         view = buf[:, :, start:start + span]
         np.add(view, blocks(k), out=view)
     gx = buf[:, :, :int(np.prod(padded))].reshape((n, c) + padded)
-    return np.ascontiguousarray(crop(gx, geo.pads))
+    return xp.ascontiguousarray(crop(gx, geo.pads))
 
 
 def _weight_grad_raw(x, g, geo, w_shape, col=None):
@@ -272,7 +276,8 @@ def _weight_grad_raw(x, g, geo, w_shape, col=None):
     if geo.block > 1:
         return _blocked_weight_grad(g, geo, w_shape, col)
     if geo.channel_major:
-        g2 = np.ascontiguousarray(g.reshape(n, w_shape[0], geo.L).transpose(1, 0, 2)).reshape(w_shape[0], -1)
+        g2 = array_module(g).ascontiguousarray(g.reshape(n, w_shape[0], geo.L).transpose(1, 0, 2))
+        g2 = g2.reshape(w_shape[0], -1)
         return (g2 @ col.T).reshape(w_shape)
     gm = g.reshape(n, geo.groups, w_shape[0] // geo.groups, geo.L)
     # one GEMM per sample over its L pixels, then a sum over the batch
@@ -307,14 +312,14 @@ class _Wide:
 
     def flat_input(self, x, geo):
         n, c = x.shape[:2]
-        buf = np.zeros((n, c, self.flat_size), x.dtype)
+        buf = array_module(x).zeros((n, c, self.flat_size), x.dtype)
         inner = buf[:, :, :self.size].reshape((n, c) + self.padded)
         inner[(slice(None), slice(None)) + tuple(slice(lo, lo + s) for s, (lo, _) in zip(geo.in_size, geo.pads))] = x
         return buf
 
     def widen(self, g):
         """(N, O, *out) -> (N, O, span) with zeros in the extra columns."""
-        wide = np.zeros(g.shape[:2] + self.wide_out, g.dtype)
+        wide = array_module(g).zeros(g.shape[:2] + self.wide_out, g.dtype)
         wide[self.narrow] = g
         return wide.reshape(g.shape[:2] + (self.span,))
 
@@ -327,20 +332,21 @@ def _depthwise_forward(x, w, geo):
     n, c = x.shape[:2]
     m = w.shape[0] // c
     wk = w.reshape(c, m, geo.K)
+    xp = array_module(x)
     if _use_wide(geo):
         wd = _Wide(geo)
         flat = wd.flat_input(x, geo)
-        y = np.zeros((n, c, m, wd.span), x.dtype)
+        y = xp.zeros((n, c, m, wd.span), x.dtype)
         tmp = np.empty_like(y)
         for k, start in enumerate(wd.starts):
             np.multiply(flat[:, :, None, start:start + wd.span], wk[:, :, k, None], out=tmp)
             y += tmp
         y = y.reshape((n, c * m) + wd.wide_out)[wd.narrow]
-        return np.ascontiguousarray(y)
+        return xp.ascontiguousarray(y)
     win = windows(pad_array(x, geo.pads), geo.kernel, geo.stride, geo.dilation, geo.out)
     ones = (1,) * len(geo.out)
     wk = wk.reshape((c, m, geo.K) + ones)
-    y = np.zeros((n, c, m) + geo.out, x.dtype)
+    y = xp.zeros((n, c, m) + geo.out, x.dtype)
     tmp = np.empty_like(y)
     for k, off in enumerate(_offsets(geo)):
         np.multiply(win[(slice(None), slice(None)) + off][:, :, None], wk[:, :, k], out=tmp)
@@ -352,34 +358,35 @@ def _depthwise_input_grad(g, w, geo, x_shape):
     n, c = x_shape[:2]
     m = w.shape[0] // c
     wk = w.reshape(c, m, geo.K)
+    xp = array_module(g)
     if _use_wide(geo):
         wd = _Wide(geo)
         gm = wd.widen(g).reshape(n, c, m, wd.span)
-        buf = np.zeros((n, c, wd.flat_size), g.dtype)
+        buf = xp.zeros((n, c, wd.flat_size), g.dtype)
         for k, start in enumerate(wd.starts):
             part = gm[:, :, 0] * wk[:, 0, k, None] if m == 1 else (gm * wk[:, :, k, None]).sum(2)
             view = buf[:, :, start:start + wd.span]
             np.add(view, part, out=view)
         gx = buf[:, :, :wd.size].reshape((n, c) + wd.padded)
-        return np.ascontiguousarray(crop(gx, geo.pads))
+        return xp.ascontiguousarray(crop(gx, geo.pads))
     ones = (1,) * len(geo.out)
     gm = g.reshape((n, c, m) + geo.out)
     wk = wk.reshape((c, m, geo.K) + ones)
     padded = (n, c) + tuple(s + lo + hi for s, (lo, hi) in zip(geo.in_size, geo.pads))
-    gx = np.zeros(padded, g.dtype)
+    gx = xp.zeros(padded, g.dtype)
     for k, off in enumerate(_offsets(geo)):
         key = (slice(None), slice(None)) + tuple(slice(o * d, o * d + s * (size - 1) + 1, s) for o, d, s, size in
                                                  zip(off, geo.dilation, geo.stride, geo.out))
         part = gm[:, :, 0] * wk[:, 0, k] if m == 1 else (gm * wk[:, :, k]).sum(2)
         view = gx[key]
         np.add(view, part, out=view)
-    return np.ascontiguousarray(crop(gx, geo.pads))
+    return xp.ascontiguousarray(crop(gx, geo.pads))
 
 
 def _depthwise_weight_grad(x, g, geo, w_shape):
     n, c = x.shape[:2]
     m = w_shape[0] // c
-    gw = np.empty((c, m, geo.K), g.dtype)
+    gw = array_module(g).empty((c, m, geo.K), g.dtype)
     if _use_wide(geo):
         wd = _Wide(geo)
         flat = wd.flat_input(x, geo)
@@ -581,7 +588,7 @@ class ConvInputGrad(Op):
     def forward(ctx, g, w, geo, x_shape):
         ctx.geo, ctx.x_shape = geo, x_shape
         ctx.save_for_backward(g, w)
-        g = np.ascontiguousarray(g)  # an expanded (stride-0) gradient would push matmul off BLAS
+        g = array_module(g).ascontiguousarray(g)  # an expanded (stride-0) gradient would push matmul off BLAS
         return _in_compute_dtype(lambda g_, w_: _input_grad_raw(g_, w_, geo, x_shape), g, w)
 
     def backward(ctx, ggx):
@@ -597,7 +604,7 @@ class ConvWeightGrad(Op):
     def forward(ctx, x, g, geo, w_shape, col):
         ctx.geo, ctx.w_shape = geo, w_shape
         ctx.save_for_backward(x, g)
-        g = np.ascontiguousarray(g)
+        g = array_module(g).ascontiguousarray(g)
         if col is not None and col.dtype == x.dtype:
             return _weight_grad_raw(x, g, geo, w_shape, col)
         return _in_compute_dtype(lambda x_, g_: _weight_grad_raw(x_, g_, geo, w_shape), x, g)
@@ -705,7 +712,7 @@ def _convnd(input, weight, bias, stride, padding, dilation, groups, nd, name):
     out = tuple(out_size(s, k, st, lo, hi, d) for s, k, st, (lo, hi), d in zip(in_size, kernel, stride, pads, dilation))
     geo = _Geometry(tuple(kernel), stride, pads, dilation, groups, tuple(in_size), out, weight._data.shape[0],
                     weight._data.shape[1])
-    _use_compiled(geo, input._data.dtype, weight._data.shape[1], weight._data.shape[0])
+    _use_compiled(geo, input._data, weight._data.shape[1], weight._data.shape[0])
     y = Conv.apply(input, weight, bias, geo)
     return y.squeeze(0) if unbatched else y
 
@@ -768,7 +775,7 @@ def _conv_transposend(input, weight, bias, stride, padding, output_padding, grou
                            f"per channel: ({' x '.join(map(str, big))}). Output size is too small")
     # the transposed convolution is the input gradient of the convolution mapping the big output back
     geo = _Geometry(kernel, stride, tuple((p, p) for p in pad), dilation, groups, big, in_size)
-    _use_compiled(geo, input._data.dtype, weight._data.shape[1] * groups, weight._data.shape[0])
+    _use_compiled(geo, input._data, weight._data.shape[1] * groups, weight._data.shape[0])
     n = input._data.shape[0]
     y = ConvInputGrad.apply(input, weight, geo, (n, weight._data.shape[1] * groups) + big)
     if bias is not None:

@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from ..._device import array_module
 from ...autograd.function import Op
 from ..._ops._util import compute_dtype, shape_str
 from ..._backend.im2col import out_size, pad_array, crop
@@ -59,7 +60,7 @@ def _window_max(xp, geo, want_index):
         return best, None
     kidx = _first_match(xp, best, keys)
     if xp.dtype.kind not in "iub" and np.isnan(best).any():
-        hit = np.empty(best.shape, bool)
+        hit = array_module(best).empty(best.shape, bool)
         for k in range(len(keys)):
             np.isnan(xp[keys[k]], out=hit)
             np.copyto(kidx, k, where=hit)
@@ -71,10 +72,11 @@ def _first_match(xp, best, keys):
     (compare, subtract, multiply-add on uint8/int32), which NumPy runs several times faster than
     masked ``copyto``."""
     dtype = np.uint8 if len(keys) < 256 else np.int32
-    kidx = np.zeros(best.shape, dtype)
+    am = array_module(best)
+    kidx = am.zeros(best.shape, dtype)
     found = np.equal(xp[keys[0]], best)
-    hit = np.empty(best.shape, bool)
-    step = np.empty(best.shape, dtype)
+    hit = am.empty(best.shape, bool)
+    step = am.empty(best.shape, dtype)
     for k in range(1, len(keys)):
         np.equal(xp[keys[k]], best, out=hit)
         np.greater(hit, found, out=hit)  # equal here and not at an earlier offset
@@ -86,15 +88,16 @@ def _first_match(xp, best, keys):
 
 def _flat_indices(kidx, geo):
     """Flat index into each (unpadded) input plane of the max chosen at kernel offset ``kidx``."""
+    xp = array_module(kidx)
     nd = len(geo.kernel)
     plane_strides = [int(np.prod(geo.in_size[d + 1:])) for d in range(nd)]
-    offset_flat = np.array([sum(o * dil * st for o, dil, st in zip(off, geo.dilation, plane_strides))
+    offset_flat = xp.array([sum(o * dil * st for o, dil, st in zip(off, geo.dilation, plane_strides))
                             for off in geo.offsets], np.int64)
     base = 0
     for d in range(nd):
         shape = [1] * nd
         shape[d] = geo.out[d]
-        base = base + ((np.arange(geo.out[d]) * geo.stride[d] - geo.pads[d][0]) * plane_strides[d]).reshape(shape)
+        base = base + ((xp.arange(geo.out[d]) * geo.stride[d] - geo.pads[d][0]) * plane_strides[d]).reshape(shape)
     return base + offset_flat[kidx]
 
 
@@ -138,12 +141,13 @@ class WindowScatter(Op):
         # windows that tile the padded input exactly write every element once: no zero fill needed
         tiled = all(k == s and d == 1 and o * s == n for k, s, d, o, n in
                     zip(geo.kernel, geo.stride, geo.dilation, geo.out, padded[-len(geo.kernel):]))
-        gx = (np.empty if tiled else np.zeros)(padded, g.dtype)
-        hit = np.empty(kidx.shape, bool)
+        xp = array_module(g)
+        gx = (xp.empty if tiled else xp.zeros)(padded, g.dtype)
+        hit = xp.empty(kidx.shape, bool)
         for k, key in enumerate(geo.keys):
             np.equal(kidx, k, out=hit)
             np.multiply(g, hit, out=gx[key])
-        return np.ascontiguousarray(crop(gx, geo.pads))
+        return xp.ascontiguousarray(crop(gx, geo.pads))
 
     def backward(ctx, gg):
         return WindowGather.apply(gg, ctx.kidx, ctx.geo), None, None, None
@@ -155,8 +159,9 @@ class WindowGather(Op):
     def forward(ctx, x, kidx, geo):
         ctx.kidx, ctx.geo, ctx.in_shape = kidx, geo, x.shape
         xp = pad_array(x, geo.pads)
-        out = np.zeros(kidx.shape, x.dtype)
-        hit = np.empty(kidx.shape, bool)
+        am = array_module(x)
+        out = am.zeros(kidx.shape, x.dtype)
+        hit = am.empty(kidx.shape, bool)
         for k, key in enumerate(geo.keys):
             np.equal(kidx, k, out=hit)
             np.copyto(out, xp[key], where=hit)
@@ -174,12 +179,13 @@ class PlaneScatter(Op):
         ctx.idx, ctx.nd = idx, nd
         rows = int(np.prod(in_shape[:-nd], dtype=np.int64))
         plane = int(np.prod(in_shape[-nd:], dtype=np.int64))
-        flat_idx = idx.reshape(rows, -1) + (np.arange(rows, dtype=np.int64) * plane)[:, None]
+        xp = array_module(g)
+        flat_idx = idx.reshape(rows, -1) + (xp.arange(rows, dtype=np.int64) * plane)[:, None]
         if accumulate:
             out = np.bincount(flat_idx.ravel(), weights=g.reshape(-1), minlength=rows * plane)
             out = out.astype(g.dtype, copy=False)
         else:
-            out = np.zeros(rows * plane, g.dtype)
+            out = xp.zeros(rows * plane, g.dtype)
             out[flat_idx.ravel()] = g.reshape(-1)
         return out.reshape(in_shape)
 
@@ -218,6 +224,11 @@ def _divisor(geo, count_include_pad, divisor_override):
     return div
 
 
+def _on_device_of(array, div):
+    """The divisor (a host scalar or array) as an array of ``array``'s module."""
+    return array_module(array).asarray(div)
+
+
 class AvgPool(Op):
     def forward(ctx, x, geo, div):
         ctx.geo, ctx.div, ctx.in_shape = geo, div, x.shape
@@ -226,9 +237,10 @@ class AvgPool(Op):
         acc = xp[geo.keys[0]].copy()
         for key in geo.keys[1:]:
             np.add(acc, xp[key], out=acc)
+        div = _on_device_of(acc, div)
         if integer:
             return np.trunc(acc / div).astype(x.dtype)
-        acc /= np.asarray(div, acc.dtype)
+        acc /= div.astype(acc.dtype, copy=False)
         return acc if acc.dtype == x.dtype else acc.astype(x.dtype)
 
     def backward(ctx, g):
@@ -241,14 +253,15 @@ class AvgPoolAdjoint(Op):
     def forward(ctx, g, geo, div, in_shape):
         ctx.geo, ctx.div = geo, div
         cdt = compute_dtype(g.dtype)
-        gd = g.astype(cdt) / np.asarray(div, cdt)
+        xp = array_module(g)
+        gd = g.astype(cdt) / _on_device_of(g, div).astype(cdt, copy=False)
         nd = len(geo.kernel)
         padded = in_shape[:-nd] + tuple(n + lo + hi for n, (lo, hi) in zip(geo.in_size, geo.pads))
-        gx = np.zeros(padded, cdt)
+        gx = xp.zeros(padded, cdt)
         for key in geo.keys:
             view = gx[key]
             np.add(view, gd, out=view)
-        gx = np.ascontiguousarray(crop(gx, geo.pads))
+        gx = xp.ascontiguousarray(crop(gx, geo.pads))
         return gx if gx.dtype == g.dtype else gx.astype(g.dtype)
 
     def backward(ctx, gg):
@@ -418,6 +431,7 @@ def _adaptive_avg(input, output_size, nd, name):
     x = input._data
     _check_adaptive(x, nd, name)
     out = _adaptive_sizes(output_size, x.shape[-nd:], nd)
+    xp = array_module(x)
     mats = []
     for n, o in zip(x.shape[-nd:], out):
         if n == o:
@@ -426,7 +440,7 @@ def _adaptive_avg(input, output_size, nd, name):
         start, end = _bounds(n, o)
         cols = np.arange(n)
         m = ((cols >= start[:, None]) & (cols < end[:, None])) / (end - start)[:, None].astype(np.float64)
-        mats.append(m)
+        mats.append(m if xp is np else xp.asarray(m))
     if all(m is None for m in mats):
         return input.clone() if hasattr(input, "clone") else input
     return map_axes(input, mats)
@@ -475,7 +489,7 @@ def _adaptive_max_indices(x, out, nd):
         shape[d], shape[nd + d] = o, kmax
         flat = flat + (idx * plane_strides[d]).reshape(shape)
         kmaxes.append(kmax)
-    flat = flat.reshape(out + (-1,))  # (*out, K)
+    flat = array_module(x).asarray(flat.reshape(out + (-1,)))  # (*out, K)
     rows = int(np.prod(lead, dtype=np.int64))
     vals = x.reshape(rows, -1)[:, flat.reshape(-1)].reshape((rows,) + flat.shape)
     if vals.dtype.kind not in "iub":
