@@ -12,7 +12,7 @@ def _window_of(window, win_length, n_fft, like):
     """The analysis window, zero-padded on both sides to n_fft (torch centres it)."""
     from .creation import ones
     if window is None:
-        window = ones(win_length, dtype=like.real.dtype if like.is_complex() else like.dtype)
+        window = ones(win_length, dtype=like.real.dtype if like.is_complex() else like.dtype, device=like.device)
     if window.dim() != 1 or window.shape[0] != win_length:
         raise RuntimeError(f"stft: expected a 1D window tensor of size equal to win_length={win_length}, but got "
                            f"window with size {list(window.shape)}")
