@@ -4,6 +4,7 @@ import re
 import numpy as np
 
 from .. import _dtype as D
+from .._device import array_module, as_array, is_device_array
 from .._tensor import Tensor
 from ..autograd.function import Op
 from ..autograd.grad_mode import _enabled
@@ -12,6 +13,12 @@ from .inplace import apply_inplace, inplace_method, write_out
 from .scatter import Scatter, gather
 
 _ND = np.ndarray
+
+
+def _is_arr(k):
+    """An index array in a raw key (NumPy or CuPy): the other key items are ints, bools, slices, None and
+    Ellipsis, none of which has a dtype."""
+    return k.__class__ is _ND or hasattr(k, "dtype")
 
 
 def _convert_key(key):
@@ -45,6 +52,11 @@ def _convert_key(key):
             if k.step is not None and _int(k.step) <= 0:
                 raise ValueError("step must be greater than zero")
             out.append(slice(_int(k.start), _int(k.stop), _int(k.step)))
+        elif is_device_array(k):
+            if k.dtype.kind not in "biu":
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            out.append(k)
+            basic = False
         elif isinstance(k, (list, tuple, np.ndarray)):
             a = np.asarray([_unwrap(x) for x in k] if not isinstance(k, np.ndarray) else k)
             if a.size == 0 and a.dtype.kind == "f":  # x[[]]: an empty index list
@@ -79,7 +91,7 @@ def _split_ints(key):
     for k in key:
         if type(k) is int or k is Ellipsis:
             first.append(k)
-        elif isinstance(k, _ND) and k.dtype == np.bool_:
+        elif _is_arr(k) and k.dtype == np.bool_:
             first.extend([slice(None)] * k.ndim)
         elif k is not None and not isinstance(k, bool):
             first.append(slice(None))
@@ -120,19 +132,75 @@ def _unwrap(x):
 def _index(x, key):
     if key.__class__ is _TwoStep:
         return _index(_index(x, key[0]), key[1])
+    if x.__class__ is not _ND:
+        return _device_index(x, key)
     try:
         out = x[key]
     except IndexError as e:
         raise IndexError(_torch_index_message(str(e), x.shape, key)) from None
+    except TypeError:
+        _raise_if_device_key(x, key)
+        raise
     if out.__class__ is not _ND:  # all ints gave a NumPy scalar; an Ellipsis gives the 0-d *view* torch has
         out = x[key + (Ellipsis,)]
     return out
 
 
+def _device_index(x, key):
+    key = device_key(x, key)
+    try:
+        out = x[key]
+    except IndexError as e:
+        raise IndexError(_torch_index_message(str(e), x.shape, key)) from None
+    if out.ndim == 0 and not any(k is Ellipsis or _is_arr(k) for k in key):
+        out = x[key + (Ellipsis,)]  # the 0-d *view* torch has (not every array library gives one for ints)
+    return out
+
+
+def device_key(x, key, check=True):
+    """``key`` for indexing the device array ``x``: host index arrays moved to the device, integer index
+    arrays checked against ``x``'s shape (CuPy wraps out-of-range indices around where torch raises)."""
+    xp = array_module(x)
+    out = []
+    pos, ellipsis_dims = 0, x.ndim - sum(_dims_consumed(k) for k in key)
+    for k in key:
+        if k is Ellipsis:
+            pos += ellipsis_dims
+        elif _is_arr(k):
+            if k.__class__ is _ND:
+                k = xp.asarray(k)
+            if check and k.dtype != np.bool_ and k.size and pos < x.ndim:
+                _check_device_bounds(k, x.shape, pos, key)
+        pos += _dims_consumed(k)
+        out.append(k)
+    return tuple(out)
+
+
+def _dims_consumed(k):
+    if k is None or k is Ellipsis or k.__class__ is bool:
+        return 0
+    return k.ndim if _is_arr(k) and k.dtype == np.bool_ else 1
+
+
+def _check_device_bounds(k, shape, axis, key):
+    n = shape[axis]
+    bad = (k >= n) | (k < -n)
+    if bool(bad.any()):
+        first = int(k[bad].reshape(-1)[0])
+        msg = f"index {first} is out of bounds for axis {axis} with size {n}"
+        raise IndexError(_torch_index_message(msg, shape, key))
+
+
+def _raise_if_device_key(x, key):
+    """torch's error for index tensors on the device of a CPU tensor (NumPy refuses them with a TypeError)."""
+    if any(is_device_array(k) for k in key):
+        raise RuntimeError("indices should be either on cpu or on the same device as the indexed tensor (cpu)")
+
+
 def _torch_index_message(msg, shape, key):
     if "boolean index did not match" in msg:
         for i, k in enumerate(key):
-            if isinstance(k, np.ndarray) and k.dtype == np.bool_:
+            if _is_arr(k) and k.dtype == np.bool_:
                 for j, n in enumerate(k.shape):
                     if i + j < len(shape) and shape[i + j] != n:
                         return (f"The shape of the mask {shape_str(k.shape)} at index {j} does not match the shape "
@@ -151,7 +219,7 @@ _OOB = re.compile(r"index (-?\d+) is out of bounds for axis (\d+) with size (\d+
 
 def _advanced_dim(key, ndim, axis):
     """torch moves index-tensor dims to the front before indexing, and names the dim in that order."""
-    consumed = [0 if k is None or k is Ellipsis else (k.ndim if isinstance(k, _ND) and k.dtype == np.bool_ else 1)
+    consumed = [0 if k is None or k is Ellipsis else (k.ndim if _is_arr(k) and k.dtype == np.bool_ else 1)
                 for k in key]
     pos, n_adv = 0, 0
     for k, c in zip(key, consumed):
@@ -159,8 +227,8 @@ def _advanced_dim(key, ndim, axis):
             pos += ndim - sum(consumed)
             continue
         if pos <= axis < pos + c:
-            return n_adv + axis - pos if isinstance(k, _ND) else axis
-        if isinstance(k, _ND):
+            return n_adv + axis - pos if _is_arr(k) else axis
+        if _is_arr(k):
             n_adv += c
         pos += c
     return axis
@@ -172,7 +240,7 @@ class BasicIndex(Op):
     def forward(ctx, x, key):
         ctx.in_shape, ctx.key, ctx.dtype = x.shape, key, x.dtype
         out = _index(x, key)
-        return out if out.__class__ is _ND else np.asarray(out)
+        return out if out.__class__ is _ND else as_array(out)
 
     def backward(ctx, g):
         return IndexPutAcc.apply(g.new_zeros(ctx.in_shape), g, ctx.key), None
@@ -182,7 +250,7 @@ class AdvancedIndex(Op):
     def forward(ctx, x, key):
         ctx.in_shape, ctx.key = x.shape, key
         out = _index(x, key)
-        return out if out.__class__ is _ND else np.asarray(out)
+        return out if out.__class__ is _ND else as_array(out)
 
     def backward(ctx, g):
         return IndexPutAcc.apply(g.new_zeros(ctx.in_shape), g, ctx.key), None
@@ -195,6 +263,8 @@ class IndexPutAcc(Op):
         ctx.key = key
         out = base.copy()
         view, k = _locate(out, key)
+        if view.__class__ is not _ND:
+            k = device_key(view, k, check=False)  # checked when the forward indexed with it
         _add_at(view, k, values) if _has_array(k) else view.__setitem__(k, view[k] + values)
         return out
 
@@ -208,8 +278,12 @@ class IndexPut(Op):
     def forward(ctx, base, values, key, accumulate):
         ctx.key, ctx.accumulate = key, accumulate
         out = base.copy()
-        v = values if values.__class__ is _ND else np.asarray(values)
         view, k = _locate(out, key)
+        if out.__class__ is _ND:
+            v = values if values.__class__ is _ND else np.asarray(values)
+        else:
+            v = values if is_device_array(values) else array_module(out).asarray(values)
+            k = device_key(view, k)
         try:
             if accumulate:
                 _add_at(view, k, v.astype(out.dtype, copy=False))
@@ -234,6 +308,9 @@ class IndexPut(Op):
 def _add_at(target, key, values):
     """``target[key] += values`` with duplicates accumulating (``np.add.at``), done on flat positions:
     NumPy's ``ufunc.at`` is many times faster with one 1-D index than with a multi-dim key."""
+    if target.__class__ is not _ND:
+        _add_at_device(target, key, values)
+        return
     if _no_repeats(key):  # each element is hit once: a plain fancy-indexed add is exact and fastest
         target[key] += values
         return
@@ -243,6 +320,13 @@ def _add_at(target, key, values):
         np.add.at(target, key, values)
         return
     np.add.at(flat, pos.reshape(-1), np.broadcast_to(values, pos.shape).reshape(-1))
+
+
+def _add_at_device(target, key, values):
+    if any(_is_arr(k) and k.dtype == np.bool_ or k.__class__ is bool for k in key):
+        target[key] += values  # a mask addresses each element once
+    else:
+        array_module(target).add.at(target, key, values)  # CuPy's scatter-add
 
 
 def _no_repeats(key):
@@ -277,7 +361,7 @@ def _positions(shape, key):
 def _has_array(key):
     if key.__class__ is _TwoStep:
         key = key[1]
-    return any(isinstance(k, _ND) or isinstance(k, bool) for k in key)
+    return any(_is_arr(k) or isinstance(k, bool) for k in key)
 
 
 def getitem(self, key):
@@ -306,12 +390,17 @@ def setitem(self, key, value):
         return
     v = value._data if isinstance(value, Tensor) else value
     view, k = _locate(self._data, raw)
+    if view.__class__ is not _ND:
+        k = device_key(view, k)
     try:
         view[k] = v
     except IndexError as e:
         raise IndexError(_torch_index_message(str(e), view.shape, k)) from None
     except ValueError:
-        raise RuntimeError(_shape_mismatch(np.asarray(v), view[k].shape, k)) from None
+        raise RuntimeError(_shape_mismatch(v if _is_arr(v) else np.asarray(v), view[k].shape, k)) from None
+    except TypeError:
+        _raise_if_device_key(view, k)
+        raise
     self._bump_version()
 
 
@@ -338,7 +427,7 @@ def _shape_mismatch(v, target, key):
 
 def _masks_only(raw):
     key = raw[1] if raw.__class__ is _TwoStep else raw
-    return all(k.dtype == np.bool_ for k in key if isinstance(k, _ND))
+    return all(k.dtype == np.bool_ for k in key if _is_arr(k))
 
 
 def _index_put_dtype_error(target, value):
@@ -397,8 +486,11 @@ def index_select(input, dim, index, *, out=None):
 
 class MaskedFill(Op):
     def forward(ctx, x, mask, value):
+        if x.__class__ is not _ND:  # a CPU mask or 0-d value may index or fill a device tensor
+            mask = on_device_of(x, mask)
+            value = on_device_of(x, value) if _is_arr(value) else value
         ctx.mask = mask
-        v = value if value.__class__ is not _ND else value.astype(x.dtype)
+        v = value.astype(x.dtype) if _is_arr(value) else value
         return np.where(mask, v, x).astype(x.dtype, copy=False)
 
     def backward(ctx, g):
@@ -438,6 +530,11 @@ def masked_fill(input, mask, value):
     return MaskedFill.apply(input, m, value)
 
 
+def on_device_of(x, a):
+    """The host array ``a`` copied to the device of the device array ``x`` (device arrays pass)."""
+    return array_module(x).asarray(a)
+
+
 def _bool_mask(mask, name):
     if not isinstance(mask, Tensor) or mask._data.dtype != np.bool_:
         got = type_name(mask.dtype) if isinstance(mask, Tensor) else type(mask).__name__
@@ -463,6 +560,8 @@ class MaskedScatter(Op):
     """``x`` with the True positions of ``mask`` filled, in order, by the leading elements of ``source``."""
 
     def forward(ctx, x, mask, source):
+        if x.__class__ is not _ND:
+            mask = on_device_of(x, mask)
         ctx.mask, ctx.src_shape = mask, source.shape
         n = int(np.count_nonzero(mask))
         if n > source.size:
@@ -478,7 +577,8 @@ class MaskedScatter(Op):
         if ctx.needs_input_grad[2]:
             picked = AdvancedIndex.apply(g, (ctx.mask,))
             size = int(np.prod(ctx.src_shape))
-            gs = IndexPut.apply(g.new_zeros(size), picked, (np.arange(picked.shape[0]),), False).reshape(ctx.src_shape)
+            positions = array_module(g._data).arange(picked.shape[0])
+            gs = IndexPut.apply(g.new_zeros(size), picked, (positions,), False).reshape(ctx.src_shape)
         return gx, None, gs
 
 
@@ -569,7 +669,7 @@ def nonzero(input, *, out=None, as_tuple=False):
     if as_tuple:
         return tuple(Tensor._wrap(i.astype(np.int64)) for i in idx)
     return Tensor._wrap(np.stack(idx, axis=1).astype(np.int64) if input._data.ndim else
-                        np.zeros((int(bool(input._data)), 0), np.int64))
+                        array_module(input._data).zeros((int(bool(input._data)), 0), np.int64))
 
 
 def argwhere(input):
