@@ -19,6 +19,7 @@ from ._ops._util import compute_dtype, float_dtype_for, type_name
 from ._ops.inplace import write_out
 
 from ._optional import scipy_module
+from ._device import array_module, module_of, as_array, is_array, special_module, to_host
 
 __all__ = ["expit", "logit", "erf", "erfc", "erfinv", "gammaln", "digamma", "psi", "polygamma", "multigammaln",
            "xlogy", "xlog1py", "log_softmax", "softmax", "logsumexp", "i0", "i1", "sinc", "entr", "ndtr", "ndtri",
@@ -37,6 +38,11 @@ logsumexp = R.logsumexp
 def logit(input, eps=None, *, out=None):
     """log(p / (1 - p)), with ``p`` clamped to [eps, 1 - eps] when ``eps`` is given."""
     return E.logit(input, eps, out=out)
+
+
+def _special(x):
+    """The special-function module for ``x``'s data: scipy.special (None without SciPy) or cupyx's."""
+    return special_module(array_module(x))
 
 
 def _float_input(x):
@@ -87,10 +93,13 @@ def _digamma_np(x):
 
 
 def _polygamma_np(n, x):
+    sp = _special(x)
     if n == 0:
-        return scipy_module("special").digamma(x) if scipy_module("special") is not None else _digamma_np(x)
-    if scipy_module("special") is not None:
-        return scipy_module("special").polygamma(n, x)
+        return sp.digamma(x) if sp is not None else _digamma_np(x)
+    if sp is not None:
+        if x.__class__ is not np.ndarray:  # scipy's own formula, with n a Python number on the device
+            return (-1.0) ** (n + 1) * math.factorial(n) * sp.zeta(float(n + 1), x)
+        return sp.polygamma(n, x)
     # psi^(n)(x) = (-1)^(n+1) n! zeta(n + 1, x), valid for x > 0
     with np.errstate(all="ignore"):
         val = (-1) ** (n + 1) * math.factorial(n) * _hurwitz_zeta(float(n + 1), np.asarray(x, np.float64))
@@ -101,7 +110,7 @@ class Polygamma(Op):
     def forward(ctx, x, n):
         xc, dt = _float_input(x)
         with np.errstate(all="ignore"):
-            out = np.asarray(_polygamma_np(n, xc), dtype=dt)
+            out = as_array(_polygamma_np(n, xc), dt)
         ctx.n = n
         ctx.save_for_backward(x)
         return out
@@ -130,7 +139,7 @@ def multigammaln(input, p, *, out=None):
     """Multivariate log-gamma: p(p-1)/4 log(pi) + sum_j lgamma(x - j/2)."""
     if p < 1:
         raise RuntimeError(f"p has to be greater than or equal to 1")
-    j = Tensor._wrap(np.arange(p, dtype=input._data.dtype) / 2)
+    j = Tensor._wrap(array_module(input._data).arange(p, dtype=input._data.dtype) / 2)
     res = E.lgamma(input.unsqueeze(-1) - j).sum(-1) + p * (p - 1) / 4 * math.log(math.pi)
     return write_out(res, out)
 
@@ -144,10 +153,11 @@ def xlogy(input, other, *, out=None):
 def xlog1py(input, other, *, out=None):
     """input * log1p(other), 0 where input is 0."""
     if not isinstance(input, Tensor):
-        input = Tensor._wrap(np.asarray(input, dtype=D.get_default_dtype().np))
+        xp = array_module(other._data) if isinstance(other, Tensor) else np
+        input = Tensor._wrap(xp.asarray(input, dtype=D.get_default_dtype().np))
     if not isinstance(other, Tensor):
-        other = Tensor._wrap(np.asarray(other, dtype=input._data.dtype if input.is_floating_point()
-                                        else D.get_default_dtype().np))
+        other = Tensor._wrap(array_module(input._data).asarray(
+            other, dtype=input._data.dtype if input.is_floating_point() else D.get_default_dtype().np))
     zero = input == 0
     safe = other.masked_fill(zero, 0.0) if other.is_floating_point() else other
     return write_out(E.where(zero, 0.0, input * E.log1p(safe)), out)
@@ -206,8 +216,9 @@ def _erfc_continued_fraction(y):
 
 
 def _log_ndtr_np(x):
-    if scipy_module("special") is not None:
-        return scipy_module("special").log_ndtr(x)
+    sp = _special(x)
+    if sp is not None:
+        return sp.log_ndtr(x)
     # left of -2, 1 + erf(x/sqrt2) cancels: use log Phi(x) = log(erfcx(y) / 2) - y^2, y = -x/sqrt2,
     # with erfcx from its continued fraction (converges fast for y > 1)
     with np.errstate(all="ignore"):
@@ -220,7 +231,7 @@ def _log_ndtr_np(x):
 class LogNdtr(Op):
     def forward(ctx, x):
         xc, dt = _float_input(x)
-        out = np.asarray(_log_ndtr_np(xc), dtype=dt)
+        out = as_array(_log_ndtr_np(xc), dt)
         ctx.save_for_backward(x, out)
         return out
 
@@ -236,8 +247,9 @@ def log_ndtr(input, *, out=None):
 
 
 def _erfcx_np(x):
-    if scipy_module("special") is not None:
-        return scipy_module("special").erfcx(x)
+    sp = _special(x)
+    if sp is not None:
+        return sp.erfcx(x)
     # exp(x^2) erfc(x): directly below 2, from the continued fraction above (no overflow), and by
     # erfcx(x) = 2 exp(x^2) - erfcx(-x) for negative x
     x = np.asarray(x, np.float64)
@@ -252,7 +264,7 @@ def _erfcx_np(x):
 class Erfcx(Op):
     def forward(ctx, x):
         xc, dt = _float_input(x)
-        out = np.asarray(_erfcx_np(xc), dtype=dt)
+        out = as_array(_erfcx_np(xc), dt)
         ctx.save_for_backward(x, out)
         return out
 
@@ -268,8 +280,9 @@ def erfcx(input, *, out=None):
 
 # ------------------------------------------------------------------ Bessel functions
 def _i1_np(x):
-    if scipy_module("special") is not None:
-        return scipy_module("special").i1(x)
+    sp = _special(x)
+    if sp is not None:
+        return sp.i1(x)
     # the power series has only positive terms: accurate to rounding for every finite x it can hold
     half = np.asarray(x, np.float64) / 2
     term = half.copy()
@@ -285,7 +298,8 @@ class I0(Op):
     def forward(ctx, x):
         xc, dt = _float_input(x)
         ctx.save_for_backward(x)
-        return np.asarray(scipy_module("special").i0(xc) if scipy_module("special") is not None else np.i0(xc), dtype=dt)
+        sp = _special(xc)
+        return as_array(sp.i0(xc) if sp is not None else np.i0(xc), dt)
 
     def backward(ctx, g):
         x, = ctx.saved_tensors
@@ -295,7 +309,7 @@ class I0(Op):
 class I1(Op):
     def forward(ctx, x):
         xc, dt = _float_input(x)
-        out = np.asarray(_i1_np(xc), dtype=dt)
+        out = as_array(_i1_np(xc), dt)
         ctx.save_for_backward(x, out)
         return out
 
@@ -340,9 +354,9 @@ _install()
 class I0e(Op):
     def forward(ctx, x):
         xc, dt = _float_input(x)
-        sp = scipy_module("special")
+        sp = _special(xc)
         with np.errstate(all="ignore"):
-            out = np.asarray(sp.i0e(xc) if sp is not None else np.i0(xc) * np.exp(-np.abs(xc)), dtype=dt)
+            out = as_array(sp.i0e(xc) if sp is not None else np.i0(xc) * np.exp(-np.abs(xc)), dt)
         ctx.save_for_backward(x, out)
         return out
 
@@ -354,9 +368,9 @@ class I0e(Op):
 class I1e(Op):
     def forward(ctx, x):
         xc, dt = _float_input(x)
-        sp = scipy_module("special")
+        sp = _special(xc)
         with np.errstate(all="ignore"):
-            out = np.asarray(sp.i1e(xc) if sp is not None else _i1_np(xc) * np.exp(-np.abs(xc)), dtype=dt)
+            out = as_array(sp.i1e(xc) if sp is not None else _i1_np(xc) * np.exp(-np.abs(xc)), dt)
         ctx.save_for_backward(x, out)
         return out
 
@@ -380,8 +394,9 @@ def i1e(input, *, out=None):
 
 # ------------------------------------------------------------------ Bessel and Airy functions (SciPy)
 # torch computes these without a derivative: their results never require grad.
-def _need_scipy_special(fname):
-    sp = scipy_module("special")
+def _need_scipy_special(fname, x=None):
+    """The special-function module for ``x``'s data (scipy.special when ``x`` is None), or torch's error."""
+    sp = scipy_module("special") if x is None or x.__class__ is np.ndarray else _special(x)
     if sp is None:
         raise RuntimeError(f"torch.special.{fname} needs SciPy in ember (pip install scipy)")
     return sp
@@ -408,7 +423,7 @@ def _unary(fname, values):
         x, dt = _float_input(input._data)
         _check_kernel_dtype(fname, dt)
         with np.errstate(all="ignore"):
-            res = np.asarray(values(x), dtype=dt)
+            res = as_array(values(x), dt)
         return write_out(Tensor._wrap(res), out)
     fn.__name__ = fn.__qualname__ = fname
     return fn
@@ -416,7 +431,10 @@ def _unary(fname, values):
 
 def _from_scipy(fname, scipy_name, output=None):
     def values(x):
-        res = getattr(_need_scipy_special(fname), scipy_name)(x)
+        sp = _need_scipy_special(fname, x)
+        if not hasattr(sp, scipy_name):  # cupyx.scipy.special lacks it (airy): computed on the host
+            return array_module(x).asarray(values(to_host(x)))
+        res = getattr(sp, scipy_name)(x)
         return res if output is None else res[output]
     return _unary(fname, values)
 
@@ -462,7 +480,8 @@ def _polynomial_operands(fname, x, n):
     nr = n._data if isinstance(n, Tensor) else n
     dt = float_dtype_for(D.result_type_raw(xr, nr).np)
     _check_kernel_dtype(fname, dt)
-    xa, na = np.asarray(xr).astype(dt), np.asarray(nr)
+    xp = module_of(xr, nr)
+    xa, na = xp.asarray(xr).astype(dt), xp.asarray(nr)
     if na.dtype.kind in "fb":
         na = na.astype(dt)                              # torch casts n to the result dtype, then truncates
     xa, na = np.broadcast_arrays(xa, _degree(na))
@@ -474,18 +493,19 @@ def _evaluate_polynomial(x, n, cases, first, step):
 
     ``first(x)`` is p_1; ``step(i, x, p, q)`` gives p_{i+1} from p_{i-1} = p and p_i = q.
     """
-    out = np.zeros(x.shape, x.dtype)
+    xp = array_module(x)
+    out = xp.zeros(x.shape, x.dtype)
     todo = n >= 0                                        # n < 0 gives 0
     with np.errstate(all="ignore"):
         for mask, value in cases + [(n == 0, 1.0), (n == 1, first(x))]:
             hit = todo & mask
-            out[hit] = np.broadcast_to(value, x.shape)[hit]
+            out[hit] = xp.broadcast_to(value, x.shape)[hit] if is_array(value) else value
             todo &= ~hit
         xs, ns = x[todo], n[todo]
         p, q = np.ones_like(xs), first(xs)
         res = np.empty_like(xs)
-        live = np.arange(xs.size)
-        for i in range(1, int(ns.max(initial=1))):
+        live = xp.arange(xs.size)
+        for i in range(1, max(int(ns.max()), 1) if ns.size else 1):
             q, p = step(i, xs, p, q), q
             done = ns == i + 1
             stuck = np.isnan(q) & ~done                  # NaN stays NaN: stop iterating these
@@ -504,7 +524,7 @@ def _polynomial(fname, cases, first, step, doc):
         x, deg, dt = _polynomial_operands(fname, input, n)
         with np.errstate(all="ignore"):
             res = _evaluate_polynomial(x, deg, cases(x, deg), first, step)
-        return write_out(Tensor._wrap(np.asarray(res, dtype=dt)), out)
+        return write_out(Tensor._wrap(as_array(res, dt)), out)
     fn.__name__ = fn.__qualname__ = fname
     fn.__doc__ = doc
     return fn
@@ -638,10 +658,10 @@ class _IncompleteGamma(Op):
         if dt not in D.REDUCED_NP:                       # half types compute in float32; integers raise
             _check_kernel_dtype("igammac" if upper else "igamma", dt)
         cdt = compute_dtype(dt)
-        sp = _need_scipy_special("gammaincc" if upper else "gammainc")
+        sp = _need_scipy_special("gammaincc" if upper else "gammainc", a)
         with np.errstate(all="ignore"):
             fn = sp.gammaincc if upper else sp.gammainc
-            out = np.asarray(fn(a.astype(cdt), x.astype(cdt)), dtype=dt)
+            out = as_array(fn(a.astype(cdt), x.astype(cdt)), dt)
         ctx.upper = upper
         ctx.save_for_backward(a, x)
         return out
@@ -679,13 +699,14 @@ class _Zeta(Op):
     def forward(ctx, x, q):
         dt = float_dtype_for(D.result_type_raw(x, q).np)
         _check_kernel_dtype("zeta", dt)
-        xa, qa = np.asarray(x, dt), np.asarray(q, dt)
+        xp = module_of(x, q)
+        xa, qa = xp.asarray(x, dt), xp.asarray(q, dt)
         with np.errstate(all="ignore"):
-            val = _need_scipy_special("zeta").zeta(xa, qa)
+            val = _need_scipy_special("zeta", xa).zeta(xa, qa)
             val = np.where(np.isinf(qa), np.nan, val)    # torch's series gives NaN at q = inf
-        ctx.x = None if isinstance(x, np.ndarray) else x      # a Python number stays a constant
-        ctx.save_for_backward(*(a for a in (x, q) if isinstance(a, np.ndarray)))
-        return np.asarray(val, dtype=dt)
+        ctx.x = None if is_array(x) else x      # a Python number stays a constant
+        ctx.save_for_backward(*(a for a in (x, q) if is_array(a)))
+        return as_array(val, dt)
 
     def backward(ctx, g):
         saved = list(ctx.saved_tensors)
