@@ -1,7 +1,12 @@
 """CTC loss: the forward-backward (alpha/beta) recursions in log space, vectorised over the batch and
-the extended label positions; only time is a Python loop."""
+the extended label positions; only time is a Python loop.
+
+The lengths and the blank-interleaved labels are built on the host (they drive Python loops and are
+small, as in torch, which takes the lengths as host integers) and moved once to the device of the
+log-probabilities, where the recursions run."""
 import numpy as np
 
+from ..._device import array_module, as_array, is_device_array, to_host
 from ..._tensor import Tensor
 from ...autograd.function import Op, once_differentiable
 from ..._ops._util import compute_dtype
@@ -37,6 +42,11 @@ def _extended(targets, target_lengths, n, blank):
     return ext, skip
 
 
+def _host_ints(v):
+    """Lengths (a list, a host or device array) as a flat host int64 array."""
+    return np.asarray(to_host(v) if is_device_array(v) else v, dtype=np.int64).reshape(-1)
+
+
 class CTC(Op):
     def forward(ctx, log_probs, targets, input_lengths, target_lengths, blank, reduction, zero_infinity):
         dt = log_probs.dtype
@@ -46,34 +56,38 @@ class CTC(Op):
             lp = lp[:, None, :]
             targets = targets.reshape(1, -1)
         t_max, n, _ = lp.shape
-        in_len = np.asarray(input_lengths, dtype=np.int64).reshape(-1)
-        tg_len = np.asarray(target_lengths, dtype=np.int64).reshape(-1)
-        if (in_len > t_max).any():
+        xp = array_module(lp)
+        in_len_h, tg_len_h = _host_ints(input_lengths), _host_ints(target_lengths)
+        if (in_len_h > t_max).any():
             raise RuntimeError(f"Expected input_lengths to have value at most {t_max}, but got value "
-                               f"{int(in_len.max())} (while checking arguments for ctc_loss_allocate_outputs)")
-        ext, skip = _extended(targets, tg_len, n, blank)
+                               f"{int(in_len_h.max())} (while checking arguments for ctc_loss_allocate_outputs)")
+        ext, skip = _extended(to_host(targets), tg_len_h, n, blank)
+        if xp is np:
+            in_len, tg_len = in_len_h, tg_len_h
+        else:
+            in_len, tg_len, ext, skip = (xp.asarray(a) for a in (in_len_h, tg_len_h, ext, skip))
         s_len = ext.shape[1]
-        pos = np.arange(s_len)[None, :]
+        pos = xp.arange(s_len)[None, :]
         live = pos < (2 * tg_len[:, None] + 1)
         emit = np.take_along_axis(lp, np.broadcast_to(ext[None], (t_max, n, s_len)), axis=2)  # (T, N, S)
         emit = np.where(live[None], emit, _NEG)
-        alpha = np.full((t_max, n, s_len), _NEG, lp.dtype)
+        alpha = xp.full((t_max, n, s_len), _NEG, lp.dtype)
         alpha[0, :, 0] = emit[0, :, 0]
         if s_len > 1:
             alpha[0, :, 1] = np.where(tg_len > 0, emit[0, :, 1], _NEG)
         for t in range(1, t_max):
             prev = alpha[t - 1]
-            shift1 = np.concatenate([np.full((n, 1), _NEG), prev[:, :-1]], axis=1)
-            shift2 = np.concatenate([np.full((n, 2), _NEG), prev[:, :-2]], axis=1)
+            shift1 = xp.concatenate([xp.full((n, 1), _NEG), prev[:, :-1]], axis=1)
+            shift2 = xp.concatenate([xp.full((n, 2), _NEG), prev[:, :-2]], axis=1)
             shift2 = np.where(skip, shift2, _NEG)
             alpha[t] = _lse(prev, shift1, shift2) + emit[t]
-        rows = np.arange(n)
+        rows = xp.arange(n)
         last_t = np.maximum(in_len - 1, 0)
         end = 2 * tg_len
         a_end = alpha[last_t, rows, end]
         a_end1 = np.where(tg_len > 0, alpha[last_t, rows, np.maximum(end - 1, 0)], _NEG)
         nll = -_lse(a_end, a_end1)
-        ctx.saved = (lp, emit, alpha, ext, skip, in_len, tg_len, nll, live)
+        ctx.saved = (lp, emit, alpha, ext, skip, in_len, tg_len, nll, live, in_len_h)
         ctx.blank, ctx.reduction, ctx.zero_inf, ctx.unbatched, ctx.dt = blank, reduction, zero_infinity, unbatched, dt
         losses = nll.copy()
         if zero_infinity:
@@ -81,31 +95,32 @@ class CTC(Op):
         if reduction == "none":
             return (losses[0] if unbatched else losses).astype(dt)
         if reduction == "sum":
-            return np.asarray(losses.sum(), dtype=dt)
-        return np.asarray((losses / np.maximum(tg_len, 1)).mean(), dtype=dt)
+            return as_array(losses.sum(), dt)
+        return as_array((losses / np.maximum(tg_len, 1)).mean(), dt)
 
     @once_differentiable
     def backward(ctx, g):
-        lp, emit, alpha, ext, skip, in_len, tg_len, nll, live = ctx.saved
+        lp, emit, alpha, ext, skip, in_len, tg_len, nll, live, in_len_h = ctx.saved
         t_max, n, c = lp.shape
         s_len = ext.shape[1]
-        beta = np.full((t_max, n, s_len), _NEG, lp.dtype)
-        rows = np.arange(n)
+        xp = array_module(lp)
+        beta = xp.full((t_max, n, s_len), _NEG, lp.dtype)
+        rows = xp.arange(n)
         end = 2 * tg_len
         skip_next = np.zeros_like(skip)
         skip_next[:, :-2] = skip[:, 2:]  # may s jump to s+2
         for t in range(t_max - 1, -1, -1):
             start = in_len - 1 == t
-            cur = np.full((n, s_len), _NEG, lp.dtype)
+            cur = xp.full((n, s_len), _NEG, lp.dtype)
             if t + 1 < t_max:
                 nxt = beta[t + 1]
-                shift1 = np.concatenate([nxt[:, 1:], np.full((n, 1), _NEG)], axis=1)
-                shift2 = np.concatenate([nxt[:, 2:], np.full((n, 2), _NEG)], axis=1)
+                shift1 = xp.concatenate([nxt[:, 1:], xp.full((n, 1), _NEG)], axis=1)
+                shift2 = xp.concatenate([nxt[:, 2:], xp.full((n, 2), _NEG)], axis=1)
                 shift2 = np.where(skip_next, shift2, _NEG)
                 cur = _lse(nxt, shift1, shift2) + emit[t]
             cur = np.where((in_len - 1 > t)[:, None], cur, _NEG)
-            if start.any():
-                init = np.full((n, s_len), _NEG, lp.dtype)
+            if (in_len_h - 1 == t).any():  # on the host: no device sync per step
+                init = xp.full((n, s_len), _NEG, lp.dtype)
                 init[rows, end] = emit[t, rows, end]
                 has = tg_len > 0
                 init[rows[has], end[has] - 1] = emit[t, rows[has], end[has] - 1]
@@ -114,13 +129,13 @@ class CTC(Op):
         ab = alpha + beta  # (T, N, S)
         m = ab.max(axis=2, keepdims=True)
         m_safe = np.where(np.isfinite(m), m, 0)
-        acc = np.zeros((t_max, n, c), lp.dtype)
-        t_idx, n_idx, s_idx = np.indices(ab.shape)
+        acc = xp.zeros((t_max, n, c), lp.dtype)
+        t_idx, n_idx, s_idx = xp.indices(ab.shape)
         np.add.at(acc, (t_idx, n_idx, np.broadcast_to(ext[None], ab.shape)), np.exp(ab - m_safe))
         with np.errstate(divide="ignore", invalid="ignore"):
             lcab = np.log(acc) + m_safe
             grad = np.exp(lp) - np.exp(lcab + nll[None, :, None] - lp)
-        valid_t = np.arange(t_max)[:, None] < in_len[None, :]
+        valid_t = xp.arange(t_max)[:, None] < in_len[None, :]
         grad = np.where(valid_t[:, :, None], grad, 0)
         if ctx.zero_inf:
             grad = np.where(np.isinf(nll)[None, :, None], 0, grad)
@@ -143,6 +158,6 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     >>> F.ctc_loss(lp, targets, input_lengths=[5, 4], target_lengths=[2, 2])
     """
     def raw(v):
-        return v._data if isinstance(v, Tensor) else np.asarray(v)
+        return v._data if isinstance(v, Tensor) else np.asarray(v)  # lists and tuples stay on the host
     return CTC.apply(log_probs, raw(targets), raw(input_lengths), raw(target_lengths), blank, reduction,
                      zero_infinity)

@@ -10,6 +10,7 @@ import numpy as np
 
 from ... import _dtype as D
 from ... import _jit
+from ..._device import array_module, as_array
 from ..._kernels import loss as _kernels
 from ..._tensor import Tensor
 from ...autograd.function import Op
@@ -87,8 +88,8 @@ class MSE(Op):
         flat = diff.reshape(-1)
         total = np.dot(flat, flat) if cdt.kind == "f" else (flat * flat).sum()
         if reduction == "mean":
-            total = total / flat.size if flat.size else np.asarray(np.nan, cdt)
-        return np.asarray(total, dtype=dt)
+            total = total / flat.size if flat.size else array_module(flat).full((), np.nan, cdt)
+        return as_array(total, dt)
 
     def backward(ctx, g):
         need_x, need_t = ctx.needs_input_grad[:2]
@@ -232,15 +233,15 @@ class _Coef:
             lo, hi = t2.min(), t2.max()
             if lo >= 0 and hi < c and (lo > ignore_index or hi < ignore_index):
                 m = t2.shape[0]
-                return cls(idx=t2, w_hot=np.ones(m, cdt)), np.asarray(m, cdt)
+                return cls(idx=t2, w_hot=array_module(t2).ones(m, cdt)), cdt.type(m)
         valid = t2 != ignore_index
         safe = np.where(valid, t2, 0)
         bad = valid & ((t2 < 0) | (t2 >= c))
         if bad.any():
             raise IndexError(f"Target {int(t2[np.argmax(bad)])} is out of bounds.")
-        w_cls = np.ones(c, cdt) if weight is None else weight.astype(cdt, copy=False)
+        w_cls = array_module(t2).ones(c, cdt) if weight is None else weight.astype(cdt, copy=False)
         w_row = w_cls[safe] * valid
-        s_row = valid * np.asarray(label_smoothing / c, cdt) if label_smoothing > 0 else None
+        s_row = valid * cdt.type(label_smoothing / c) if label_smoothing > 0 else None
         coef = cls(idx=safe, w_hot=(w_row * (1 - label_smoothing)).astype(cdt, copy=False), s_row=s_row,
                    w_cls=w_cls)
         return coef, w_row.sum(dtype=cdt)
@@ -252,7 +253,7 @@ class _Coef:
             a = self.dense_a
             dot = (a * (shifted if np.isfinite(shifted).all() else np.where(a != 0, shifted, 0))).sum(axis=1)
         else:
-            picked = shifted[np.arange(shifted.shape[0]), self.idx]
+            picked = shifted[array_module(shifted).arange(shifted.shape[0]), self.idx]
             dot = np.where(self.w_hot != 0, self.w_hot * picked, 0)
             if self.s_row is not None:
                 dot = dot + self.s_row * np.dot(shifted, self.w_cls)
@@ -274,7 +275,7 @@ class _Coef:
         if self.dense_a is not None:
             rows -= self.dense_a * scale
             return rows
-        r = np.arange(rows.shape[0])
+        r = array_module(rows).arange(rows.shape[0])
         rows[r, self.idx] -= self.w_hot * (scale[:, 0] if scale.shape[0] == rows.shape[0] else scale[0, 0])
         if self.s_row is not None:
             rows -= (self.s_row[:, None] * self.w_cls[None, :]) * scale
@@ -283,8 +284,9 @@ class _Coef:
     def dense(self, m, c, dtype):
         if self.dense_a is not None:
             return self.dense_a
-        a = np.zeros((m, c), dtype)
-        a[np.arange(m), self.idx] = self.w_hot
+        xp = array_module(self.idx)
+        a = xp.zeros((m, c), dtype)
+        a[xp.arange(m), self.idx] = self.w_hot
         if self.s_row is not None:
             a += self.s_row[:, None] * self.w_cls[None, :]
         return a
@@ -310,7 +312,7 @@ class CrossEntropy(Op):
             if label_smoothing > 0:
                 q = q * (1 - label_smoothing) + label_smoothing / c
             coef = _Coef(dense=q if weight is None else q * weight.astype(cdt, copy=False))
-            denom = np.asarray(t2.shape[0], cdt)
+            denom = cdt.type(t2.shape[0])
         else:
             coef, denom = _Coef.from_indices(t2, c, weight, ignore_index, label_smoothing, cdt)
         losses = coef.losses(shifted, log_sum)
@@ -326,7 +328,7 @@ class CrossEntropy(Op):
         total = losses.sum(dtype=cdt)
         if reduction == "mean":
             total = total / denom
-        return np.asarray(total, dtype=dt)
+        return as_array(total, dt)
 
     def _row_scale(ctx, g):
         """d total / d row loss, as an (M, 1) array or tensor."""
@@ -335,7 +337,10 @@ class CrossEntropy(Op):
         if ctx.reduction == "sum":
             return g.reshape(1, 1)
         # every target ignored: the loss is nan but, as in torch, the gradient is zero
-        return g.reshape(1, 1) / (ctx.denom if ctx.denom != 0 else 1)
+        denom = ctx.denom if ctx.denom != 0 else 1
+        if g.__class__ is Tensor and not isinstance(denom, (int, np.generic)):
+            denom = Tensor._wrap(denom)  # a (device) array sum of weights: tensors take no raw arrays
+        return g.reshape(1, 1) / denom
 
     def backward(ctx, g):
         need_x, need_t = ctx.needs_input_grad[:2]
@@ -370,7 +375,7 @@ class CrossEntropy(Op):
 
 
 def _target_grad_rows(ctx):
-    w = np.ones(ctx.c, ctx.logp.dtype) if ctx.weight is None else ctx.weight.astype(ctx.logp.dtype)
+    w = array_module(ctx.logp).ones(ctx.c, ctx.logp.dtype) if ctx.weight is None else ctx.weight.astype(ctx.logp.dtype)
     return -(1 - ctx.ls) * ctx.logp * w
 
 
@@ -415,22 +420,22 @@ class _IndexCrossEntropy(CrossEntropy):
         if n and target.shape[0] == n and not 0 <= ignore_index < c:
             # viewed as unsigned, a negative index is huge: one max checks 0 <= target < c
             if target.view(np.uint64).max() < c:
-                if x.dtype == np.float32 and _jit.enabled():
+                if x.dtype == np.float32 and _jit.enabled_for(x, target):
                     total, e, sum_e = _softmax_xent_compiled(x, target)
                 else:
                     m = x.max(axis=1, keepdims=True)
                     shifted = x - m
                     e = np.exp(shifted)
                     sum_e = e.sum(axis=1)
-                    total = (np.log(sum_e).sum() - shifted[np.arange(n), target].sum())
-                rows = np.arange(n)
+                    total = (np.log(sum_e).sum() - shifted[array_module(x).arange(n), target].sum())
+                rows = array_module(x).arange(n)
                 if np.isfinite(total):
                     ctx.fast = True
                     ctx.e, ctx.sum_e, ctx.target, ctx.rows, ctx.reduction = e, sum_e, target, rows, reduction
                     ctx.save_for_backward(x)  # only the create_graph backward reads it
                     if reduction == "mean":
                         total = total / n
-                    return np.asarray(total, dtype=x.dtype)
+                    return as_array(total, x.dtype)
         ctx.fast = False
         return CrossEntropy.forward(ctx, x, target, weight, ignore_index, reduction, label_smoothing)
 
@@ -449,8 +454,8 @@ class _IndexCrossEntropy(CrossEntropy):
             rows[ctx.rows, ctx.target] -= scale
             return Tensor._wrap(rows.astype(g._data.dtype, copy=False)), None, None, None, None, None
         # create_graph: the general node's differentiable backward, given the state it expects
-        ctx.coef = _Coef(idx=ctx.target, w_hot=np.ones(n, e.dtype))
-        ctx.denom = np.asarray(n, e.dtype)
+        ctx.coef = _Coef(idx=ctx.target, w_hot=array_module(e).ones(n, e.dtype))
+        ctx.denom = e.dtype.type(n)
         ctx.x_shape, ctx.c, ctx.probs = (n, c), c, False
         return CrossEntropy.backward(ctx, g)
 
@@ -485,13 +490,13 @@ class NLL(Op):
         total = losses.sum(dtype=cdt)
         if reduction == "mean":
             total = total / denom
-        return np.asarray(total, dtype=dt)
+        return as_array(total, dt)
 
     def backward(ctx, g):
         scale = CrossEntropy._row_scale(ctx, g)
         cdt = ctx.coef.w_hot.dtype
         if not _enabled[0]:
-            rows = np.zeros(ctx.mc, cdt)
+            rows = array_module(ctx.coef.w_hot).zeros(ctx.mc, cdt)
             ctx.coef.subtract_from(rows, scale._data.astype(cdt, copy=False))
             return Tensor._wrap(_rows_to_input(rows, ctx.x_shape).astype(g._data.dtype, copy=False)), \
                 None, None, None, None
@@ -702,7 +707,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         z = z * z
     if weight is not None:
         z = z * weight[t].reshape(-1, 1)
-    not_target = Tensor._wrap(np.arange(c)[None, :] != t._data[:, None])
+    not_target = Tensor._wrap(array_module(t._data).arange(c)[None, :] != t._data[:, None])
     loss = (z * not_target).sum(1) / c
     if input.dim() < 2:
         loss = loss.reshape(())
@@ -718,7 +723,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     # targets are the prefix before the first -1
     stop = np.cumsum(t < 0, axis=1) > 0
     valid = ~stop
-    is_target = np.zeros(x.shape, dtype=bool)
+    is_target = array_module(t).zeros(x.shape, dtype=bool)
     rows = np.nonzero(valid)[0]
     is_target[rows, t[valid]] = True
     # pair (y, j): y a target class, j not a target class
