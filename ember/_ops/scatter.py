@@ -14,6 +14,7 @@ import functools
 import numpy as np
 
 from .. import _dtype as D
+from .._device import array_module, device_of, to_host
 from .._tensor import Tensor
 from ..autograd.function import Op
 from ._util import install, wrap_dim, shape_str, type_name
@@ -36,14 +37,56 @@ def _offsets(idx_shape, dim, shape):
     return base, int(strides[dim])
 
 
+@functools.lru_cache(maxsize=64)
+def _device_offsets(idx_shape, dim, shape, device):
+    """``_offsets`` on a device (cached there too: a transfer per call would cost more than the op)."""
+    xp = device.xp
+    with xp.cuda.Device(device.index or 0):
+        return xp.asarray(_offsets(idx_shape, dim, shape)[0])
+
+
 def flat_along(idx, dim, shape):
     """Flat positions, in a C-contiguous array of ``shape``, of ``idx`` taken along ``dim``."""
     base, stride = _offsets(idx.shape, dim, shape)
+    if idx.__class__ is not _ND:
+        base = _device_offsets(idx.shape, dim, shape, device_of(idx))
     return idx * stride + base
 
 
 def _flat(a):
     return a.reshape(-1)  # a view for the fresh contiguous outputs below
+
+
+def _c_copy(a):
+    return np.array(a, order="C") if a.__class__ is _ND else a.copy(order="C")
+
+
+def _flat_src(src, out):
+    """``src`` (an array, or a scalar to fill) as values for flat positions of ``out``, on its device."""
+    if not hasattr(src, "ndim"):
+        return src
+    if src.__class__ is _ND and out.__class__ is not _ND:  # a CPU 0-d fill value for a device tensor
+        src = array_module(out).asarray(src)
+    return src.reshape(-1) if src.ndim else src
+
+
+# The ufuncs CuPy's ``ufunc.at`` implements (a scatter with atomics); the others run on the host.
+_DEVICE_AT = frozenset(("add", "subtract", "maximum", "minimum"))
+
+
+def _at(ufunc, flat_out, pos, values):
+    """``ufunc.at(flat_out, pos, values)`` on either device."""
+    if flat_out.__class__ is _ND or ufunc.__name__ in _DEVICE_AT:
+        ufunc.at(flat_out, pos, values)
+        return
+    host = to_host(flat_out)  # no device kernel for this ufunc: a round trip through the host
+    ufunc.at(host, to_host(pos), to_host(values) if hasattr(values, "ndim") else values)
+    flat_out[...] = array_module(flat_out).asarray(host)
+
+
+def _on_device_of(x, idx):
+    """A host index array moved to the device of ``x`` (CPU index tensors may address device tensors)."""
+    return idx if x.__class__ is _ND or idx.__class__ is not _ND else array_module(x).asarray(idx)
 
 
 # ------------------------------------------------------------------ primitive ops
@@ -61,9 +104,8 @@ class Scatter(Op):
 
     def forward(ctx, base, src, dim, idx):
         ctx.dim, ctx.idx = dim, idx
-        out = np.array(base, order="C")
-        v = src.reshape(-1) if src.__class__ is _ND and src.ndim else src
-        _flat(out)[flat_along(idx, dim, base.shape).reshape(-1)] = v
+        out = _c_copy(base)
+        _flat(out)[flat_along(idx, dim, base.shape).reshape(-1)] = _flat_src(src, out)
         return out
 
     def backward(ctx, g):
@@ -74,14 +116,13 @@ class Scatter(Op):
 
 def _ufunc_at(ufunc, out, dim, idx, src):
     """``ufunc.at`` of ``src`` into the contiguous ``out`` at ``idx`` along ``dim``."""
-    ufunc.at(_flat(out), flat_along(idx, dim, out.shape).reshape(-1),
-             src.reshape(-1) if src.__class__ is _ND and src.ndim else src)
+    _at(ufunc, _flat(out), flat_along(idx, dim, out.shape).reshape(-1), _flat_src(src, out))
 
 
 class ScatterAdd(Op):
     def forward(ctx, base, src, dim, idx):
         ctx.dim, ctx.idx = dim, idx
-        out = np.array(base, order="C")
+        out = _c_copy(base)
         _ufunc_at(np.add, out, dim, idx, src)
         return out
 
@@ -95,7 +136,7 @@ class IndexAdd(Op):
 
     def forward(ctx, base, src, dim, idx):
         ctx.dim, ctx.idx, ctx.src_shape = dim, idx, src.shape
-        out = np.array(base, order="C")
+        out = _c_copy(base)
         if idx.size < 2 or np.bincount(idx).max() < 2:  # no duplicates: one fancy-indexed add
             out[(slice(None),) * dim + (idx,)] += src
         else:
@@ -113,7 +154,7 @@ class ScatterLegacyReduce(Op):
     """``scatter(..., reduce='add'|'multiply')``: torch defines no derivative for it."""
 
     def forward(ctx, base, src, dim, idx, ufunc):
-        out = np.array(base, order="C")
+        out = _c_copy(base)
         _ufunc_at(ufunc, out, dim, idx, src)
         return out
 
@@ -128,21 +169,21 @@ class ScatterReduce(Op):
         ctx.dim, ctx.idx, ctx.reduce, ctx.include_self = dim, idx, reduce, include_self
         pos = flat_along(idx, dim, base.shape).reshape(-1)
         flat_src = src.reshape(-1)
-        out = np.array(base, order="C")
+        out = _c_copy(base)
         flat_out = _flat(out)
         hit = None
         if not include_self:  # positions that receive a value start from the reduction's identity
-            hit = np.zeros(base.size, bool)
+            hit = array_module(base).zeros(base.size, bool)
             hit[pos] = True
             flat_out[hit] = _identity(reduce, out.dtype)
         floating = out.dtype.kind in "fc" or out.dtype in D.REDUCED_NP
         if reduce in ("amax", "amin") and floating:
-            (np.fmax if reduce == "amax" else np.fmin).at(flat_out, pos, flat_src)
-            nan_at = np.isnan(base).reshape(-1) if include_self else np.zeros(base.size, bool)
+            _nan_ignoring_at(reduce, flat_out, pos, flat_src)
+            nan_at = np.isnan(base).reshape(-1) if include_self else array_module(base).zeros(base.size, bool)
             nan_at[pos[np.isnan(flat_src)]] = True  # torch propagates NaN
             flat_out[nan_at] = np.nan
         else:
-            _UFUNC[reduce].at(flat_out, pos, flat_src)
+            _at(_UFUNC[reduce], flat_out, pos, flat_src)
         if reduce == "mean":
             count = np.bincount(pos, minlength=base.size)
             count += 1 if include_self else hit == 0
@@ -173,6 +214,17 @@ class ScatterReduce(Op):
         if not ctx.include_self:
             gb = Scatter.apply(gb, 0.0, dim, idx)
         return gb, gs, None, None, None, None
+
+
+def _nan_ignoring_at(reduce, flat_out, pos, flat_src):
+    """``fmax.at``/``fmin.at``; CuPy has ``maximum.at``/``minimum.at`` only, so NaN sources are first
+    replaced by the identity (the caller writes NaN where one arrived)."""
+    if flat_out.__class__ is _ND:
+        (np.fmax if reduce == "amax" else np.fmin).at(flat_out, pos, flat_src)
+        return
+    xp = array_module(flat_out)
+    src = xp.where(xp.isnan(flat_src), -np.inf if reduce == "amax" else np.inf, flat_src).astype(flat_src.dtype)
+    (xp.maximum if reduce == "amax" else xp.minimum).at(flat_out, pos, src)
 
 
 def _prod_grads(ctx, g):
@@ -239,6 +291,7 @@ def _prepare_scatter(name, input, dim, index, src):
             raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
         if src._data.ndim != idx.ndim and (src._data.ndim or idx.ndim > 1):
             raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
+    idx = _on_device_of(x, idx)
     if not x.ndim:
         input, idx = input.reshape(1), idx.reshape(-1)
         src = src.reshape(-1) if isinstance(src, Tensor) else src
@@ -269,8 +322,8 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
     tensor([[1, 1],
             [4, 3]])
     """
-    idx = _index_array(index, "gather")
     x = input._data
+    idx = _on_device_of(x, _index_array(index, "gather"))
     d = wrap_dim(dim, x.ndim)
     if idx.ndim != x.ndim and (x.ndim or idx.ndim > 1):
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
@@ -331,7 +384,7 @@ def _slice_index(name, input, dim, index, source, *, long_only_msg=None):
         raise RuntimeError(long_only_msg.format(got) if long_only_msg else
                            f"{name}(): Expected dtype int32/int64 for index but got: {got}")
     d = wrap_dim(dim, input._data.ndim)
-    idx = index._data.astype(np.int64, copy=False)
+    idx = _on_device_of(input._data, index._data.astype(np.int64, copy=False))
     return d, idx
 
 
@@ -414,7 +467,8 @@ def index_fill(input, dim, index, value):
                            f"{value._data.ndim} dimension(s).")
     xs = input._data.shape
     d = wrap_dim(dim, len(xs))
-    idx = _check_bounds(index._data.reshape(-1), xs[d] if xs else 1, d, IndexError, allow_negative=True)
+    idx = _on_device_of(input._data, index._data.reshape(-1))
+    idx = _check_bounds(idx, xs[d] if xs else 1, d, IndexError, allow_negative=True)
     if isinstance(value, Tensor) and value.dtype != input.dtype:
         value = value.to(input.dtype)
     if not xs:
