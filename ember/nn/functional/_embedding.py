@@ -6,6 +6,7 @@ are accumulated by sorting the indices once and summing each run with ``np.add.r
 import numpy as np
 
 from ... import _jit
+from ..._device import array_module
 from ..._kernels import embedding as _kernels
 from ..._tensor import Tensor
 from ...autograd.function import Op, once_differentiable
@@ -15,18 +16,19 @@ from ..._ops._util import type_name
 
 def _index_add_rows(num_rows, idx, rows, scale_by_freq=False):
     """``out[idx[i]] += rows[i]`` for a (num_rows, D) result, vectorised through one sort."""
-    out = np.zeros((num_rows,) + rows.shape[1:], dtype=rows.dtype)
+    xp = np if rows.__class__ is np.ndarray else array_module(rows)
+    out = xp.zeros((num_rows,) + rows.shape[1:], dtype=rows.dtype)
     if idx.size == 0:
         return out
-    if not scale_by_freq and rows.ndim == 2 and rows.dtype in _FLOATS and _jit.enabled():
+    if not scale_by_freq and rows.ndim == 2 and rows.dtype in _FLOATS and _jit.enabled_for(idx, rows):
         _kernels.index_add_rows(np.ascontiguousarray(idx), np.ascontiguousarray(rows), out)
         return out
-    order = np.argsort(idx, kind="stable")
+    order = xp.argsort(idx, kind="stable") if xp is np else xp.argsort(idx)  # CuPy's sort is stable
     sorted_idx = idx[order]
-    starts = np.flatnonzero(np.concatenate(([True], sorted_idx[1:] != sorted_idx[:-1])))
+    starts = xp.flatnonzero(xp.concatenate((xp.ones(1, bool), sorted_idx[1:] != sorted_idx[:-1])))
     sums = np.add.reduceat(rows[order], starts, axis=0)
     if scale_by_freq:
-        counts = np.diff(np.append(starts, idx.size))
+        counts = xp.diff(xp.concatenate((starts, xp.full(1, idx.size, starts.dtype))))
         sums /= counts.reshape((-1,) + (1,) * (rows.ndim - 1)).astype(rows.dtype)
     out[sorted_idx[starts]] = sums
     return out
@@ -145,13 +147,14 @@ class _EmbeddingBag(Op):
         if psw is not None:
             rows = rows * psw[:, None]
         nonempty = counts > 0
-        starts = np.concatenate(([0], np.cumsum(counts)[:-1]))[nonempty]
-        out = np.zeros((B, weight.shape[1]), dtype=weight.dtype)
+        xp = array_module(weight)
+        starts = xp.concatenate((xp.zeros(1, counts.dtype), xp.cumsum(counts)[:-1]))[nonempty]
+        out = xp.zeros((B, weight.shape[1]), dtype=weight.dtype)
         ctx.winners = None
         if idx.size:
             if mode == "max":
                 out[nonempty] = np.maximum.reduceat(rows, starts, axis=0)
-                pos = np.where(rows == out[bag_of], np.arange(idx.size)[:, None], idx.size)
+                pos = np.where(rows == out[bag_of], xp.arange(idx.size)[:, None], idx.size)
                 ctx.winners = np.minimum.reduceat(pos, starts, axis=0)  # first maximum wins, as torch
             else:
                 out[nonempty] = np.add.reduceat(rows, starts, axis=0)
@@ -168,14 +171,15 @@ class _EmbeddingBag(Op):
         g = g._data
         idx, bag_of = ctx.idx, ctx.bag_of
         gw = gp = None
+        xp = array_module(g)
         if ctx.mode == "max":
             if ctx.winners is not None:
                 D = g.shape[1]
-                rows_g = np.zeros((idx.size, D), dtype=g.dtype)
-                cols = np.broadcast_to(np.arange(D), ctx.winners.shape)
+                rows_g = xp.zeros((idx.size, D), dtype=g.dtype)
+                cols = xp.broadcast_to(xp.arange(D), ctx.winners.shape)
                 rows_g[ctx.winners, cols] = g[ctx.nonempty]
             else:
-                rows_g = np.zeros((0, g.shape[1]), dtype=g.dtype)
+                rows_g = xp.zeros((0, g.shape[1]), dtype=g.dtype)
         else:
             rows_g = g[bag_of]
             if ctx.mode == "mean":
@@ -193,7 +197,7 @@ class _EmbeddingBag(Op):
 
 
 def _scatter_valid(values, keep):
-    out = np.zeros(keep.shape, dtype=values.dtype)
+    out = array_module(values).zeros(keep.shape, dtype=values.dtype)
     out[keep] = values
     return out
 
@@ -222,7 +226,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
             raise ValueError("if input is 2D, then offsets has to be None, as input is treated is a mini-batch of "
                              f"fixed length sequences. However, found offsets of type {type(offsets)}")
         B, N = idx.shape
-        counts = np.full(B, N, dtype=np.int64)
+        counts = array_module(idx).full(B, N, dtype=np.int64)
         idx = idx.reshape(-1)
     elif idx.ndim == 1:
         if offsets is None:
@@ -230,8 +234,9 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         if offsets._data.ndim != 1:
             raise ValueError("offsets has to be a 1D Tensor")
         off = offsets._data.astype(np.int64)
-        bounds = np.append(off, idx.size) if not include_last_offset else off
-        counts = np.diff(bounds)
+        xp = array_module(off)
+        bounds = xp.concatenate((off, xp.full(1, idx.size, np.int64))) if not include_last_offset else off
+        counts = xp.diff(bounds)
     else:
         raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {idx.ndim}")
     num = weight._data.shape[0]
@@ -240,7 +245,11 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     if max_norm is not None:
         with no_grad():
             _renorm_(weight, idx, max_norm, norm_type)
-    bag_of = np.repeat(np.arange(counts.size), counts)
+    if counts.__class__ is np.ndarray:
+        bag_of = np.repeat(np.arange(counts.size), counts)
+    else:  # CuPy's repeat takes no array of counts: position i is in the bag whose end passes i
+        xp = array_module(counts)
+        bag_of = xp.searchsorted(xp.cumsum(counts), xp.arange(idx.size), side="right")
     psw_t = None
     if per_sample_weights is not None:
         psw_t = per_sample_weights.reshape(-1)
