@@ -4,6 +4,7 @@ import builtins
 import numpy as np
 
 from .. import _dtype as D
+from .._device import array_module, to_host
 from .._tensor import Tensor, Size
 from ..autograd.function import Op
 from ._util import install, wrap_dim, wrap_dims, shape_str
@@ -576,15 +577,25 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     from .indexing import index_select
     if repeats is None:  # torch.repeat_interleave(repeats) form
         reps = input._data
-        return Tensor._wrap(np.repeat(np.arange(len(reps)), reps).astype(np.int64))
+        return Tensor._wrap(_on_device_of(reps, _repeat_index(len(reps), reps)))
     if dim is None:
         input = input.reshape(-1)
         dim = 0
     d = wrap_dim(dim, input._data.ndim)
     n = input._data.shape[d]
     reps = repeats._data if isinstance(repeats, Tensor) else repeats
-    idx = np.repeat(np.arange(n), reps)
-    return index_select(input, d, Tensor._wrap(idx.astype(np.int64)))
+    idx = _on_device_of(input._data, _repeat_index(n, reps))
+    return index_select(input, d, Tensor._wrap(idx))
+
+
+def _repeat_index(n, reps):
+    """``i`` repeated ``reps[i]`` times, on the host: the result's size is the sum of ``reps`` (a device
+    sync anyway), and CuPy's ``repeat`` takes no array of counts."""
+    return np.repeat(np.arange(n), to_host(reps) if hasattr(reps, "ndim") else reps).astype(np.int64)
+
+
+def _on_device_of(x, a):
+    return a if x.__class__ is _ND else array_module(x).asarray(a)
 
 
 class Tril(Op):
@@ -629,7 +640,7 @@ class DiagonalScatter(Op):
     def forward(ctx, x, src, offset, d1, d2):
         ctx.args = (offset, d1, d2)
         out = x.copy()
-        idx = _diag_index(out.shape, offset, d1, d2)
+        idx = _diag_index(out.shape, offset, d1, d2, array_module(out))
         # NumPy puts the diagonal last; advanced indices land in place only when d1, d2 are adjacent
         pos = builtins.min(d1, d2) if builtins.abs(d1 - d2) == 1 else 0
         out[idx] = np.moveaxis(src, -1, pos) if src.ndim > 1 else src
@@ -641,11 +652,11 @@ class DiagonalScatter(Op):
                                      offset, d1, d2), g.diagonal(offset, d1, d2), None, None, None
 
 
-def _diag_index(shape, offset, d1, d2):
+def _diag_index(shape, offset, d1, d2, xp=np):
     n1, n2 = shape[d1], shape[d2]
     length = builtins.max(0, builtins.min(n1 - builtins.max(-offset, 0), n2 - builtins.max(offset, 0)))
-    i = np.arange(length) + builtins.max(-offset, 0)
-    j = np.arange(length) + builtins.max(offset, 0)
+    i = xp.arange(length) + builtins.max(-offset, 0)
+    j = xp.arange(length) + builtins.max(offset, 0)
     idx = [slice(None)] * len(shape)
     idx[d1], idx[d2] = i, j
     return tuple(idx)
