@@ -11,6 +11,7 @@ import numpy as np
 from .._tensor import Tensor
 from ..autograd.function import Op
 from ._util import install
+from .._device import array_module
 
 __all__ = ["real", "imag", "view_as_real", "view_as_complex", "complex", "polar"]
 
@@ -44,7 +45,7 @@ class ViewAsReal(Op):
     def forward(ctx, z):
         # any strides: the real parts, plus a last axis of length 2 stepping to the imaginary part
         re = z.real
-        return np.lib.stride_tricks.as_strided(re, z.shape + (2,), z.strides + (re.itemsize,))
+        return array_module(z).lib.stride_tricks.as_strided(re, z.shape + (2,), z.strides + (re.itemsize,))
 
     def backward(ctx, g):
         return _to_complex(g[..., 0], g[..., 1])
@@ -62,8 +63,9 @@ class ViewAsComplex(Op):
 
 class Complex(Op):
     def forward(ctx, re, im):
-        out = np.empty(np.broadcast_shapes(re.shape, im.shape), _COMPLEX_OF[re.dtype])
-        out.real, out.imag = re, im
+        out = array_module(re).empty(np.broadcast_shapes(re.shape, im.shape), _COMPLEX_OF[re.dtype])
+        out.real[...] = re  # through views: a device array's real part cannot be assigned as an attribute
+        out.imag[...] = im
         return out
 
     def backward(ctx, g):

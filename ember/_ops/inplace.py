@@ -11,6 +11,7 @@ from .._tensor import Tensor
 from ..autograd.grad_mode import _enabled
 from ..autograd.function import Op
 from ._util import type_name
+from .._device import array_module
 
 
 def check_cast(result_dtype, target_dtype):
@@ -135,7 +136,7 @@ def write_out(result, out):
         return result
     check_cast(result.dtype, out.dtype)
     if out._data.shape != result._data.shape:
-        out._data = np.empty(result._data.shape, out._data.dtype)
+        out._data = array_module(out._data).empty(result._data.shape, out._data.dtype)
     if _enabled[0] and (result.requires_grad or out.requires_grad):
         if out.requires_grad and out.grad_fn is None:
             raise RuntimeError(f"{'out'}=... arguments don't support automatic differentiation, but one of the "
