@@ -20,6 +20,7 @@ and one kernel; the NumPy step functions below are the same computation and run 
 import numpy as np
 
 from ... import _jit
+from ..._device import array_module
 from ..._kernels import rnn as _kernels
 from ..._tensor import Tensor
 from ...autograd.function import Op
@@ -51,9 +52,12 @@ def _lstm_gates_(g, neg_k, H):
 
 
 def _schedule(batch_sizes, reverse):
-    """(start row, batch size) of each step, in processing order."""
-    starts = np.concatenate(([0], np.cumsum(batch_sizes)[:-1]))
-    steps = list(zip(starts.tolist(), batch_sizes.tolist()))
+    """(start row, batch size) of each step, in processing order. ``batch_sizes`` drives the Python loop
+    over time, so it is read once as host integers (``tolist`` serves host and device arrays)."""
+    steps, start = [], 0
+    for b in batch_sizes.tolist():
+        steps.append((start, b))
+        start += b
     return steps[::-1] if reverse else steps
 
 
@@ -139,15 +143,19 @@ def _lstm_forward(G, h0, c0, w_hh, b_hh, w_hr, mode, steps, train):
     N = G.shape[0]
     B = h0.shape[0]
     dt = G.dtype
+    xp = array_module(G)
     h, c = h0.copy(), c0.copy()
-    y = np.empty((N, h0.shape[1]), dtype=dt)
-    C = np.empty((N, H), dtype=dt) if train else None
-    TC = np.empty((N, H), dtype=dt) if train else np.empty((B, H), dtype=dt)
-    HU = np.empty((N if train else B, H), dtype=dt) if w_hr is not None else None
-    whh_t = np.ascontiguousarray(w_hh.T)  # row-major B: a little faster per-step GEMM
-    whr_t = np.ascontiguousarray(w_hr.T) if w_hr is not None else None
-    rec = np.empty((B, 4 * H), dtype=dt)
-    cell_step = _compiled_lstm_step(H) if dt == np.float32 and _jit.enabled() else _numpy_lstm_step(B, H, dt)
+    y = xp.empty((N, h0.shape[1]), dtype=dt)
+    C = xp.empty((N, H), dtype=dt) if train else None
+    TC = xp.empty((N, H), dtype=dt) if train else xp.empty((B, H), dtype=dt)
+    HU = xp.empty((N if train else B, H), dtype=dt) if w_hr is not None else None
+    whh_t = xp.ascontiguousarray(w_hh.T)  # row-major B: a little faster per-step GEMM
+    whr_t = xp.ascontiguousarray(w_hr.T) if w_hr is not None else None
+    rec = xp.empty((B, 4 * H), dtype=dt)
+    if dt == np.float32 and _jit.enabled_for(G):
+        cell_step = _compiled_lstm_step(H)
+    else:
+        cell_step = _numpy_lstm_step(B, H, dt, xp)
     for s, b in steps:
         e = s + b
         cs = c[:b]
@@ -172,11 +180,11 @@ def _compiled_lstm_step(H):
     return step
 
 
-def _numpy_lstm_step(B, H, dt):
-    """The gate math of one step in NumPy, in place: g becomes the activations, c the new cell state,
-    tc = tanh(c), hu = o * tc."""
-    ig = np.empty((B, H), dtype=dt)
-    neg_k = np.full(4 * H, -1.0, dtype=dt)
+def _numpy_lstm_step(B, H, dt, xp=np):
+    """The gate math of one step in NumPy (or CuPy), in place: g becomes the activations, c the new cell
+    state, tc = tanh(c), hu = o * tc."""
+    ig = xp.empty((B, H), dtype=dt)
+    neg_k = xp.full(4 * H, -1.0, dtype=dt)
     neg_k[2 * H:3 * H] = -2.0
 
     def step(g, rec, c, tc, hu):
@@ -195,7 +203,7 @@ def _lstm_backward(ctx, dy, dhn, dcn):
     steps = ctx.steps
     hprev = _prev_rows(ctx.y, h0, steps)
     cprev = _prev_rows(C, c0, steps)
-    run = _lstm_backward_compiled if _jit.enabled() and A.dtype in _FLOATS else _lstm_backward_numpy
+    run = _lstm_backward_compiled if _jit.enabled_for(A) and A.dtype in _FLOATS else _lstm_backward_numpy
     dG, dh, dc, DHT = run(dy, dhn, dcn, A, C, TC, cprev, w_hh, w_hr, steps)
     dw_hr = np.matmul(DHT.T, HU) if w_hr is not None and ctx.needs_input_grad[7] else None
     return dG, dG, hprev, dh, dc, dw_hr
@@ -227,7 +235,7 @@ def _lstm_backward_numpy(dy, dhn, dcn, A, C, TC, cprev, w_hh, w_hr, steps):
     N = A.shape[0]
     i, f, g, o = A[:, :H], A[:, H:2 * H], A[:, 2 * H:3 * H], A[:, 3 * H:]
     # Everything that does not depend on the recurrent gradient, for all steps at once.
-    P = np.empty((N, 3, H), dtype=A.dtype)
+    P = array_module(A).empty((N, 3, H), dtype=A.dtype)
     np.multiply(g, i * (1 - i), out=P[:, 0])
     np.multiply(cprev, f * (1 - f), out=P[:, 1])
     np.multiply(i, 1 - g * g, out=P[:, 2])
@@ -255,10 +263,11 @@ def _lstm_backward_numpy(dy, dhn, dcn, A, C, TC, cprev, w_hh, w_hr, steps):
 def _gru_forward(G, h0, c0, w_hh, b_hh, w_hr, mode, steps, train):
     H = h0.shape[1]
     N = G.shape[0]
+    xp = array_module(G)
     h = h0.copy()
-    y = np.empty((N, H), dtype=G.dtype)
-    HN = np.empty((N, H), dtype=G.dtype) if train else None
-    whh_t = np.ascontiguousarray(w_hh.T)  # row-major B: a little faster per-step GEMM
+    y = xp.empty((N, H), dtype=G.dtype)
+    HN = xp.empty((N, H), dtype=G.dtype) if train else None
+    whh_t = xp.ascontiguousarray(w_hh.T)  # row-major B: a little faster per-step GEMM
     for s, b in steps:
         g = G[s:s + b]
         hp = np.matmul(h[:b], whh_t)
@@ -311,7 +320,7 @@ def _gru_backward(ctx, dy, dhn, dcn):
 # ---------------------------------------------------------------- Elman RNN
 def _rnn_forward(G, h0, c0, w_hh, b_hh, w_hr, mode, steps, train):
     h = h0.copy()
-    whh_t = np.ascontiguousarray(w_hh.T)  # row-major B: a little faster per-step GEMM
+    whh_t = array_module(G).ascontiguousarray(w_hh.T)  # row-major B: a little faster per-step GEMM
     relu = mode == "RNN_RELU"
     for s, b in steps:
         g = G[s:s + b]

@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 
+from ..._device import array_module
 from ..._tensor import Tensor
 from ..._ops.random import default_generator
 from ..parameter import Parameter
@@ -28,8 +29,9 @@ def _new_param(shape, factory_kwargs):
 
 def _dropout_rows(x, p):
     """Inverted dropout between layers (element-wise, as torch)."""
-    keep = default_generator._rng.random(x._data.shape, dtype=np.float32) >= p
-    return x * Tensor._wrap((keep / (1.0 - p)).astype(x._data.dtype))
+    keep = default_generator._rng.random(x._data.shape, dtype=np.float32) >= p  # drawn on the host
+    scale = (keep / (1.0 - p)).astype(x._data.dtype)
+    return x * Tensor._wrap(array_module(x._data).asarray(scale))
 
 
 class RNNBase(Module):
@@ -203,9 +205,9 @@ class RNNBase(Module):
                              f"input.to({w_dtype}), or convert model: model.to({x.dtype})")
         L = self.num_layers * num_directions
         if hx is None:
-            z = ember.zeros(L, B, real_hidden, dtype=x.dtype)
+            z = ember.zeros(L, B, real_hidden, dtype=x.dtype, device=x.device)
             h0 = z
-            c0 = ember.zeros(L, B, self.hidden_size, dtype=x.dtype) if self.mode == "LSTM" else None
+            c0 = ember.zeros(L, B, self.hidden_size, dtype=x.dtype, device=x.device) if self.mode == "LSTM" else None
         else:
             if self.mode == "LSTM":
                 h0, c0 = hx
@@ -353,7 +355,7 @@ class RNNCellBase(Module):
     def _zeros(self, input):
         import ember
         shape = (input.size(0), self.hidden_size) if input.dim() == 2 else (self.hidden_size,)
-        return ember.zeros(*shape, dtype=input.dtype)
+        return ember.zeros(*shape, dtype=input.dtype, device=input.device)
 
 
 class RNNCell(RNNCellBase):
