@@ -319,6 +319,9 @@ case("affine_grid_3d", fn(F.affine_grid, (1, 2, 3, 4, 2), align_corners=True), l
 case("affine_grid_then_sample", lambda: (lambda x, th: F.grid_sample(x, F.affine_grid(th, x.shape, align_corners=False),
                                                                      align_corners=False)),
      lambda r: [rand(r, 2, 3, 5, 4), rand(r, 2, 2, 3) * 0.5])
+case("FractionalMaxPool2d", lambda: nn.FractionalMaxPool2d(2, output_size=(3, 4)), lambda r: [rand(r, 2, 3, 6, 7)])
+case("FractionalMaxPool3d_indices", lambda: nn.FractionalMaxPool3d(2, output_ratio=0.5, return_indices=True),
+     lambda r: [rand(r, 1, 2, 5, 6, 4)])
 case("PixelShuffle", lambda: nn.PixelShuffle(2), lambda r: [rand(r, 2, 8, 3, 3)])
 case("PixelUnshuffle", lambda: nn.PixelUnshuffle(2), lambda r: [rand(r, 2, 2, 4, 6)])
 case("ChannelShuffle", lambda: nn.ChannelShuffle(2), lambda r: [rand(r, 2, 6, 3, 3)])

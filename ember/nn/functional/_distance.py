@@ -38,7 +38,8 @@ def pdist(input, p=2):
     if p < 0:
         raise RuntimeError("pdist only supports non-negative p values")
     n = input.shape[0]
-    i, j = np.triu_indices(n, 1)
+    from ..._device import array_module
+    i, j = array_module(input._data).triu_indices(n, 1)
     if len(i) == 0:
         return input.new_zeros((0,))
     diff = input[Tensor._wrap(i)] - input[Tensor._wrap(j)]

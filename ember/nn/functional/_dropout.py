@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 
+from ..._device import array_module
 from ..._tensor import Tensor
 from ...autograd.function import Op
 from ..._ops.inplace import apply_inplace
@@ -21,13 +22,13 @@ class MaskAffine(Op):
         ctx.mask, ctx.a = mask, a
         out = x * mask
         if a != 1:
-            out *= np.asarray(a, dtype=out.dtype)
+            out *= out.dtype.type(a)
         if b is not None:
             out += b
         return out.astype(x.dtype, copy=False)
 
     def backward(ctx, g):
-        scaled = ctx.mask * np.asarray(ctx.a, dtype=ctx.mask.dtype)
+        scaled = ctx.mask * ctx.mask.dtype.type(ctx.a)
         return g * Tensor._wrap(scaled), None, None, None
 
 
@@ -36,10 +37,12 @@ def _check_p(p):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
-def _keep_mask(shape, p, dtype):
-    # Compute-dtype mask (float32 for half types keeps the multiply exact enough).
-    mdt = np.float64 if dtype == np.float64 else np.float32
-    return (default_generator._rng.random(shape, dtype=mdt) >= p).astype(mdt)
+def _keep_mask(shape, p, like):
+    """A 0/1 keep mask for ``like``'s data, drawn on the host (as every sample) and moved to its device.
+    Compute-dtype mask (float32 for half types keeps the multiply exact enough)."""
+    mdt = np.float64 if like.dtype == np.float64 else np.float32
+    mask = (default_generator._rng.random(shape, dtype=mdt) >= p).astype(mdt)
+    return mask if like.__class__ is np.ndarray else array_module(like).asarray(mask)
 
 
 def _run(input, inplace, fn):
@@ -60,8 +63,8 @@ def dropout(input, p=0.5, training=True, inplace=False):
 
 def _dropout(t, p, mask_shape):
     if p == 1:
-        return MaskAffine.apply(t, np.zeros(mask_shape, np.float32), 1.0, None)
-    return MaskAffine.apply(t, _keep_mask(mask_shape, p, t._data.dtype), 1.0 / (1.0 - p), None)
+        return MaskAffine.apply(t, array_module(t._data).zeros(mask_shape, np.float32), 1.0, None)
+    return MaskAffine.apply(t, _keep_mask(mask_shape, p, t._data), 1.0 / (1.0 - p), None)
 
 
 def _feature_shape(t):
@@ -126,7 +129,7 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
 def _alpha(input, p, mask_shape):
     if p == 1:
         return input * 0  # torch returns zeros for p == 1
-    keep = _keep_mask(mask_shape, p, input._data.dtype)
+    keep = _keep_mask(mask_shape, p, input._data)
     a = ((1 - p) * (1 + p * _SELU_NEG ** 2)) ** -0.5
     # a * (x * keep + alpha' * (1 - keep)) + b  with  b = -a * alpha' * p
     shift = (a * _SELU_NEG * (1 - keep) - a * _SELU_NEG * p).astype(keep.dtype)

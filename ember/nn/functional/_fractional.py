@@ -9,6 +9,7 @@ back through ``gather``.
 """
 import numpy as np
 
+from ..._device import array_module
 from ..._ops.random import rand
 from ..._tensor import Tensor
 
@@ -22,10 +23,11 @@ def _tuple(v, n):
 
 def _offsets(u, in_size, out_size, k, dt):
     """(..., out_size) window starts for samples ``u`` (...,), in dtype ``dt`` as torch computes them."""
-    seq = np.empty(u.shape + (out_size,), np.int64)
+    xp = array_module(u)
+    seq = xp.empty(u.shape + (out_size,), np.int64)
     if out_size > 1:
         alpha = dt.type(in_size - k) / dt.type(out_size - 1)
-        i = np.arange(out_size - 1, dtype=dt)
+        i = xp.arange(out_size - 1, dtype=dt)
         seq[..., :-1] = ((i + u[..., None]) * alpha).astype(np.int64) - (u * alpha).astype(np.int64)[..., None]
     seq[..., -1] = in_size - k
     return seq
@@ -48,7 +50,7 @@ def _fractional_max_pool(input, kernel_size, output_size, output_ratio, return_i
             raise RuntimeError(f"{name}(): pool {d} {k} too large relative to input {d} {s}")
     n, c = x.shape[:2]
     if samples is None:
-        samples = rand(n, c, nd, dtype=x.dtype)
+        samples = rand(n, c, nd, dtype=x.dtype, device=x.device)
     if samples.shape[1] != c:
         raise RuntimeError("Expect _random_samples.size(1) equals to input channel size.")
     u = samples._data
@@ -57,13 +59,14 @@ def _fractional_max_pool(input, kernel_size, output_size, output_ratio, return_i
     starts = [_offsets(u[..., nd - 1 - d].astype(dt), spatial[d], out[d], kernel[d], dt) for d in range(nd)]
     strides = [int(np.prod(spatial[d + 1:])) for d in range(nd)]
     # flat input positions of every window element: (N, C, *out, *kernel)
-    flat = np.zeros((n, c) + out + kernel, np.int64)
+    xp = array_module(x._data)
+    flat = xp.zeros((n, c) + out + kernel, np.int64)
     for d in range(nd):
         shape_start = [n, c] + [1] * (2 * nd)
         shape_start[2 + d] = out[d]
         shape_k = [1] * (2 + 2 * nd)
         shape_k[2 + nd + d] = kernel[d]
-        flat += (starts[d].reshape(shape_start) + np.arange(kernel[d]).reshape(shape_k)) * strides[d]
+        flat += (starts[d].reshape(shape_start) + xp.arange(kernel[d]).reshape(shape_k)) * strides[d]
     window = flat.reshape(n, c, -1, int(np.prod(kernel)))
     data = x._data.reshape(n, c, -1)
     values = np.take_along_axis(data, window.reshape(n, c, -1), axis=2).reshape(window.shape)
@@ -73,7 +76,7 @@ def _fractional_max_pool(input, kernel_size, output_size, output_ratio, return_i
         last_nan = nan.shape[-1] - 1 - nan[..., ::-1].argmax(-1)
         best = np.where(nan.any(-1), last_nan, best)
     indices = np.take_along_axis(window, best[..., None], axis=-1)[..., 0]  # (N, C, prod(out))
-    index_tensor = Tensor._wrap(np.ascontiguousarray(indices))
+    index_tensor = Tensor._wrap(xp.ascontiguousarray(indices))
     result = x.reshape(n, c, -1).gather(2, index_tensor).reshape((n, c) + out)
     index_tensor = index_tensor.reshape((n, c) + out)
     if not batched:

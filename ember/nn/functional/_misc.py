@@ -1,6 +1,7 @@
 """one_hot and normalize."""
 import numpy as np
 
+from ..._device import array_module
 from ..._tensor import Tensor
 
 __all__ = ["one_hot", "normalize"]
@@ -25,7 +26,7 @@ def one_hot(tensor, num_classes=-1):
             raise RuntimeError("Class values must be non-negative.")
         if x.max() >= num_classes:
             raise RuntimeError("Class values must be smaller than num_classes.")
-    return Tensor._wrap((x[..., None] == np.arange(num_classes)).astype(np.int64))
+    return Tensor._wrap((x[..., None] == array_module(x).arange(num_classes)).astype(np.int64))
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
