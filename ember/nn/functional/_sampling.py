@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from ..._device import array_module
 from ...autograd.function import Op
 from ..._tensor import Tensor
 from ..._backend.im2col import windows, col2im, pad_array, crop
@@ -309,7 +310,7 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
                 w = (exact - base) if side == "hi" else (1 - (exact - base))
                 weight = w if weight is None else weight * w
         idx = np.broadcast_to(flat.reshape((n, 1) + tuple(out_size)), (n, c) + tuple(out_size))
-        vals = PlaneGather.apply(input, np.ascontiguousarray(idx), nd)
+        vals = PlaneGather.apply(input, array_module(idx).ascontiguousarray(idx), nd)
         mask = valid.astype(x.dtype).reshape((n, 1) + tuple(out_size))
         term = vals * Tensor._wrap(mask)
         if weight is None and mode == "nearest":
@@ -367,7 +368,7 @@ def _grid_sample_bicubic(input, grid, padding_mode, align, plane_strides):
             valid = ok if valid is None else valid & ok
             flat = flat + np.clip(pos, 0, in_size[d] - 1).astype(np.int64) * plane_strides[d]
         idx = np.broadcast_to(flat.reshape((n, 1) + out_size), (n, c) + out_size)
-        vals = PlaneGather.apply(input, np.ascontiguousarray(idx), 2)
+        vals = PlaneGather.apply(input, array_module(idx).ascontiguousarray(idx), 2)
         mask = Tensor._wrap(valid.astype(x.dtype).reshape((n, 1) + out_size))
         term = vals * mask * (weights[0][i] * weights[1][j]).unsqueeze(1)
         out = term if out is None else out + term
@@ -411,7 +412,9 @@ def affine_grid(theta, size, align_corners=None):
     axes = [axis(s) for s in spatial]
     mesh = np.meshgrid(*axes, indexing="ij")
     base = np.stack([m for m in reversed(mesh)] + [np.ones(spatial)], axis=-1).astype(t.dtype)
-    base = from_numpy(base.reshape(1, -1, len(spatial) + 1))
+    base = from_numpy(base.reshape(1, -1, len(spatial) + 1))  # built on the host: small
+    if base.device != theta.device:
+        base = base.to(theta.device)
     grid = base @ theta.transpose(1, 2)
     return grid.reshape([size[0]] + spatial + [len(spatial)])
 
@@ -530,7 +533,7 @@ class Fold(Op):
         padded = (n, c) + tuple(s + lo + hi for s, (lo, hi) in zip(geo.in_size, geo.pads))
         out = crop(col2im(lambda k: blocks[:, :, k], padded, geo.kernel, geo.stride, geo.dilation, geo.out),
                    geo.pads)
-        return np.ascontiguousarray(out)
+        return array_module(out).ascontiguousarray(out)
 
     def backward(ctx, g):
         return Unfold.apply(g, ctx.geo), None
