@@ -2,7 +2,7 @@
 import numpy as np
 
 from . import _dtype as D
-from ._device import CPU, device_of, to_device
+from ._device import CPU, array_module, device_of, to_device, to_host
 from .autograd import grad_mode
 from .autograd.function import _RemovableHandle, _bind_tensor
 from .autograd.engine import run_backward as _run_backward
@@ -141,13 +141,16 @@ class Tensor:
         return strides if dim is None else strides[_wrap_dim(dim, self._data.ndim)]
 
     def storage_offset(self):
+        if not isinstance(self._data, np.ndarray):
+            return _device_storage_offset(self._data)
         base = self._data
         while base.base is not None and isinstance(base.base, np.ndarray):
             base = base.base
         return (self._data.__array_interface__["data"][0] - base.__array_interface__["data"][0]) // self._data.itemsize
 
     def data_ptr(self):
-        return self._data.__array_interface__["data"][0]
+        d = self._data
+        return d.__array_interface__["data"][0] if isinstance(d, np.ndarray) else d.data.ptr
 
     def is_contiguous(self, memory_format=None):
         return self._data.flags.c_contiguous
@@ -233,17 +236,19 @@ class Tensor:
         return self._data.tolist()
 
     def numpy(self, *, force=False):
-        if self.requires_grad and not force:
+        d = self._data
+        if d.__class__ is not np.ndarray and not isinstance(d, np.ndarray):
+            if not force:  # torch checks the device first
+                raise TypeError(_HOST_COPY_NEEDED.format(self.device))
+            return d.get()
+        if self.requires_grad and not force and grad_mode._enabled[0]:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
-        if not isinstance(self._data, np.ndarray):
-            if not force:
-                raise TypeError(f"can't convert {self.device.type}:{self.device.index or 0} device type tensor "
-                                "to numpy. Use Tensor.cpu() to copy the tensor to host memory first.")
-            return self._data.get()
-        return self._data
+        return d
 
     def __array__(self, dtype=None, copy=None):
-        arr = self._data if isinstance(self._data, np.ndarray) else self._data.get()
+        arr = self._data
+        if not isinstance(arr, np.ndarray):  # np.asarray(cuda_tensor) raises, as in torch
+            raise TypeError(_HOST_COPY_NEEDED.format(self.device))
         return arr if dtype is None else arr.astype(dtype)
 
     def __len__(self):
@@ -286,7 +291,10 @@ class Tensor:
     __hash__ = object.__hash__
 
     def __reduce_ex__(self, protocol):
-        return (_rebuild_tensor, (self.__array__(), self.requires_grad, type(self)))
+        d = self._data
+        if isinstance(d, np.ndarray):
+            return (_rebuild_tensor, (d, self.requires_grad, type(self)))
+        return (_rebuild_tensor, (to_host(d), self.requires_grad, type(self), str(self.device)))
 
     def __deepcopy__(self, memo):
         if not self.is_leaf:
@@ -364,7 +372,8 @@ class Tensor:
             d = self._data
             if gradient is None:
                 if d.size == 1 and d.dtype.kind == "f":
-                    _run_backward((self,), (Tensor._wrap(np.ones(d.shape, d.dtype)),), False, False)
+                    ones = np.ones if d.__class__ is np.ndarray else array_module(d).ones
+                    _run_backward((self,), (Tensor._wrap(ones(d.shape, d.dtype)),), False, False)
                     return
             elif gradient.__class__ is Tensor and gradient._data.shape == d.shape and gradient._data.dtype is d.dtype:
                 _run_backward((self,), (gradient,), False, False)
@@ -432,10 +441,24 @@ class Tensor:
 _bind_tensor(Tensor)
 
 
-def _rebuild_tensor(array, requires_grad, cls=Tensor):
+def _rebuild_tensor(array, requires_grad, cls=Tensor, device=None):
+    if device is not None:  # a device tensor was pickled through host memory
+        array = to_device(device).xp.asarray(array)
     t = Tensor._make_subclass(cls, array, requires_grad) if cls is not Tensor else Tensor._make(array)
     t.requires_grad = requires_grad
     return t
+
+
+_HOST_COPY_NEEDED = ("can't convert {} device type tensor to numpy. Use Tensor.cpu() to copy the tensor to host "
+                     "memory first.")
+
+
+def _device_storage_offset(array):
+    """Elements between a CuPy array's first element and its memory allocation's start."""
+    base = array
+    while base.base is not None:
+        base = base.base
+    return (array.data.ptr - base.data.ptr) // array.itemsize
 
 
 def _as_array(x):

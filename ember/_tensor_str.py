@@ -4,6 +4,7 @@ import math
 import numpy as np
 
 from . import _dtype as D
+from ._device import to_host
 
 PRECISION, THRESHOLD, EDGEITEMS, LINEWIDTH = 4, 1000, 3, 80
 
@@ -123,7 +124,7 @@ def _str(arr, indent, formatter, summarize):
 
 
 def tensor_repr(t, prefix="tensor("):
-    arr = t.__array__()
+    arr = to_host(t._data)
     dt = t.dtype
     if dt is D.bfloat16 or dt is D.float16:
         arr = arr.astype(np.float32)

@@ -23,7 +23,7 @@ import zlib
 import numpy as np
 
 from . import _dtype as D
-from ._device import device as _device_cls
+from ._device import array_module, device as _device_cls, to_host
 from ._tensor import Size, Tensor
 
 __all__ = ["save", "load", "add_safe_globals", "get_safe_globals", "clear_safe_globals", "safe_globals"]
@@ -64,10 +64,10 @@ _STORAGE_GLOBALS = {d: _Global("torch", _STORAGE_NAMES[d.name]) for d in D.ALL_D
 class _Storage:
     """One storage to write: a contiguous 1-D array, referenced from the pickle by persistent id."""
 
-    __slots__ = ("key", "array")
+    __slots__ = ("key", "array", "location")
 
-    def __init__(self, key, array):
-        self.key, self.array = key, array
+    def __init__(self, key, array, location="cpu"):
+        self.key, self.array, self.location = key, array, location
 
 
 def _storage_root(arr):
@@ -111,17 +111,17 @@ class _Pickler(pickle._Pickler):
     def persistent_id(self, obj):
         if isinstance(obj, _Storage):
             dt = D.from_numpy_dtype(obj.array.dtype)
-            return ("storage", _STORAGE_GLOBALS[dt], obj.key, "cpu", obj.array.size)
+            return ("storage", _STORAGE_GLOBALS[dt], obj.key, obj.location, obj.array.size)
         return None
 
-    def _storage_for(self, arr):
+    def _storage_for(self, arr, location="cpu"):
         root = _storage_root(arr)
         if root is None:  # a view torch cannot express (negative strides, reinterpreted dtype): own storage
             root = np.ascontiguousarray(arr)
             arr = root
         storage = self.storages.get(id(root))
         if storage is None:
-            storage = _Storage(str(len(self.storages)), root)
+            storage = _Storage(str(len(self.storages)), root, location)
             self.storages[id(root)] = storage
         offset = (arr.__array_interface__["data"][0] - root.__array_interface__["data"][0]) // arr.itemsize
         strides = tuple(s // arr.itemsize for s in arr.strides)
@@ -132,8 +132,12 @@ class _Pickler(pickle._Pickler):
             if type(obj).__name__ == "Parameter":
                 plain = Tensor._make(obj._data)
                 return _REBUILD_PARAMETER, (plain, bool(obj.requires_grad), collections.OrderedDict())
-            arr = obj._data if isinstance(obj._data, np.ndarray) else obj._data.get()  # CuPy -> host
-            storage, offset, strides = self._storage_for(arr)
+            arr = obj._data
+            if isinstance(arr, np.ndarray):
+                storage, offset, strides = self._storage_for(arr)
+            else:  # a device tensor: its host copy is a storage of its own, recorded at the device
+                arr = to_host(arr)
+                storage, offset, strides = self._storage_for(arr, str(obj.device))
             # like torch, a non-leaf tensor is saved as a leaf that keeps its requires_grad flag
             return _REBUILD_TENSOR, (storage, offset, tuple(arr.shape), strides, bool(obj.requires_grad),
                                      collections.OrderedDict())
@@ -249,6 +253,13 @@ def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=Fals
     name, arr = storage
     _validate_view(name, arr.size, storage_offset, tuple(size), tuple(stride))
     itemsize = arr.itemsize
+    if not isinstance(arr, np.ndarray):  # a storage placed on a device
+        xp = array_module(arr)
+        view = xp.lib.stride_tricks.as_strided(arr[storage_offset:], tuple(size), tuple(s * itemsize for s in stride)) \
+            if arr.size else xp.zeros(tuple(size), arr.dtype)
+        t = Tensor._make(view)
+        t.requires_grad = bool(requires_grad)
+        return t
     # an ndarray over the storage buffer: its .base is the storage, so saving it again shares storage too
     view = np.ndarray(tuple(size), dtype=arr.dtype, buffer=arr, offset=storage_offset * itemsize,
                       strides=tuple(s * itemsize for s in stride)) if arr.size else np.zeros(tuple(size), arr.dtype)
@@ -395,6 +406,25 @@ def _target_device(map_location, location):
     return _device_cls(str(target)) if not isinstance(target, _device_cls) else target
 
 
+def _restore_location(arr, device):
+    """A host storage placed on ``device`` (torch's default_restore_location and its CUDA checks)."""
+    if device.type == "cpu":
+        return arr
+    from . import cuda
+    if not cuda.is_available():
+        raise RuntimeError("Attempting to deserialize object on a CUDA device but torch.cuda.is_available() is "
+                           "False. If you are running on a CPU-only machine, please use torch.load with "
+                           "map_location=torch.device('cpu') to map your storages to the CPU.")
+    index = device.index or 0
+    if index >= cuda.device_count():
+        raise RuntimeError(f"Attempting to deserialize object on CUDA device {index} but "
+                           f"torch.cuda.device_count() is {cuda.device_count()}. Please use torch.load with "
+                           "map_location to map your storages to an existing device.")
+    xp = device.xp
+    with xp.cuda.Device(index):
+        return xp.asarray(arr)
+
+
 def _check_size(nbytes, dtype, numel, name, key):
     if nbytes < numel * dtype.itemsize:
         raise RuntimeError(f"ember.load: {name} is truncated or corrupt: storage {key} holds {nbytes} bytes, "
@@ -427,10 +457,13 @@ class _StorageLoader:
         arr = self.cache.get(key)
         if arr is None:
             arr = self.read_array(key, dtype, numel)
-            if callable(self.map_location):
-                moved = self.map_location(Tensor._make(arr), location)
-                if isinstance(moved, Tensor):
-                    arr = moved._data
+            map_location = self.map_location
+            moved = map_location(Tensor._make(arr), location) if callable(map_location) else None
+            if isinstance(moved, Tensor):
+                arr = moved._data
+            else:  # restored where it was saved unless map_location says otherwise, as in torch
+                target = None if callable(map_location) else _target_device(map_location, location)
+                arr = _restore_location(arr, target or _device_cls(str(location)))
             self.cache[key] = arr
         return arr
 

@@ -8,6 +8,8 @@ from .gradcheck import gradcheck, gradgradcheck
 from . import functional
 from .functional import jacobian, hessian, vjp, jvp, hvp, vhp
 
+from .._device import array_module
+
 _anomaly = [False]
 
 
@@ -31,9 +33,9 @@ def _make_grads(outputs, grad_outputs):
                     raise RuntimeError("grad can be implicitly created only for scalar outputs")
                 if not out.is_floating_point() and not out.is_complex():
                     raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {out.dtype}")
-            g = Tensor._wrap(__import__("numpy").ones(out._data.shape, out._data.dtype))
+            g = Tensor._wrap(array_module(out._data).ones(out._data.shape, out._data.dtype))
         elif not isinstance(g, Tensor):
-            g = Tensor._wrap(__import__("numpy").full(out._data.shape, g, out._data.dtype))
+            g = Tensor._wrap(array_module(out._data).full(out._data.shape, g, out._data.dtype))
         elif g.shape != out.shape:
             raise RuntimeError(f"Mismatch in shape: grad_output[{len(grads)}] has a shape of {g.shape} and output["
                                f"{len(grads)}] has a shape of {out.shape}.")

@@ -188,8 +188,10 @@ _RAW_SUM = frozenset(np.dtype(t) for t in ("float32", "float64"))
 def _sum_to(a, shape):
     lead = a.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and a.shape[i + lead] != 1)
-    # np.add.reduce is np.sum's arithmetic for an ndarray without its Python wrapper frames
-    return (_add_reduce(a, axis=axes, keepdims=True) if axes else a).reshape(shape)
+    if axes:
+        # np.add.reduce is np.sum's arithmetic for an ndarray without its Python wrapper frames
+        a = _add_reduce(a, axis=axes, keepdims=True) if a.__class__ is np.ndarray else a.sum(axis=axes, keepdims=True)
+    return a.reshape(shape)
 
 
 _add_reduce = np.add.reduce

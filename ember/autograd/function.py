@@ -8,6 +8,7 @@ import functools
 
 import numpy as np
 
+from .._device import array_module, is_array
 from .._dtype import FLOATING_NP
 from .grad_mode import _enabled, no_grad
 
@@ -130,7 +131,7 @@ class Node:
             if isinstance(inp, Tensor) and inp._data is data:
                 vc = inp._vc
                 return (_IN, inp, vc[0] if vc is not None else 0, 0)
-        if isinstance(item, np.ndarray):
+        if is_array(item):
             item = Tensor._make(item)
         return (_CONST, item, 0, 0)
 
@@ -309,14 +310,44 @@ class Function(Node, metaclass=_FunctionMeta):
 
     def _run_backward(self, grads):
         if self.materialize_grads and any(g is None for g in grads):
-            grads = tuple(_zeros_for(self, i) if g is None else g for i, g in enumerate(grads))
+            grads = _materialize(self, grads)
         out = type(self).backward(self, *grads)
         return out if isinstance(out, tuple) else (out,)
 
 
-def _zeros_for(node, i):
-    shape, dtype = node._out_meta[i]
-    return Tensor._make(np.zeros(shape, dtype))
+def _materialize(node, grads):
+    """``grads`` with zeros for the outputs that received no gradient, on the device of those that did."""
+    like = next(g._data for g in grads if g is not None)
+    zeros = np.zeros if like.__class__ is _ND else array_module(like).zeros
+    return tuple(Tensor._make(zeros(*node._out_meta[i])) if g is None else g for i, g in enumerate(grads))
+
+
+def _on_one_device(args):
+    """The arguments of an op whose forward failed with a TypeError, once their tensors share a device.
+
+    A 0-d CPU tensor next to tensors on a device is moved there (torch treats it as a scalar); tensors on
+    two devices otherwise raise torch's error. None when every tensor is on one device (the op failed
+    for another reason)."""
+    devices = {}
+    movable = True  # every CPU tensor is a 0-d argument of its own (not inside a list)
+    for a in args:
+        nested = isinstance(a, (list, tuple))
+        for t in (a if nested else (a,)):
+            if isinstance(t, Tensor):
+                d = t.device
+                devices.setdefault(d, None)
+                if d.type == "cpu" and (nested or t._data.ndim != 0):
+                    movable = False
+    if len(devices) < 2:
+        return None
+    cpu = [d for d in devices if d.type == "cpu"]
+    others = [d for d in devices if d.type != "cpu"]
+    if not (movable and cpu and len(others) == 1):
+        first, second = (others[0], cpu[0]) if cpu else (others[0], others[1])
+        raise RuntimeError("Expected all tensors to be on the same device, but found at least two devices, "
+                           f"{first} and {second}!") from None
+    target = others[0]
+    return tuple(a.to(target) if isinstance(a, Tensor) and a.device != target else a for a in args)
 
 
 class Op(Node):
@@ -336,7 +367,13 @@ class Op(Node):
                 if isinstance(a, Tensor) and a.requires_grad:
                     return cls._apply_recording(args)
         # Not recording: no node metadata, no saved tensors; ctx only carries forward's own state.
-        out = cls.forward(_new(cls), *[a._data if isinstance(a, Tensor) else a for a in args])
+        try:
+            out = cls.forward(_new(cls), *[a._data if isinstance(a, Tensor) else a for a in args])
+        except TypeError:  # CuPy refuses NumPy operands: tensors on two devices?
+            moved = _on_one_device(args)
+            if moved is None:
+                raise
+            return cls.apply(*moved)
         if out.__class__ is tuple:
             out = tuple(Tensor._wrap(o) for o in out)
             if cls.is_view:
@@ -366,7 +403,13 @@ class Op(Node):
                 raw.append(a)
                 edges.append(None)
         ctx._edges = tuple(edges)
-        out = cls.forward(ctx, *raw)
+        try:
+            out = cls.forward(ctx, *raw)
+        except TypeError:  # CuPy refuses NumPy operands: tensors on two devices?
+            moved = _on_one_device(args)
+            if moved is None:
+                raise
+            return cls._apply_recording(moved)
         non_diff = ctx._non_diff
         if out.__class__ is tuple:
             ctx._n_out = len(out)
@@ -433,7 +476,7 @@ class Op(Node):
 
     def _run_backward(self, grads):
         if self._n_out > 1 and any(g is None for g in grads):
-            grads = tuple(_zeros_for(self, i) if g is None else g for i, g in enumerate(grads))
+            grads = _materialize(self, grads)
         out = type(self).backward(self, *grads)
         return out if out.__class__ is tuple else (out,)
 

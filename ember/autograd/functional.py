@@ -27,7 +27,7 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, strategy="reverse-mode"):
     from .grad_mode import enable_grad
     from .._tensor import Tensor
-    import numpy as np
+    from .._device import array_module
     single_in = not isinstance(inputs, (tuple, list))
     xs = tuple(x.detach().requires_grad_() for x in _tuple(inputs))
     with enable_grad():
@@ -38,7 +38,7 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
         for o in outs:
             per_input = [[] for _ in xs]
             for k in range(o.numel()):
-                gv = np.zeros(o._data.shape, o._data.dtype)
+                gv = array_module(o._data).zeros(o._data.shape, o._data.dtype)
                 gv.reshape(-1)[k] = 1
                 gs = _grad([o], list(xs), [Tensor._wrap(gv)], create_graph)
                 for i, gi in enumerate(gs):

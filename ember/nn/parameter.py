@@ -2,6 +2,7 @@
 import numpy as np
 
 from .. import _dtype as D
+from .._device import to_device, to_host
 from .._tensor import Tensor
 
 
@@ -27,7 +28,10 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
     def __reduce_ex__(self, protocol):
-        return (_rebuild_parameter, (self.__array__(), self.requires_grad, type(self)))
+        d = self._data
+        if isinstance(d, np.ndarray):
+            return (_rebuild_parameter, (d, self.requires_grad, type(self)))
+        return (_rebuild_parameter, (to_host(d), self.requires_grad, type(self), str(self.device)))
 
     def __deepcopy__(self, memo):
         if id(self) in memo:
@@ -39,7 +43,9 @@ class Parameter(Tensor):
         return new
 
 
-def _rebuild_parameter(array, requires_grad, cls=Parameter):
+def _rebuild_parameter(array, requires_grad, cls=Parameter, device=None):
+    if device is not None:  # a device parameter was pickled through host memory
+        array = to_device(device).xp.asarray(array)
     return cls(Tensor._make(array), requires_grad)
 
 

@@ -45,7 +45,7 @@ class Adagrad(Optimizer):
 
 def adagrad(params, grads, state_sums, steps, *, lr, weight_decay, lr_decay, eps, maximize, tmp):
     """The Adagrad update over lists of NumPy arrays, in place."""
-    compiled = _jit.enabled()
+    compiled = _jit.enabled_for(*params)
     for i, param in enumerate(params):
         steps[i] += 1
         clr = lr / (1 + (float(steps[i]) - 1) * lr_decay)

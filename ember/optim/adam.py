@@ -59,7 +59,7 @@ def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, *, amsgra
          weight_decay, eps, maximize, decoupled_weight_decay=False, tmp=None):
     """The Adam update over lists of NumPy arrays, in place (``steps`` are 0-d float32 counters)."""
     tmp = tmp or np.empty_like
-    compiled = _jit.enabled()
+    compiled = _jit.enabled_for(*params)
     options = (bool(amsgrad), bool(maximize), float(weight_decay), bool(decoupled_weight_decay), float(lr),
                float(beta1), float(beta2), float(eps))  # the kernel's argument types, fixed once per step
     for i, param in enumerate(params):

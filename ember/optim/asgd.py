@@ -21,9 +21,10 @@ class ASGD(Optimizer):
 
     @staticmethod
     def _init_state(p, state, group):
-        state["step"] = _scalar_state()
-        state["eta"] = _scalar_state(float(group["lr"]))
-        state["mu"] = _scalar_state(1.0)
+        # on the parameter's device, as torch keeps ASGD's counters
+        state["step"] = _scalar_state(like=p)
+        state["eta"] = _scalar_state(float(group["lr"]), like=p)
+        state["mu"] = _scalar_state(1.0, like=p)
         state["ax"] = _zeros_state(p)
 
     def step(self, closure=None):

@@ -1,6 +1,7 @@
 """L-BFGS (limited-memory BFGS) with an optional strong-Wolfe line search, after minFunc."""
 import numpy as np
 
+from .._device import array_module, is_array
 from .._tensor import Tensor
 from .optimizer import Optimizer, _as_real, _check_args
 
@@ -99,7 +100,7 @@ def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_chang
 
 def _wrap(value):
     """State values are stored as tensors (as torch stores them) so checkpoints carry them."""
-    if isinstance(value, np.ndarray):
+    if is_array(value):
         return Tensor._make(value)
     if isinstance(value, np.generic):
         return Tensor._make(np.asarray(value))
@@ -143,7 +144,8 @@ class LBFGS(Optimizer):
         views = []
         for p in self._params:
             if p.grad is None:
-                views.append(np.zeros(_as_real(p._data).size, dtype=_as_real(p._data).dtype))
+                data = _as_real(p._data)
+                views.append(array_module(data).zeros(data.size, dtype=data.dtype))
             else:
                 views.append(_as_real(p.grad._data).reshape(-1))
         return np.concatenate(views)

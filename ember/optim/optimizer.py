@@ -12,6 +12,7 @@ from copy import deepcopy
 import numpy as np
 
 from .. import _dtype as D
+from .._device import array_module, device_of
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad
 
@@ -86,9 +87,12 @@ def _hooked_step(step):
     return wrapper
 
 
-def _scalar_state(value=0.0):
-    """A 0-d float32 tensor, the type torch keeps ``state['step']`` (and similar counters) in."""
-    return Tensor._make(np.array(value, dtype=np.float32))
+def _scalar_state(value=0.0, like=None):
+    """A 0-d float32 tensor, the type torch keeps ``state['step']`` (and similar counters) in: on the CPU,
+    or on the device of parameter ``like`` for the counters torch keeps there (ASGD's)."""
+    if like is None or like._data.__class__ is np.ndarray:
+        return Tensor._make(np.array(value, dtype=np.float32))
+    return Tensor._make(array_module(like._data).full((), value, dtype=np.float32))
 
 
 def _as_real(arr):
@@ -132,8 +136,8 @@ _KERNEL_DTYPES = frozenset((np.dtype(np.float32), np.dtype(np.float64)))
 
 def _kernel_views(*arrays):
     """Flat views of ``arrays`` for a fused update in ``ember._kernels.optim``, or None when the NumPy path
-    serves: the arrays are not all C-contiguous float32 or all float64. Callers check ``_jit.enabled()``
-    once per step."""
+    serves: the arrays are not all C-contiguous float32 or all float64. Callers check
+    ``_jit.enabled_for(*params)`` once per step (device arrays take the array-module path)."""
     dtype = arrays[0].dtype
     if dtype not in _KERNEL_DTYPES:
         return None
@@ -297,10 +301,11 @@ class Optimizer:
         """A scratch array shaped like ``like``, carved from one reused flat buffer per dtype.
 
         Reusing the buffer avoids a fresh allocation (and its page faults) for every temporary."""
-        buf = self._scratch.get(like.dtype)
+        key = like.dtype if like.__class__ is np.ndarray else (like.dtype, device_of(like))
+        buf = self._scratch.get(key)
         if buf is None or buf.size < like.size:
-            buf = np.empty(like.size, dtype=like.dtype)
-            self._scratch[like.dtype] = buf
+            buf = array_module(like).empty(like.size, dtype=like.dtype)
+            self._scratch[key] = buf
         return buf[:like.size].reshape(like.shape)
 
     # ------------------------------------------------------------------ hooks
@@ -408,15 +413,16 @@ class Optimizer:
 
     @staticmethod
     def _cast_state_tensor(param, value, param_id, param_groups, key):
-        # Floating state follows the parameter's dtype; step counters stay float32 as saved.
+        # State follows the parameter's device, floating state its dtype too; step counters stay as saved
+        # (float32 on the CPU) unless fused or capturable, as in torch.
         if key == "step":
             group = next((g for g in param_groups if param_id in g["params"]), {})
             if group.get("fused") or group.get("capturable"):
-                return value.to(dtype=D.float32)
+                return value.to(dtype=D.float32, device=param.device)
             return value
         if param.is_floating_point() and value.dtype is not param.dtype:
-            return value.to(dtype=param.dtype)
-        return value
+            return value.to(dtype=param.dtype, device=param.device)
+        return value.to(param.device)
 
     def _upgrade_scalar_state(self):
         # Old checkpoints (and some hand-written ones) keep counters as Python numbers.

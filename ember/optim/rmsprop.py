@@ -48,7 +48,7 @@ class RMSprop(Optimizer):
 def rmsprop(params, grads, square_avgs, grad_avgs, momentum_buffers, steps, *, lr, alpha, eps, weight_decay,
             momentum, centered, maximize, tmp):
     """The RMSprop update over lists of NumPy arrays, in place."""
-    compiled = _jit.enabled()
+    compiled = _jit.enabled_for(*params)
     for i, param in enumerate(params):
         steps[i] += 1
         arrays = [param, grads[i], square_avgs[i]] + ([grad_avgs[i]] if centered else []) + \

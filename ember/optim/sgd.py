@@ -75,7 +75,8 @@ def _plain_step(params, lr, tmp):
         p._bump_version()
         d = p._data
         gd = g._data
-        flat = _kernel_views(d, gd) if compiled else None
+        # (_jit.enabled_for(d) inlined: the kernels take host arrays only)
+        flat = _kernel_views(d, gd) if compiled and d.__class__ is np.ndarray else None
         if flat is not None:  # the gradient stands in for the unused momentum buffer
             _kernels.sgd(flat[0], flat[1], flat[1], False, False, 0.0, 0.0, 0.0, False, lr)
             continue
@@ -91,7 +92,7 @@ def sgd(params, grads, momentum_buffers, *, weight_decay, momentum, lr, dampenin
     """The SGD update over lists of NumPy arrays, in place. A ``None`` momentum buffer is created
     (as a copy of the first gradient) and stored back into ``momentum_buffers``."""
     tmp = tmp or np.empty_like
-    compiled = _jit.enabled()
+    compiled = _jit.enabled_for(*params)
     for i, param in enumerate(params):
         if compiled and _sgd_kernel(i, param, grads, momentum_buffers, weight_decay, momentum, lr, dampening,
                                     nesterov, maximize):

@@ -3,6 +3,7 @@ import math
 
 import numpy as np
 
+from ..._device import array_module, as_array
 from ..._tensor import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_"]
@@ -21,13 +22,13 @@ def _norm(array, norm_type):
         return np.sqrt(np.dot(flat, flat))
     a = np.abs(a)
     if norm_type == math.inf:
-        return a.max() if a.size else np.zeros((), a.dtype)
+        return a.max() if a.size else array_module(a).zeros((), a.dtype)
     if norm_type == -math.inf:
-        return a.min() if a.size else np.full((), np.inf, a.dtype)
+        return a.min() if a.size else array_module(a).full((), np.inf, a.dtype)
     if norm_type == 1:
         return a.sum()
     if norm_type == 0:
-        return np.asarray((a != 0).sum(), dtype=a.dtype)
+        return as_array((a != 0).sum(), a.dtype)
     return (a ** norm_type).sum() ** (1.0 / norm_type)
 
 
@@ -42,13 +43,14 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     tensors = [t for t in tensors if t is not None]
     if not tensors:
         return Tensor._wrap(np.zeros((), np.float32))
-    norms = np.stack([_norm(t._data, norm_type) for t in tensors])
+    # each norm as a 0-d array (NumPy gives scalars) so that the stack stays on the tensors' device
+    norms = np.stack([as_array(_norm(t._data, norm_type)) for t in tensors])
     total = _norm(norms, norm_type)
-    if error_if_nonfinite and not np.isfinite(total):
+    if error_if_nonfinite and not bool(np.isfinite(total)):
         raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, "
                            "so it cannot be clipped. To disable this error and scale the gradients by the "
                            "non-finite norm anyway, set `error_if_nonfinite=False`")
-    return Tensor._wrap(np.asarray(total, dtype=tensors[0]._data.dtype))
+    return Tensor._wrap(as_array(total, tensors[0]._data.dtype))
 
 
 def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
@@ -58,7 +60,7 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
         return
     coef = min(float(max_norm) / (float(total_norm) + 1e-6), 1.0)
     for g in grads:
-        g._data *= np.asarray(coef, dtype=g._data.dtype)
+        g._data *= g._data.dtype.type(coef)  # a scalar of the gradient's dtype: usable on any device
         g._bump_version()
 
 
