@@ -10,7 +10,7 @@ from ..autograd.function import Op
 from ..autograd.grad_mode import _enabled
 from ._util import install, wrap_dim, shape_str, type_name, broadcast_shapes
 from .inplace import apply_inplace, inplace_method, write_out
-from .scatter import Scatter, gather
+from .scatter import Scatter, device_ufunc_at, gather
 
 _ND = np.ndarray
 
@@ -326,7 +326,7 @@ def _add_at_device(target, key, values):
     if any(_is_arr(k) and k.dtype == np.bool_ or k.__class__ is bool for k in key):
         target[key] += values  # a mask addresses each element once
     else:
-        array_module(target).add.at(target, key, values)  # CuPy's scatter-add
+        device_ufunc_at(array_module(target).add, target, key, values)
 
 
 def _no_repeats(key):

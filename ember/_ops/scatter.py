@@ -70,18 +70,33 @@ def _flat_src(src, out):
     return src.reshape(-1) if src.ndim else src
 
 
-# The ufuncs CuPy's ``ufunc.at`` implements (a scatter with atomics); the others run on the host.
-_DEVICE_AT = frozenset(("add", "subtract", "maximum", "minimum"))
+# The ufuncs and dtypes CuPy's ``ufunc.at`` implements (atomic scatters); the others go through the host.
+_ATOMIC = frozenset(np.dtype(t) for t in ("int32", "uint32", "uint64", "float32", "float64"))
+_DEVICE_AT = {"add": _ATOMIC | {np.dtype(np.float16)}, "maximum": _ATOMIC, "minimum": _ATOMIC}
 
 
 def _at(ufunc, flat_out, pos, values):
     """``ufunc.at(flat_out, pos, values)`` on either device."""
-    if flat_out.__class__ is _ND or ufunc.__name__ in _DEVICE_AT:
+    if flat_out.__class__ is _ND:
         ufunc.at(flat_out, pos, values)
+    else:
+        device_ufunc_at(ufunc, flat_out, pos, values)
+
+
+def device_ufunc_at(ufunc, target, key, values):
+    """``ufunc.at`` on a device array: CuPy's atomic scatter where it has one for this ufunc and dtype,
+    a round trip through the host otherwise (multiply, int64, complex...)."""
+    if target.dtype in _DEVICE_AT.get(ufunc.__name__, ()):
+        ufunc.at(target, key, values)
         return
-    host = to_host(flat_out)  # no device kernel for this ufunc: a round trip through the host
-    ufunc.at(host, to_host(pos), to_host(values) if hasattr(values, "ndim") else values)
-    flat_out[...] = array_module(flat_out).asarray(host)
+    host_key = tuple(_host(k) for k in key) if key.__class__ is tuple else _host(key)
+    host = to_host(target)
+    getattr(np, ufunc.__name__).at(host, host_key, _host(values))
+    target[...] = array_module(target).asarray(host)
+
+
+def _host(a):
+    return to_host(a) if hasattr(a, "ndim") else a
 
 
 def _on_device_of(x, idx):
@@ -224,7 +239,7 @@ def _nan_ignoring_at(reduce, flat_out, pos, flat_src):
         return
     xp = array_module(flat_out)
     src = xp.where(xp.isnan(flat_src), -np.inf if reduce == "amax" else np.inf, flat_src).astype(flat_src.dtype)
-    (xp.maximum if reduce == "amax" else xp.minimum).at(flat_out, pos, src)
+    device_ufunc_at(xp.maximum if reduce == "amax" else xp.minimum, flat_out, pos, src)
 
 
 def _prod_grads(ctx, g):
