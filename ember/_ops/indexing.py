@@ -151,7 +151,7 @@ def _device_index(x, key):
     try:
         out = x[key]
     except IndexError as e:
-        raise IndexError(_torch_index_message(str(e), x.shape, key)) from None
+        raise IndexError(_torch_index_message(_numpy_style(e), x.shape, key)) from None
     if out.ndim == 0 and not any(k is Ellipsis or _is_arr(k) for k in key):
         out = x[key + (Ellipsis,)]  # the 0-d *view* torch has (not every array library gives one for ints)
     return out
@@ -171,9 +171,18 @@ def device_key(x, key, check=True):
                 k = xp.asarray(k)
             if check and k.dtype != np.bool_ and k.size and pos < x.ndim:
                 _check_device_bounds(k, x.shape, pos, key)
+        elif k.__class__ is int and pos < x.ndim and not -x.shape[pos] <= k < x.shape[pos]:
+            msg = f"index {k} is out of bounds for axis {pos} with size {x.shape[pos]}"
+            raise IndexError(_torch_index_message(msg, x.shape, key))
         pos += _dims_consumed(k)
         out.append(k)
     return tuple(out)
+
+
+def _numpy_style(error):
+    """An array library's IndexError message worded as NumPy words it (CuPy capitalises some)."""
+    msg = str(error)
+    return msg[:1].lower() + msg[1:]
 
 
 def _dims_consumed(k):
