@@ -16,6 +16,7 @@ from ._util import install, wrap_dims, wrap_dim, compute_dtype, type_name
 from .inplace import write_out
 
 _ND = np.ndarray
+_HOST = (np.ndarray, np.generic, int)  # NumPy results (device arrays go through as_array)
 _RAW_FLOAT = frozenset(np.dtype(t) for t in ("float32", "float64"))
 
 
@@ -44,9 +45,9 @@ class Sum(Op):
         out_dt = _sum_dtype(x.dtype, dtype)
         acc = compute_dtype(out_dt)
         out = np.sum(x, axis=dims, keepdims=keepdim, dtype=acc)
-        if out.__class__ is _ND and out.dtype == out_dt:
-            return out
-        return as_array(out, out_dt)
+        if out.__class__ is _ND:
+            return out if out.dtype == out_dt else out.astype(out_dt)
+        return np.asarray(out, out_dt) if isinstance(out, np.generic) else as_array(out, out_dt)
 
     def backward(ctx, g):
         if not _enabled[0]:  # nothing records: a broadcast view of the gradient's array
@@ -109,7 +110,7 @@ class Prod(Op):
         out_dt = _sum_dtype(x.dtype, dtype)
         out = np.prod(x, axis=dim, keepdims=keepdim, dtype=compute_dtype(out_dt))
         ctx.save_for_backward(x)
-        return as_array(out, out_dt)
+        return np.asarray(out, out_dt) if isinstance(out, _HOST) else as_array(out, out_dt)
 
     def backward(ctx, g):
         x, = ctx.saved_tensors
@@ -191,7 +192,9 @@ class AMax(Op):
     def forward(ctx, x, dims, keepdim):
         if x.size == 0 and any(x.shape[d] == 0 for d in dims) if x.ndim else False:
             raise IndexError(f"{ctx.opname}(): Expected reduction dim {dims[0]} to have non-zero size.")
-        out = as_array(type(ctx).fn(x, axis=dims, keepdims=keepdim))
+        out = type(ctx).fn(x, axis=dims, keepdims=keepdim)
+        if out.__class__ is not _ND:  # a NumPy scalar, or a device array
+            out = np.asarray(out) if isinstance(out, np.generic) else as_array(out)
         ctx.dims, ctx.keepdim = dims, keepdim
         ctx.save_for_backward(x, out)
         return out
@@ -254,12 +257,14 @@ def _arg(fn, name):
         if dim is None:
             if x.size == 0:
                 raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
-            r = as_array(fn(x.reshape(-1)), np.int64)
+            r = fn(x.reshape(-1))
+            r = np.asarray(r, np.int64) if isinstance(r, _HOST) else as_array(r, np.int64)
             return Tensor._wrap(r.reshape((1,) * x.ndim) if keepdim else r)
         d = wrap_dim(dim, x.ndim)
         if x.ndim == 0:
             return Tensor._wrap(array_module(x).zeros((), np.int64))
-        return Tensor._wrap(as_array(fn(x, axis=d, keepdims=keepdim), np.int64))
+        r = fn(x, axis=d, keepdims=keepdim)
+        return Tensor._wrap(np.asarray(r, np.int64) if isinstance(r, _HOST) else as_array(r, np.int64))
     arg.__name__ = name
     return arg
 
@@ -345,7 +350,9 @@ def logsumexp(input, dim, keepdim=False):
 def _bool_reduce(fn, name):
     def red(input, dim=None, keepdim=False, *, out=None):
         dims = wrap_dims(dim, input._data.ndim) if dim is not None else None
-        r = as_array(fn(input._data, axis=dims, keepdims=keepdim))
+        r = fn(input._data, axis=dims, keepdims=keepdim)
+        if r.__class__ is not _ND:
+            r = np.asarray(r) if isinstance(r, np.generic) else as_array(r)
         if input._data.dtype == np.uint8:
             r = r.astype(np.uint8)
         return write_out(Tensor._wrap(r), out)
@@ -359,7 +366,8 @@ any = _bool_reduce(np.any, "any")
 
 def count_nonzero(input, dim=None):
     dims = wrap_dims(dim, input._data.ndim) if dim is not None else None
-    return Tensor._wrap(as_array(np.count_nonzero(input._data, axis=dims), np.int64))
+    r = np.count_nonzero(input._data, axis=dims)
+    return Tensor._wrap(np.asarray(r, np.int64) if isinstance(r, _HOST) else as_array(r, np.int64))
 
 
 # ------------------------------------------------------------------ cumulative

@@ -378,6 +378,8 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan):
             raise RuntimeError("quantile() q must be a scalar or 1D tensor")
         if q.dtype != input.dtype:
             raise RuntimeError("quantile() q tensor must be same dtype as the input tensor")
+        if q.device != input.device:
+            raise RuntimeError("quantile() q tensor must be on the same device as the input tensor")
         qs, q_scalar = q._data.reshape(-1), q._data.ndim == 0
     else:
         qs, q_scalar = array_module(x).asarray([q], dtype=x.dtype), True
