@@ -281,6 +281,8 @@ case("CTCLoss", lambda: nn.CTCLoss(),
 case("CTCLoss_concat_sum_zero_inf", lambda: nn.CTCLoss(blank=4, reduction="sum", zero_infinity=True),
      lambda r: [F_log_softmax_np(rand(r, 6, 3, 5)), np.array([1, 2, 2, 3, 0, 1, 1, 1, 1, 1]),
                 np.array([6, 6, 5]), np.array([3, 2, 5])])
+case("AdaptiveLogSoftmaxWithLoss_log_prob", lambda: nn.AdaptiveLogSoftmaxWithLoss(8, 10, [4, 7]),
+     lambda r: [rand(r, 5, 8)], call=lambda m, x: (m.log_prob(x), m.predict(x)))
 case("AdaptiveLogSoftmaxWithLoss", lambda: nn.AdaptiveLogSoftmaxWithLoss(8, 10, [4, 7], div_value=2.0),
      lambda r: [rand(r, 5, 8), labels(r, 5, 10)], call=lambda m, x, y: tuple(m(x, y)))
 
@@ -307,6 +309,12 @@ for _mode, _shape in [("nearest", (2, 3, 4, 5)), ("nearest-exact", (2, 3, 4, 5))
              lambda r, s=_shape: [rand(r, *s)])
 case("interpolate_bilinear_antialias", fn(F.interpolate, size=(2, 3), mode="bilinear", antialias=True),
      lambda r: [rand(r, 2, 3, 6, 7)])
+case("interpolate_lanczos_antialias", fn(F.interpolate, size=(3, 4), mode="lanczos", antialias=True),
+     lambda r: [rand(r, 1, 2, 7, 9)])
+case("interpolate_uint8_bilinear", fn(F.interpolate, size=(5, 7), mode="bilinear", antialias=True),
+     lambda r: [r.integers(0, 256, (1, 3, 8, 6)).astype(np.uint8)])
+case("interpolate_nearest_3d", fn(F.interpolate, scale_factor=(2, 1, 0.5), mode="nearest"),
+     lambda r: [rand(r, 1, 2, 3, 4, 6)])
 case("Upsample", lambda: nn.Upsample(scale_factor=2, mode="nearest"), lambda r: [rand(r, 2, 3, 3, 3)])
 case("UpsamplingBilinear2d", lambda: nn.UpsamplingBilinear2d(scale_factor=2), lambda r: [rand(r, 2, 3, 3, 3)])
 for _mode in ("bilinear", "nearest", "bicubic"):
@@ -472,3 +480,80 @@ def test_training_step_of_a_recurrent_model_on_cuda_matches_cpu():
             out.append(loss.item())
         return out
     np.testing.assert_allclose(losses("cuda"), losses("cpu"), rtol=1e-4)
+
+
+# ---------------------------------------------------------------------------------------------- construction
+@pytest.mark.parametrize("make, shape", [
+    (lambda d: nn.Linear(3, 4, device=d), (2, 3)),
+    (lambda d: nn.Bilinear(3, 3, 2, device=d), None),
+    (lambda d: nn.LayerNorm(3, device=d), (2, 3)),
+    (lambda d: nn.GroupNorm(1, 3, device=d), (2, 3, 4)),
+    (lambda d: nn.BatchNorm1d(3, device=d), (4, 3)),
+    (lambda d: nn.RMSNorm(3, device=d), (2, 3)),
+    (lambda d: nn.PReLU(device=d), (2, 3)),
+    (lambda d: nn.Embedding(5, 3, device=d), "indices"),
+    (lambda d: nn.LSTM(3, 4, device=d), (5, 2, 3)),
+    (lambda d: nn.GRUCell(3, 4, device=d), (2, 3)),
+    (lambda d: nn.MultiheadAttention(4, 2, device=d), (3, 2, 4)),
+    (lambda d: nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0, device=d), (3, 2, 4)),
+], ids=["Linear", "Bilinear", "LayerNorm", "GroupNorm", "BatchNorm1d", "RMSNorm", "PReLU", "Embedding", "LSTM",
+        "GRUCell", "MultiheadAttention", "TransformerEncoderLayer"])
+def test_modules_built_on_cuda_keep_everything_there(make, shape):
+    m = make("cuda")
+    assert {t.device.type for t in list(m.parameters()) + list(m.buffers())} == {"cuda"}
+    if shape == "indices":
+        inputs = [ember.tensor([[0, 4], [2, 1]], device="cuda")]
+    elif shape is None:
+        inputs = [ember.randn(2, 3, device="cuda"), ember.randn(2, 3, device="cuda")]
+    else:
+        inputs = [ember.randn(*shape, device="cuda")]
+    if isinstance(m, nn.MultiheadAttention):
+        inputs = inputs * 3
+    out = _flat(m(*inputs))
+    assert out and all(o.device.type == "cuda" for o in out)
+    out[0].sum().backward()
+    assert all(p.grad is None or p.grad.device.type == "cuda" for p in m.parameters())
+
+
+def test_lazy_modules_materialize_on_the_device_of_their_parameters():
+    m = nn.Sequential(nn.LazyLinear(4), nn.LazyBatchNorm1d()).to("cuda")
+    y = m(ember.randn(5, 3, device="cuda"))
+    assert y.device.type == "cuda" and m[0].weight.shape == (4, 3)
+    assert {t.device.type for t in list(m.parameters()) + list(m.buffers())} == {"cuda"}
+
+
+def test_state_dict_moves_between_cpu_and_cuda():
+    ember.manual_seed(0)
+    cpu = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+    cpu(ember.randn(6, 3))  # running statistics that differ from their initial values
+    gpu = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4)).to("cuda")
+    gpu.load_state_dict(cpu.state_dict())
+    for (k, a), (_, b) in zip(cpu.state_dict().items(), gpu.state_dict().items()):
+        assert b.device.type == "cuda", k
+        np.testing.assert_array_equal(_host(b), _host(a), err_msg=k)
+    back = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+    back.load_state_dict(gpu.state_dict())
+    assert {t.device.type for t in back.state_dict().values()} == {"cpu"}
+    x = ember.randn(2, 3)
+    np.testing.assert_allclose(_host(gpu.eval()(x.to("cuda"))), _host(cpu.eval()(x)), rtol=1e-5)
+
+
+def test_module_cuda_and_cpu_round_trip_keeps_parameter_objects():
+    m = nn.Linear(3, 2)
+    w = m.weight
+    opt = ember.optim.SGD(m.parameters(), lr=0.1)
+    m.cuda()
+    assert m.weight is w and w.device.type == "cuda"
+    m(ember.randn(4, 3, device="cuda")).sum().backward()
+    opt.step()
+    assert w.device.type == "cuda"
+    m.cpu()
+    assert w.device.type == "cpu" and w.grad.device.type == "cpu"
+
+
+def test_embedding_from_pretrained_cuda_weights():
+    w = ember.randn(6, 3).to("cuda")
+    emb = nn.Embedding.from_pretrained(w, padding_idx=0)
+    out = emb(ember.tensor([0, 5, 2], device="cuda"))
+    assert out.device.type == "cuda"
+    np.testing.assert_array_equal(_host(out), _host(w)[[0, 5, 2]])

@@ -7,7 +7,7 @@ derivative comes for free.
 """
 import numpy as np
 
-from ..._device import array_module
+from ..._device import array_module, to_host
 from ...autograd.function import Op
 from ..._ops._util import compute_dtype
 
@@ -56,6 +56,7 @@ def map_axes(x, matrices):
 
 def selection_matrix(index, n_in):
     """0/1 matrix picking ``x[index]`` along an axis (index may repeat: padding, nearest resampling)."""
+    index = to_host(index)  # the matrix is built on the host, and moved with the data it maps
     m = np.zeros((len(index), n_in))
     m[np.arange(len(index)), index] = 1.0
     return m
