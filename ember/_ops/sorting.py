@@ -313,7 +313,7 @@ def mode(input, dim=-1, keepdim=False, *, out=None):
     prev = [slice(None)] * s.ndim
     prev[d] = slice(0, -1)
     starts[tuple(body)] = s[tuple(body)] != s[tuple(prev)]
-    run_start = np.maximum.accumulate(np.where(starts, pos, 0), axis=d)
+    run_start = _accumulate(np.maximum, np.where(starts, pos, 0), d)
     length = pos - run_start
     best = np.argmax(length, axis=d, keepdims=True)  # first maximal run: the smallest value
     idx = np.take_along_axis(order, best, d)
@@ -321,19 +321,35 @@ def mode(input, dim=-1, keepdim=False, *, out=None):
 
 
 # ------------------------------------------------------------------ cummax / cummin
+def _accumulate(ufunc, a, axis):
+    """``ufunc.accumulate(a, axis)``. CuPy's ufuncs accumulate only for add and multiply, so device
+    arrays take log2(n) doubling steps instead (a Hillis-Steele scan: exact for maximum/minimum)."""
+    if a.__class__ is np.ndarray:
+        return ufunc.accumulate(a, axis=axis)
+    out = a.copy()
+    n = a.shape[axis]
+    step = 1
+    while step < n:
+        later = (slice(None),) * axis + (slice(step, None),)
+        earlier = (slice(None),) * axis + (slice(0, n - step),)
+        out[later] = ufunc(out[later], out[earlier])  # the right side is a new array: no aliasing
+        step *= 2
+    return out
+
+
 def _cumulative(input, dim, ufunc, cls):
     zero_d = not input._data.ndim
     d = wrap_dim(dim, input._data.ndim)
     x = _as_vector(input)
     a = _sort_key(x._data)
-    run = ufunc.accumulate(a, axis=d) if a.size else a
+    run = _accumulate(ufunc, a, d) if a.size else a
     # the latest position that holds the running extreme (ties go to the later index, NaN sticks)
     hit = a == run
     if a.dtype.kind == "f":
         hit |= np.isnan(a)
     xp = array_module(a)
     pos = xp.arange(a.shape[d]).reshape((-1,) + (1,) * (a.ndim - d - 1))
-    idx = np.maximum.accumulate(np.where(hit, pos, 0), axis=d) if a.size else xp.zeros(a.shape, np.int64)
+    idx = _accumulate(np.maximum, np.where(hit, pos, 0), d) if a.size else xp.zeros(a.shape, np.int64)
     values = Picked.apply(x, run.astype(x._data.dtype, copy=False), d, idx)
     return cls(values.reshape(()) if zero_d else values, _index_tensor(idx, zero_d))
 
