@@ -181,7 +181,9 @@ def dsplit(input, sections):
 
 
 def isreal(input):
-    return input.imag == 0 if input.is_complex() else Tensor._wrap(array_module(input._data).ones(input._data.shape, bool))
+    if input.is_complex():
+        return input.imag == 0
+    return Tensor._wrap(array_module(input._data).ones(input._data.shape, bool))
 
 
 def is_same_size(input, other):
