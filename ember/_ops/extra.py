@@ -5,22 +5,22 @@ import math
 import numpy as np
 
 from .. import _dtype as D
-from .._device import array_module, as_array, is_device_array, module_of, to_host
+from .._device import array_module, as_array, module_of
 from .._tensor import Tensor
 from .creation import _finish, _np_dtype, arange, tensor
 from .shape import stack, cat
 
 
 def isin(elements, test_elements, *, assume_unique=False, invert=False):
-    e = elements._data if isinstance(elements, Tensor) else elements
-    t = test_elements._data if isinstance(test_elements, Tensor) else test_elements
+    if isinstance(elements, Tensor) and isinstance(test_elements, Tensor) and elements.device != test_elements.device:
+        from ..autograd.function import _on_one_device
+        elements, test_elements = _on_one_device((elements, test_elements))  # torch's error, or a 0-d tensor moved
+    e = elements._data if isinstance(elements, Tensor) else None
+    t = test_elements._data if isinstance(test_elements, Tensor) else None
     xp = module_of(e, t)
-    return Tensor._wrap(as_array(np.isin(_array_of(xp, e), _array_of(xp, t), invert=invert)))
-
-
-def _array_of(xp, a):
-    """``a`` as an array of ``xp``: values given on the other device are copied over."""
-    return xp.asarray(to_host(a) if xp is np and is_device_array(a) else a)
+    e = xp.asarray(elements) if e is None else e  # a scalar or a list goes where the tensor is
+    t = xp.asarray(test_elements) if t is None else t
+    return Tensor._wrap(as_array(np.isin(e, t, invert=invert)))
 
 
 def block_diag(*tensors):
