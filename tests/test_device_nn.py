@@ -557,3 +557,50 @@ def test_embedding_from_pretrained_cuda_weights():
     out = emb(ember.tensor([0, 5, 2], device="cuda"))
     assert out.device.type == "cuda"
     np.testing.assert_array_equal(_host(out), _host(w)[[0, 5, 2]])
+
+
+# ---------------------------------------------------------------------------------------------- double backward
+DOUBLE = [
+    ("softmax", lambda x: F.softmax(x, -1)), ("log_softmax", lambda x: F.log_softmax(x, 1)),
+    ("gelu", F.gelu), ("gelu_tanh", lambda x: F.gelu(x, approximate="tanh")), ("silu", F.silu),
+    ("elu", F.elu), ("layer_norm", lambda x: F.layer_norm(x, (5,))), ("group_norm", lambda x: F.group_norm(x, 2)),
+    ("batch_norm", lambda x: F.batch_norm(x, None, None, training=True)),
+    ("batch_norm_eval", lambda x: F.batch_norm(x, ember.zeros(4, device=x.device) + 0.5,
+                                               ember.ones(4, device=x.device) * 2, training=False)),
+    ("rms_norm", lambda x: F.rms_norm(x, (5,))),
+    ("cross_entropy", lambda x: F.cross_entropy(x, ember.tensor([1, 0, 3], device=x.device), label_smoothing=0.1)),
+    ("cross_entropy_fast", lambda x: F.cross_entropy(x, ember.tensor([1, 0, 3], device=x.device))),
+    ("nll", lambda x: F.nll_loss(x, ember.tensor([1, 0, 3], device=x.device))),
+    ("mse", lambda x: F.mse_loss(x, x.detach() * 0.5)),
+    ("sdpa_causal", lambda x: F.scaled_dot_product_attention(x[None], x[None], x[None], is_causal=True)),
+    ("linear", lambda x: F.linear(x, x[:2] * 1.0)),
+    ("lstm", lambda x: nn.LSTM(5, 3).to(x.device)(x)[0]), ("gru", lambda x: nn.GRU(5, 3).to(x.device)(x)[0]),
+    ("mha", lambda x: nn.MultiheadAttention(5, 1).to(x.device)(x, x, x)[0]),
+    ("embedding", lambda x: F.embedding(ember.tensor([[0, 2], [1, 1]], device=x.device), x[0])),
+    ("pad_reflect", lambda x: F.pad(x, (2, 1), mode="reflect")),
+    ("interpolate_bicubic", lambda x: F.interpolate(x[None], scale_factor=2, mode="bicubic")),
+    ("grid_sample", lambda x: F.grid_sample(x[None], x[None, :, :, :2].tanh(), align_corners=False)),
+]
+
+
+@pytest.mark.parametrize("name, f", DOUBLE, ids=[d[0] for d in DOUBLE])
+def test_double_backward_on_cuda_matches_cpu(name, f):
+    def run(device):
+        ember.manual_seed(0)
+        rng = np.random.default_rng(5)
+        x = ember.from_numpy(rand(rng, 3, 4, 5)).to(device).requires_grad_(True)
+        if name in ("layer_norm", "rms_norm", "sdpa_causal"):
+            x = ember.from_numpy(rand(rng, 3, 4, 5)).to(device).requires_grad_(True)
+        elif name in ("cross_entropy", "cross_entropy_fast", "nll", "linear", "mse"):
+            x = ember.from_numpy(rand(rng, 3, 5)).to(device).requires_grad_(True)
+        out = f(x)
+        w = ember.from_numpy(rng.standard_normal(tuple(out.shape)).astype(np.float32)).to(device)
+        # the square term keeps the gradient a function of x for ops that are linear in it
+        g, = ember.autograd.grad((out * w).sum() + (out * out * w).sum(), x, create_graph=True)
+        v = ember.from_numpy(rng.standard_normal(tuple(g.shape)).astype(np.float32)).to(device)
+        gg, = ember.autograd.grad((g * v).sum(), x)
+        return g, gg
+    (g_cpu, gg_cpu), (g_gpu, gg_gpu) = run("cpu"), run("cuda")
+    for a, b in ((g_cpu, g_gpu), (gg_cpu, gg_gpu)):
+        assert b.device.type == "cuda"
+        np.testing.assert_allclose(_host(b), _host(a), rtol=1e-4, atol=1e-5)

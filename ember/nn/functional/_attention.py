@@ -331,6 +331,8 @@ class _SplitHeads(Op):
         return tuple(parts[i] for i in range(n))
 
     def backward(ctx, *grads):
+        if creating_graph():
+            return _split_heads_backward_graph(ctx, grads), None, None, None
         A, B, nE = ctx.shape
         n, heads = ctx.n, ctx.heads
         hd = nE // n // heads
@@ -346,6 +348,15 @@ class _SplitHeads(Op):
         return Tensor._wrap(out.reshape(A, B, nE)), None, None, None
 
 
+def _split_heads_backward_graph(ctx, grads):
+    """The head gradients stacked back into (A, B, n*E) with ember ops (differentiable again)."""
+    from ... import stack, zeros_like
+    g0 = next(g for g in grads if g is not None)
+    parts = stack([zeros_like(g0) if g is None else g for g in grads])  # the forward's transposed split
+    inverse = (1, 3, 0, 2, 4) if ctx.batch_first else (3, 1, 0, 2, 4)
+    return parts.permute(inverse).reshape(ctx.shape)
+
+
 class _MergeHeads(Op):
     """(N, H, L, hd) -> (A*B, E) rows in the input's layout (one copy), ready for the output projection."""
 
@@ -357,6 +368,10 @@ class _MergeHeads(Op):
 
     def backward(ctx, g):
         N, H, L, hd = ctx.shape
+        if creating_graph():  # ember ops, differentiable again
+            if ctx.batch_first:
+                return g.reshape(N, L, H, hd).permute(0, 2, 1, 3), None
+            return g.reshape(L, N, H, hd).permute(1, 2, 0, 3), None
         if ctx.batch_first:
             out = g._data.reshape(N, L, H, hd).transpose(0, 2, 1, 3)
         else:
