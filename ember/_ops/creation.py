@@ -56,15 +56,16 @@ def _np_dtype(dtype, default=None):
 def _infer_array(data, dtype):
     """Array for ``data`` with torch's dtype inference for Python values: a copy on the device of a
     tensor or device array, a NumPy array otherwise."""
-    if isinstance(data, Tensor) or is_device_array(data):
-        arr = data._data if isinstance(data, Tensor) else data
-        return arr.astype(_np_dtype(dtype)) if dtype is not None else arr.copy()
+    if isinstance(data, Tensor):
+        return _copy_as(data._data, dtype)
     if isinstance(data, np.ndarray):
         if dtype is None:
             D.from_numpy_dtype(data.dtype)
         return np.array(data, dtype=_np_dtype(dtype) if dtype is not None else data.dtype)
     if isinstance(data, (list, tuple)):
         data = _unwrap_nested(data)
+    elif data.__class__ not in _PY_SCALARS and is_device_array(data):
+        return _copy_as(data, dtype)
     try:
         arr = np.array(data)
     except ValueError as e:
@@ -87,6 +88,14 @@ def _infer_array(data, dtype):
     if kind in "US":
         raise TypeError(f"new(): invalid data type '{'str'}'")
     return arr
+
+
+_PY_SCALARS = frozenset((int, float, complex, bool))
+
+
+def _copy_as(arr, dtype):
+    """A copy of a tensor's or device array's data, on its device."""
+    return arr.astype(_np_dtype(dtype)) if dtype is not None else arr.copy()
 
 
 def _unwrap_nested(data):
@@ -159,6 +168,8 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, re
         dtype = D.scalar_dtype(fill_value.item() if isinstance(fill_value, Tensor) else fill_value)
     np_dt = _np_dtype(dtype)
     value = fill_value.item() if isinstance(fill_value, Tensor) else checked_scalar(fill_value, np_dt)
+    if device is None:
+        return _finish(np.full(tuple(size), value, np_dt), requires_grad)
     return _finish(_create(device, lambda xp: xp.full(tuple(size), value, np_dt)), requires_grad)
 
 
@@ -263,6 +274,8 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
 
 
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    if device is None:
+        return _finish(np.eye(n, m if m is not None else n, dtype=_np_dtype(dtype)), requires_grad)
     return _finish(_create(device, lambda xp: xp.eye(n, m if m is not None else n, dtype=_np_dtype(dtype))),
                    requires_grad)
 

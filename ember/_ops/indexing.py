@@ -52,11 +52,6 @@ def _convert_key(key):
             if k.step is not None and _int(k.step) <= 0:
                 raise ValueError("step must be greater than zero")
             out.append(slice(_int(k.start), _int(k.stop), _int(k.step)))
-        elif is_device_array(k):
-            if k.dtype.kind not in "biu":
-                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-            out.append(k)
-            basic = False
         elif isinstance(k, (list, tuple, np.ndarray)):
             a = np.asarray([_unwrap(x) for x in k] if not isinstance(k, np.ndarray) else k)
             if a.size == 0 and a.dtype.kind == "f":  # x[[]]: an empty index list
@@ -70,6 +65,11 @@ def _convert_key(key):
             basic = False
         elif k is None or k is Ellipsis:
             out.append(k)
+        elif k.__class__ is not int and is_device_array(k):
+            if k.dtype.kind not in "biu":
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            out.append(k)
+            basic = False
         else:
             try:
                 out.append(k.__index__())
@@ -499,7 +499,7 @@ class MaskedFill(Op):
             mask = on_device_of(x, mask)
             value = on_device_of(x, value) if _is_arr(value) else value
         ctx.mask = mask
-        v = value.astype(x.dtype) if _is_arr(value) else value
+        v = value if value.__class__ is not _ND else value.astype(x.dtype)
         return np.where(mask, v, x).astype(x.dtype, copy=False)
 
     def backward(ctx, g):

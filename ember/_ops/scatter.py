@@ -57,10 +57,6 @@ def _flat(a):
     return a.reshape(-1)  # a view for the fresh contiguous outputs below
 
 
-def _c_copy(a):
-    return np.array(a, order="C") if a.__class__ is _ND else a.copy(order="C")
-
-
 def _flat_src(src, out):
     """``src`` (an array, or a scalar to fill) as values for flat positions of ``out``, on its device."""
     if not hasattr(src, "ndim"):
@@ -119,8 +115,12 @@ class Scatter(Op):
 
     def forward(ctx, base, src, dim, idx):
         ctx.dim, ctx.idx = dim, idx
-        out = _c_copy(base)
-        _flat(out)[flat_along(idx, dim, base.shape).reshape(-1)] = _flat_src(src, out)
+        out = base.copy(order="C")
+        if out.__class__ is _ND:
+            v = src.reshape(-1) if src.__class__ is _ND and src.ndim else src
+        else:
+            v = _flat_src(src, out)
+        _flat(out)[flat_along(idx, dim, base.shape).reshape(-1)] = v
         return out
 
     def backward(ctx, g):
@@ -131,13 +131,17 @@ class Scatter(Op):
 
 def _ufunc_at(ufunc, out, dim, idx, src):
     """``ufunc.at`` of ``src`` into the contiguous ``out`` at ``idx`` along ``dim``."""
-    _at(ufunc, _flat(out), flat_along(idx, dim, out.shape).reshape(-1), _flat_src(src, out))
+    pos = flat_along(idx, dim, out.shape).reshape(-1)
+    if out.__class__ is _ND:
+        ufunc.at(_flat(out), pos, src.reshape(-1) if src.__class__ is _ND and src.ndim else src)
+    else:
+        device_ufunc_at(ufunc, _flat(out), pos, _flat_src(src, out))
 
 
 class ScatterAdd(Op):
     def forward(ctx, base, src, dim, idx):
         ctx.dim, ctx.idx = dim, idx
-        out = _c_copy(base)
+        out = base.copy(order="C")
         _ufunc_at(np.add, out, dim, idx, src)
         return out
 
@@ -151,7 +155,7 @@ class IndexAdd(Op):
 
     def forward(ctx, base, src, dim, idx):
         ctx.dim, ctx.idx, ctx.src_shape = dim, idx, src.shape
-        out = _c_copy(base)
+        out = base.copy(order="C")
         if idx.size < 2 or np.bincount(idx).max() < 2:  # no duplicates: one fancy-indexed add
             out[(slice(None),) * dim + (idx,)] += src
         else:
@@ -169,7 +173,7 @@ class ScatterLegacyReduce(Op):
     """``scatter(..., reduce='add'|'multiply')``: torch defines no derivative for it."""
 
     def forward(ctx, base, src, dim, idx, ufunc):
-        out = _c_copy(base)
+        out = base.copy(order="C")
         _ufunc_at(ufunc, out, dim, idx, src)
         return out
 
@@ -184,7 +188,7 @@ class ScatterReduce(Op):
         ctx.dim, ctx.idx, ctx.reduce, ctx.include_self = dim, idx, reduce, include_self
         pos = flat_along(idx, dim, base.shape).reshape(-1)
         flat_src = src.reshape(-1)
-        out = _c_copy(base)
+        out = base.copy(order="C")
         flat_out = _flat(out)
         hit = None
         if not include_self:  # positions that receive a value start from the reduction's identity
@@ -306,7 +310,8 @@ def _prepare_scatter(name, input, dim, index, src):
             raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
         if src._data.ndim != idx.ndim and (src._data.ndim or idx.ndim > 1):
             raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
-    idx = _on_device_of(x, idx)
+    if x.__class__ is not _ND:
+        idx = _on_device_of(x, idx)
     if not x.ndim:
         input, idx = input.reshape(1), idx.reshape(-1)
         src = src.reshape(-1) if isinstance(src, Tensor) else src
@@ -338,7 +343,9 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
             [4, 3]])
     """
     x = input._data
-    idx = _on_device_of(x, _index_array(index, "gather"))
+    idx = _index_array(index, "gather")
+    if x.__class__ is not _ND:
+        idx = _on_device_of(x, idx)
     d = wrap_dim(dim, x.ndim)
     if idx.ndim != x.ndim and (x.ndim or idx.ndim > 1):
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")

@@ -577,6 +577,8 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     from .indexing import index_select
     if repeats is None:  # torch.repeat_interleave(repeats) form
         reps = input._data
+        if reps.__class__ is _ND:
+            return Tensor._wrap(np.repeat(np.arange(len(reps)), reps).astype(np.int64))
         return Tensor._wrap(_on_device_of(reps, _repeat_index(len(reps), reps)))
     if dim is None:
         input = input.reshape(-1)
@@ -584,14 +586,17 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     d = wrap_dim(dim, input._data.ndim)
     n = input._data.shape[d]
     reps = repeats._data if isinstance(repeats, Tensor) else repeats
-    idx = _on_device_of(input._data, _repeat_index(n, reps))
+    idx = _repeat_index(n, reps)
+    if input._data.__class__ is not _ND:
+        idx = _on_device_of(input._data, idx)
     return index_select(input, d, Tensor._wrap(idx))
 
 
 def _repeat_index(n, reps):
     """``i`` repeated ``reps[i]`` times, on the host: the result's size is the sum of ``reps`` (a device
     sync anyway), and CuPy's ``repeat`` takes no array of counts."""
-    return np.repeat(np.arange(n), to_host(reps) if hasattr(reps, "ndim") else reps).astype(np.int64)
+    return np.repeat(np.arange(n), reps if reps.__class__ is _ND or not hasattr(reps, "ndim") else to_host(reps)
+                     ).astype(np.int64)
 
 
 def _on_device_of(x, a):
@@ -640,7 +645,7 @@ class DiagonalScatter(Op):
     def forward(ctx, x, src, offset, d1, d2):
         ctx.args = (offset, d1, d2)
         out = x.copy()
-        idx = _diag_index(out.shape, offset, d1, d2, array_module(out))
+        idx = _diag_index(out.shape, offset, d1, d2, np if out.__class__ is _ND else array_module(out))
         # NumPy puts the diagonal last; advanced indices land in place only when d1, d2 are adjacent
         pos = builtins.min(d1, d2) if builtins.abs(d1 - d2) == 1 else 0
         out[idx] = np.moveaxis(src, -1, pos) if src.ndim > 1 else src
