@@ -47,7 +47,13 @@ def labels(rng, n, classes):
     return rng.integers(0, classes, n).astype(np.int64)
 
 
-def _to_tensor(a, device):
+def _to_tensor(a, device, dtype=None):
+    """A NumPy input as a tensor on ``device`` (floating ones cast to ``dtype`` when given)."""
+    if isinstance(a, (Const, np.ndarray)) and dtype is not None:
+        src = a.array if isinstance(a, Const) else a
+        if src.dtype.kind == "f":
+            src = src.astype(dtype.np)
+            a = Const(src) if isinstance(a, Const) else src
     if isinstance(a, Const):
         return ember.from_numpy(a.array.copy()).to(device)
     if isinstance(a, np.ndarray):
@@ -353,13 +359,13 @@ def F_log_softmax_np(a, axis=-1):
 
 
 # ---------------------------------------------------------------------------------------------- running
-def _run(c, device):
+def _run(c, device, dtype=None):
     ember.manual_seed(0)
     fn_ = c.make()
     if isinstance(fn_, nn.Module):
-        fn_ = fn_.to(device)
+        fn_ = fn_.to(device, dtype) if dtype is not None else fn_.to(device)
     rng = np.random.default_rng(1234)
-    inputs = [_to_tensor(a, device) if not isinstance(a, tuple) else tuple(_to_tensor(b, device) for b in a)
+    inputs = [_to_tensor(a, device, dtype) if not isinstance(a, tuple) else tuple(_to_tensor(b, device, dtype) for b in a)
               for a in c.inputs(rng)]
     outs = _flat(c.call(fn_, *inputs))
     if c.grad:
@@ -407,6 +413,39 @@ def test_nn_on_cuda_matches_cpu(c):
     assert cpu_bufs.keys() == gpu_bufs.keys()
     for k in cpu_bufs:
         _compare(cpu_bufs[k], gpu_bufs[k], c, f"buffer {k}")
+
+
+@pytest.mark.parametrize("c", CASES, ids=lambda c: c.name)
+def test_nn_inference_on_cuda_matches_cpu(c):
+    """The no-grad forward (inference fast paths) of every case."""
+    with ember.no_grad():
+        cpu_out = _run(c, "cpu")[0]
+        gpu_out = _run(c, "cuda")[0]
+    assert len(cpu_out) == len(gpu_out)
+    for k, (a, b) in enumerate(zip(cpu_out, gpu_out)):
+        _compare(a, b, c, f"output {k}")
+
+
+DTYPE_CASES = [c for c in CASES if c.name in {
+    "Linear", "GELU", "GELU_tanh", "SiLU", "Mish", "Softmax", "LogSoftmax", "ELU", "LeakyReLU", "Hardswish",
+    "LayerNorm", "GroupNorm", "BatchNorm2d_train", "BatchNorm2d_eval", "RMSNorm", "InstanceNorm2d",
+    "Embedding", "EmbeddingBag_mean", "LSTM", "GRU", "MultiheadAttention", "sdpa_causal", "CrossEntropyLoss",
+    "CrossEntropyLoss_smoothing_weight", "NLLLoss", "MSELoss", "BCEWithLogitsLoss", "CTCLoss",
+    "pad_reflect_2d", "pad_constant_2d", "interpolate_bilinear_size", "grid_sample_bilinear_zeros", "Dropout_eval"}]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float16"])
+@pytest.mark.parametrize("c", DTYPE_CASES, ids=lambda c: c.name)
+def test_nn_other_dtypes_on_cuda_match_cpu(c, dtype):
+    dt = getattr(ember, dtype)
+    cpu = _run(c, "cpu", dt)
+    gpu = _run(c, "cuda", dt)
+    for (what, a_list), b_list in zip((("output", cpu[0]), ("input grad", cpu[1])), (gpu[0], gpu[1])):
+        assert len(a_list) == len(b_list)
+        for k, (a, b) in enumerate(zip(a_list, b_list)):
+            _compare(a, b, c, f"{what} {k} ({dtype})")
+    for k in cpu[2]:
+        _compare(cpu[2][k], gpu[2][k], c, f"grad of {k} ({dtype})")
 
 
 # ---------------------------------------------------------------------------------------------- random layers
