@@ -298,3 +298,16 @@ def test_integer_scatters_on_cuda_match_cpu():
 def test_nonzero_of_0d_cuda_tensor():
     _same(ember.tensor(3.0, device="cuda").nonzero(), ember.tensor(3.0).nonzero())
     _same(ember.tensor(0.0, device="cuda").nonzero(), ember.tensor(0.0).nonzero())
+
+
+def test_setitem_values_from_the_other_device():
+    gpu = ember.zeros(4, device="cuda")
+    gpu[0] = ember.tensor(5.0)  # a CPU 0-d value, as torch allows
+    gpu[1:3] = ember.tensor([1.0, 2.0])  # basic keys copy_ across devices
+    gpu[ember.tensor([3])] = ember.tensor(7.0)
+    _same(gpu, ember.tensor([5.0, 1.0, 2.0, 7.0]))
+    cpu = ember.zeros(3)
+    cpu[:2] = ember.ones(2, device="cuda")
+    _same(cpu, ember.tensor([1.0, 1.0, 0.0]), device="cpu")
+    with pytest.raises(RuntimeError, match="expected device cuda:0 but got device cpu"):
+        gpu[ember.tensor([0, 1])] = ember.tensor([1.0, 2.0])

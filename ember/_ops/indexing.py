@@ -388,8 +388,9 @@ def setitem(self, key, value):
         raise TypeError(f"can't assign a {type(value).__name__} to a torch.{type_name(self.dtype)}Tensor")
     raw, basic = _convert_key(key)
     if isinstance(value, Tensor):
-        if value.device != self.device:
-            raise RuntimeError(f"expected device {self.device} but got device {value.device}")
+        if value._data.__class__ is not self._data.__class__ or (self._data.__class__ is not _ND and
+                                                                 value.device != self.device):
+            value = _value_on_device(self, value, basic)
         # basic keys copy_ (any cast); index tensors index_put_, which wants equal dtypes, except for a
         # 0-d value under boolean masks (torch's masked_fill path)
         if not basic and value.dtype != self.dtype and (value._data.ndim or not _masks_only(raw)):
@@ -411,6 +412,14 @@ def setitem(self, key, value):
         _raise_if_device_key(view, k)
         raise
     self._bump_version()
+
+
+def _value_on_device(self, value, basic):
+    """A value from another device, moved as torch moves it: basic keys write with ``copy_`` (any device),
+    index tensors take a 0-d value from any device and other values only from ``self``'s."""
+    if basic or not value._data.ndim:
+        return value.to(self.device)
+    raise RuntimeError(f"expected device {self.device} but got device {value.device}")
 
 
 def _shape_mismatch(v, target, key):
