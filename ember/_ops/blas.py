@@ -174,7 +174,8 @@ class Einsum(Op):
         ctx.save_for_backward(*operands)
         dt = D.result_type_raw(*operands).np
         ops = [o.astype(dt) if o.dtype != dt else o for o in operands]
-        return as_array(np.einsum(equation, *ops, optimize=len(ops) > 2), dt)
+        out = np.einsum(equation, *ops, optimize=len(ops) > 2)
+        return out if out.__class__ is np.ndarray and out.dtype is dt else as_array(out, dt)
 
     def backward(ctx, g):
         ops = ctx.saved_tensors

@@ -205,13 +205,22 @@ def _solve_error(A, fname="torch.linalg.solve"):
     return LinAlgError(f"{fname}: {_batch_prefix(A.shape, b)}The solver failed because the input matrix is singular.")
 
 
+def solve_raw(A, B):
+    """``np.linalg.solve`` for a (batch of) matrix right-hand sides whose batch dims broadcast against A's."""
+    if A.__class__ is not np.ndarray and A.shape[:-2] != B.shape[:-2]:
+        # cupy.linalg.solve wants equal batch dims: broadcast them first, as NumPy does by itself
+        batch = np.broadcast_shapes(A.shape[:-2], B.shape[:-2])
+        A, B = np.broadcast_to(A, batch + A.shape[-2:]), np.broadcast_to(B, batch + B.shape[-2:])
+    return np.linalg.solve(A, B)
+
+
 class Solve(Op):
     """X = A^{-1} B for a matrix right-hand side; batch dims broadcast."""
 
     def forward(ctx, A, B):
         dt = np.result_type(A.dtype, B.dtype)
         try:
-            X = np.linalg.solve(A.astype(dt, copy=False), B.astype(dt, copy=False))
+            X = solve_raw(A.astype(dt, copy=False), B.astype(dt, copy=False))
         except np.linalg.LinAlgError:
             raise _solve_error(A) from None
         ctx.save_for_backward(A, X)
@@ -235,7 +244,7 @@ class SolveTriangular(Op):
             T[..., idx, idx] = 1
         with np.errstate(all="ignore"):
             try:
-                X = np.linalg.solve(T, B)
+                X = solve_raw(T, B)
             except np.linalg.LinAlgError:  # torch returns inf/nan here rather than raising
                 X = array_module(T).full(np.broadcast_shapes(T.shape[:-2], B.shape[:-2]) + B.shape[-2:], np.nan, T.dtype)
         ctx.upper, ctx.unit = upper, unitriangular
@@ -618,7 +627,8 @@ class VectorNorm(Op):
                 out = np.sqrt(np.sum(x * x, axis=dims, keepdims=keepdim))
         else:
             out = _norm_raw(np.abs(x), ord, dims, keepdim)
-        out = as_array(out, out_dt)
+        if out.__class__ is not np.ndarray or out.dtype is not out_dt:
+            out = as_array(out, out_dt)
         ctx.save_for_backward(x, out)
         return out
 
@@ -870,7 +880,7 @@ def _solve_triangular_np(T, B, lower):
     sl = scipy_module("linalg")
     if sl is not None and T.ndim == 2 and B.ndim == 2 and T.__class__ is np.ndarray:
         return sl.solve_triangular(T, B, lower=lower)
-    return np.linalg.solve(np.tril(T) if lower else np.triu(T), B)
+    return solve_raw(np.tril(T) if lower else np.triu(T), B)
 
 
 def cholesky_solve(B, L, upper=False):
