@@ -25,6 +25,16 @@ import numpy as np
 
 _API = {k: set(v) for k, v in json.load(open(os.path.join(os.path.dirname(__file__), "cupy_api.json"))).items()}
 _TRANSFER = ("asarray", "array", "ascontiguousarray", "asfortranarray")
+# CuPy's ufunc methods exist only for some ufuncs (CuPy's ufunc reference); outer works for all
+_METHOD_UFUNCS = {"reduce": {"add", "multiply"}, "accumulate": {"add", "multiply"}, "reduceat": {"add"},
+                  "at": {"add", "subtract", "maximum", "minimum", "bitwise_and", "bitwise_or", "bitwise_xor"}}
+
+
+def _check_method(ufunc, method):
+    allowed = _METHOD_UFUNCS.get(method)
+    if allowed is not None and ufunc.__name__ not in allowed:
+        raise NotImplementedError(f"cupy.{ufunc.__name__}.{method} is not supported by CuPy "
+                                  f"(only for {', '.join(sorted(allowed))})")
 
 
 def _refuse(x):
@@ -121,6 +131,7 @@ class ndarray:
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         if ufunc.__name__ not in _API["cupy"] or (method != "__call__" and method not in _API["ufunc_methods"]):
             return NotImplemented
+        _check_method(ufunc, method)
         out = kwargs.get("out")
         result = getattr(ufunc, method)(*_unwrap(inputs), **_unwrap_kwargs(kwargs))
         if out is not None:
@@ -240,6 +251,7 @@ class _Ufunc:
         return self._method("__call__", args, kwargs)
 
     def _method(self, method, args, kwargs):
+        _check_method(self._u, method)
         out = kwargs.get("out")
         result = getattr(self._u, method)(*_unwrap(args), **_unwrap_kwargs(kwargs))
         if out is not None:

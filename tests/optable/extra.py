@@ -15,11 +15,14 @@ OPS = [
     _x("cumulative_trapezoid", lambda lib, y: lib.cumulative_trapezoid(y, dim=0), [(4, 2)]),
     _x("vander", lambda lib, x: lib.vander(x, 4), [(3,)], grad=False),  # torch's own vander backward fails
     _x("vmap", lambda lib, a, b: lib.vmap(lambda u, v: (u * v).sum() + u.max())(a, b), [(4, 3), (4, 3)]),
-    OpInfo("isin", lambda lib, a: lib.isin(a, lib.tensor([1, 3])), lambda rng: [(rng.integers(0, 5, (3, 4)),)],
+    OpInfo("isin", lambda lib, a: lib.isin(a, lib.tensor([1, 3], device=a.device)), lambda rng: [(rng.integers(0, 5, (3, 4)),)],
            grad=False),
-    OpInfo("windows", lambda lib: [lib.hann_window(8), lib.hamming_window(7, periodic=False),
-                                   lib.blackman_window(6), lib.bartlett_window(5), lib.kaiser_window(6)],
-           lambda rng: [()], grad=False),
+    # x only names the device the windows are made on
+    OpInfo("windows", lambda lib, x: [lib.hann_window(8, device=x.device),
+                                      lib.hamming_window(7, periodic=False, device=x.device),
+                                      lib.blackman_window(6, device=x.device), lib.bartlett_window(5, device=x.device),
+                                      lib.kaiser_window(6, device=x.device)],
+           lambda rng: [(rng.standard_normal(1),)], grad=False, noncontiguous=False),
     OpInfo("unravel_index", lambda lib, i: lib.unravel_index(i, (3, 4)), lambda rng: [(rng.integers(0, 12, (5,)),)],
            grad=False),
 ]

@@ -18,7 +18,7 @@ OPS = [
     _m("sinc", lambda lib, x: lib.sinc(x), [(3, 4)]),
     _m("hsplit", lambda lib, x: lib.hsplit(x, 2), [(3, 4)]),
     _m("vsplit", lambda lib, x: x.vsplit([1, 2]), [(3, 4)]),
-    _m("ldexp", lambda lib, x: lib.ldexp(x, lib.tensor([1, 2, 3])), [(2, 3)], gradgrad=False),
+    _m("ldexp", lambda lib, x: lib.ldexp(x, lib.tensor([1, 2, 3], device=x.device)), [(2, 3)], gradgrad=False),
     OpInfo("gcd", lambda lib, a, b: lib.gcd(a, b), lambda rng: [(rng.integers(0, 30, (5,)), rng.integers(1, 30, (5,)))],
            grad=False),
     OpInfo("lcm", lambda lib, a, b: lib.lcm(a, b), lambda rng: [(rng.integers(1, 30, (5,)), rng.integers(1, 30, (5,)))],

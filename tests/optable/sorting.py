@@ -11,7 +11,7 @@ _SHAPES = [[(3, 5)], [(4,)], [()]]
 
 
 def _q(lib, x, qs):
-    return lib.tensor(qs, dtype=x.dtype)
+    return lib.tensor(qs, dtype=x.dtype, device=x.device)
 
 
 OPS = [
