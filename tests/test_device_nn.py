@@ -438,6 +438,8 @@ DTYPE_CASES = [c for c in CASES if c.name in {
 @pytest.mark.parametrize("c", DTYPE_CASES, ids=lambda c: c.name)
 def test_nn_other_dtypes_on_cuda_match_cpu(c, dtype):
     dt = getattr(ember, dtype)
+    if dtype == "float16":  # a few float16 ulp: sums on the device may run in another order
+        c = Case(c.name, c.make, c.inputs, c.call, rtol=4e-3, atol=2e-3, grad=c.grad)
     cpu = _run(c, "cpu", dt)
     gpu = _run(c, "cuda", dt)
     for (what, a_list), b_list in zip((("output", cpu[0]), ("input grad", cpu[1])), (gpu[0], gpu[1])):

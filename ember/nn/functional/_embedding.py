@@ -1,7 +1,9 @@
 """Embedding lookups: ``embedding`` (one row per index) and ``embedding_bag`` (reduced bags of rows).
 
 The weight gradient is a scatter-add of output gradients into rows. ``np.add.at`` is slow, so rows
-are accumulated by sorting the indices once and summing each run with ``np.add.reduceat``.
+are accumulated by sorting the indices once and summing each run with ``np.add.reduceat``. CuPy has no
+``reduceat``; device arrays take ``ufunc.at`` (an atomic scatter there, which CuPy has for add, maximum
+and minimum).
 """
 import numpy as np
 
@@ -23,12 +25,18 @@ def _index_add_rows(num_rows, idx, rows, scale_by_freq=False):
     if not scale_by_freq and rows.ndim == 2 and rows.dtype in _FLOATS and _jit.enabled_for(idx, rows):
         _kernels.index_add_rows(np.ascontiguousarray(idx), np.ascontiguousarray(rows), out)
         return out
-    order = xp.argsort(idx, kind="stable") if xp is np else xp.argsort(idx)  # CuPy's sort is stable
+    if xp is not np:
+        np.add.at(out, idx, rows)
+        if scale_by_freq:
+            counts = xp.maximum(xp.bincount(idx, minlength=num_rows), 1)
+            out /= counts.reshape((-1,) + (1,) * (rows.ndim - 1)).astype(rows.dtype)
+        return out
+    order = np.argsort(idx, kind="stable")
     sorted_idx = idx[order]
-    starts = xp.flatnonzero(xp.concatenate((xp.ones(1, bool), sorted_idx[1:] != sorted_idx[:-1])))
+    starts = np.flatnonzero(np.concatenate(([True], sorted_idx[1:] != sorted_idx[:-1])))
     sums = np.add.reduceat(rows[order], starts, axis=0)
     if scale_by_freq:
-        counts = xp.diff(xp.concatenate((starts, xp.full(1, idx.size, starts.dtype))))
+        counts = np.diff(np.append(starts, idx.size))
         sums /= counts.reshape((-1,) + (1,) * (rows.ndim - 1)).astype(rows.dtype)
     out[sorted_idx[starts]] = sums
     return out
@@ -151,7 +159,9 @@ class _EmbeddingBag(Op):
         starts = xp.concatenate((xp.zeros(1, counts.dtype), xp.cumsum(counts)[:-1]))[nonempty]
         out = xp.zeros((B, weight.shape[1]), dtype=weight.dtype)
         ctx.winners = None
-        if idx.size:
+        if idx.size and xp is not np:
+            ctx.winners = _bag_reduce_scattered(out, rows, idx.size, bag_of, counts, nonempty, mode)
+        elif idx.size:
             if mode == "max":
                 out[nonempty] = np.maximum.reduceat(rows, starts, axis=0)
                 pos = np.where(rows == out[bag_of], xp.arange(idx.size)[:, None], idx.size)
@@ -194,6 +204,24 @@ class _EmbeddingBag(Op):
             gw = _index_add_rows(ctx.num, idx, rows_g, ctx.freq)
         wrap = lambda a: None if a is None else Tensor._wrap(a)  # noqa: E731
         return wrap(gw), wrap(gp), None, None, None, None, None, None
+
+
+def _bag_reduce_scattered(out, rows, n, bag_of, counts, nonempty, mode):
+    """The bag reductions into ``out`` by ``ufunc.at`` scatters (for CuPy, which has no ``reduceat``);
+    returns the max winners (or None), as the NumPy path computes them."""
+    xp = array_module(rows)
+    if mode != "max":
+        np.add.at(out, bag_of, rows)
+        if mode == "mean":
+            out[nonempty] /= counts[nonempty, None].astype(out.dtype)
+        return None
+    best = xp.full(out.shape, -np.inf, out.dtype)
+    np.maximum.at(best, bag_of, rows)
+    out[nonempty] = best[nonempty]
+    pos = np.where(rows == out[bag_of], xp.arange(n)[:, None], n)
+    first = xp.full(out.shape, n, pos.dtype)
+    np.minimum.at(first, bag_of, pos)  # first maximum wins, as torch
+    return first[nonempty]
 
 
 def _scatter_valid(values, keep):
