@@ -134,7 +134,8 @@ def _new_factory(np_fn):
 
 def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
     dt = D.to_dtype(dtype).np if dtype is not None else self._data.dtype
-    t = Tensor._wrap(_new_module(self, device).full(tuple(size), fill_value, dt))
+    xp = np if device is None and self._data.__class__ is np.ndarray else _new_module(self, device)
+    t = Tensor._wrap(xp.full(tuple(size), fill_value, dt))
     t.requires_grad = requires_grad
     return t
 
