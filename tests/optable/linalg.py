@@ -22,7 +22,7 @@ def _one(name, fn, *shape_lists, gen=randn, **kw):
 
 def _spd(lib, a):
     n = a.shape[-1]
-    return a @ a.mT + n * lib.eye(n, dtype=a.dtype)
+    return a @ a.mT + n * lib.eye(n, dtype=a.dtype, device=a.device)
 
 
 def _sym(a):
