@@ -219,6 +219,8 @@ case("Transformer", lambda: nn.Transformer(8, 2, 1, 1, 16, dropout=0.0),
 case("sdpa", fn(F.scaled_dot_product_attention), lambda r: [rand(r, 2, 3, 4, 5), rand(r, 2, 3, 6, 5), rand(r, 2, 3, 6, 5)])
 case("sdpa_causal", fn(F.scaled_dot_product_attention, is_causal=True),
      lambda r: [rand(r, 2, 3, 4, 5), rand(r, 2, 3, 4, 5), rand(r, 2, 3, 4, 5)])
+case("sdpa_causal_blocks", fn(F.scaled_dot_product_attention, is_causal=True),  # long: query blocks
+     lambda r: [rand(r, 1, 2, 70, 4), rand(r, 1, 2, 70, 4), rand(r, 1, 2, 70, 4)])
 case("sdpa_bool_mask", lambda: (lambda q, k, v, m: F.scaled_dot_product_attention(q, k, v, attn_mask=m)),
      lambda r: [rand(r, 2, 4, 5), rand(r, 2, 6, 5), rand(r, 2, 6, 5), r.random((4, 6)) < 0.7])
 case("sdpa_float_mask_scale", lambda: (lambda q, k, v, m: F.scaled_dot_product_attention(q, k, v, attn_mask=m, scale=0.3)),

@@ -123,7 +123,7 @@ class _SDPA(Op):
                 pd *= 1.0 / (1.0 - dropout_p)
             else:
                 keep, pd = None, p
-            np.matmul(pd, vv[..., :kl, :], out=out[..., i0:i1, :])
+            _matmul_into(pd, vv[..., :kl, :], out[..., i0:i1, :])
             saved.append((i0, i1, kl, p, keep))
         ctx.blocks, ctx.dropout_p, ctx.scale, ctx.groups = saved, dropout_p, scale, groups
         ctx.is_causal = is_causal
@@ -182,13 +182,22 @@ class _SDPA(Op):
             if need_m:
                 dm[..., i0:i1, :kl] = dp
             if need_q:
-                np.matmul(dp, ks[..., :kl, :], out=dq[..., i0:i1, :])
+                _matmul_into(dp, ks[..., :kl, :], dq[..., i0:i1, :])
             if need_k:
                 dk = _accumulate(dk, np.swapaxes(dp, -1, -2), qs[..., i0:i1, :], kl, batch + kk.shape[-2:])
         dk = _sum_heads(dk, groups) if need_k else None
         dv = _sum_heads(dv, groups) if need_v else None
         wrap = _wrapper(dt_out)
         return wrap(dq), wrap(dk), wrap(dv), wrap(dm), None, None, None, None, None
+
+
+def _matmul_into(a, b, out):
+    """a @ b written into the (strided) view ``out``: NumPy in place; CuPy through an assignment (its
+    matmul's ``out`` wants contiguous arrays)."""
+    if out.__class__ is np.ndarray:
+        np.matmul(a, b, out=out)
+    else:
+        out[...] = np.matmul(a, b)
 
 
 def _accumulate(acc, a, b, kl, full_shape):
