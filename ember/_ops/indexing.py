@@ -370,7 +370,7 @@ def _positions(shape, key):
 def _has_array(key):
     if key.__class__ is _TwoStep:
         key = key[1]
-    return any(_is_arr(k) or isinstance(k, bool) for k in key)
+    return any(k.__class__ is _ND or isinstance(k, bool) or hasattr(k, "dtype") for k in key)
 
 
 def getitem(self, key):
