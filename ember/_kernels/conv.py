@@ -131,3 +131,52 @@ def direct_conv2d(kw):
                             dst[q] = row[q]
 
     return conv
+
+
+@_jit.kernel(fastmath={"contract", "reassoc"})  # reassociation vectorises the sums over pixels
+def direct_weight_grad2d(xf, g, gw, width):
+    """Weight gradient of a direct stride-1 convolution, for few channels: each weight is one dot
+    product of an output-gradient plane with a shifted input plane, on "wide rows" as in
+    ``direct_conv2d``.
+
+    ``xf`` (N, C, Hp*width + J - 1): flattened padded planes; ``g`` (N, O, OH*width): the output
+    gradient on wide rows, zero in the columns ow >= OW (there ``xf`` holds real inputs, which must
+    meet a zero gradient); ``gw`` (O, C, KH, J), zeros on entry, J a multiple of 3 (taps past the
+    kernel width are computed and dropped by the caller). Three taps of three output channels per
+    pass over the planes: nine sums kept in registers, each input and gradient load used three times."""
+    N, C, _ = xf.shape
+    O, _, KH, J = gw.shape
+    span = g.shape[2]
+    for n in range(N):
+        for c in range(C):
+            for a in range(KH):
+                for j in range(0, J, 3):
+                    xs = xf[n, c, a * width + j:]
+                    for o0 in range(0, O, 3):
+                        o1, o2 = min(o0 + 1, O - 1), min(o0 + 2, O - 1)  # a short last block repeats O-1
+                        g0, g1, g2 = g[n, o0], g[n, o1], g[n, o2]
+                        s00 = s01 = s02 = s10 = s11 = s12 = s20 = s21 = s22 = xf.dtype.type(0)
+                        for p in range(span):
+                            x0, x1, x2 = xs[p], xs[p + 1], xs[p + 2]
+                            a0, a1, a2 = g0[p], g1[p], g2[p]
+                            s00 += a0 * x0
+                            s01 += a0 * x1
+                            s02 += a0 * x2
+                            s10 += a1 * x0
+                            s11 += a1 * x1
+                            s12 += a1 * x2
+                            s20 += a2 * x0
+                            s21 += a2 * x1
+                            s22 += a2 * x2
+                        _add3(gw[o0, c, a], j, s00, s01, s02)
+                        if o1 != o0:
+                            _add3(gw[o1, c, a], j, s10, s11, s12)
+                        if o2 != o1:
+                            _add3(gw[o2, c, a], j, s20, s21, s22)
+
+
+@_jit.inline
+def _add3(row, j, s0, s1, s2):
+    row[j] += s0
+    row[j + 1] += s1
+    row[j + 2] += s2

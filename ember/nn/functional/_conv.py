@@ -25,7 +25,8 @@ class _Geometry:
     """Everything about a convolution except the data: kernel, stride, padding, dilation, groups, and
     the input (unpadded) and output spatial sizes."""
     __slots__ = ("kernel", "stride", "pads", "dilation", "groups", "in_size", "out", "K", "L", "channel_major",
-                 "depthwise", "block", "compiled", "direct")
+                 "depthwise", "block", "compiled", "direct",
+                 "direct_weight_grad")
 
     def __init__(self, kernel, stride, pads, dilation, groups, in_size, out, out_channels=None, in_channels=None):
         self.kernel, self.stride, self.pads, self.dilation = kernel, stride, pads, dilation
@@ -38,7 +39,7 @@ class _Geometry:
         # one input channel per group: per-group GEMMs would be 1-row; shifted multiply-adds instead
         self.depthwise = groups > 1 and in_channels == 1
         self.block = _pixel_block(self, out_channels)
-        self.compiled = self.direct = False  # set by ``_use_compiled`` once the dtype is known
+        self.compiled = self.direct = self.direct_weight_grad = False  # set by ``_use_compiled``
 
 
 def _use_compiled(geo, x, in_channels, out_channels):
@@ -52,9 +53,13 @@ def _use_compiled(geo, x, in_channels, out_channels):
     # to unroll
     geo.direct = (geo.compiled and geo.stride == (1, 1) and geo.dilation == (1, 1) and geo.kernel[1] <= 7
                   and in_channels * out_channels <= _DIRECT_MAX_CHANNEL_PRODUCT)
+    # its weight gradient beats rebuilding (or keeping) the im2col matrix for a GEMM up to about 16x32
+    # channels (at 32x64 the GEMM wins)
+    geo.direct_weight_grad = geo.direct and in_channels * out_channels <= _DIRECT_WEIGHT_GRAD_MAX_CHANNEL_PRODUCT
 
 
 _DIRECT_MAX_CHANNEL_PRODUCT = 2048
+_DIRECT_WEIGHT_GRAD_MAX_CHANNEL_PRODUCT = 1024
 
 
 def _pixel_block(geo, out_channels):
@@ -140,9 +145,10 @@ def _weight_matrix(w, geo):
 def _conv_raw(x, w, geo, col=None, b=None, weight_grad=False):
     """Forward convolution (plus ``b`` if given) and the im2col matrix it used (None if none).
 
-    With ``weight_grad`` the direct kernel is used only for the pixel-block layout: otherwise the
-    GEMM forward's im2col matrix, reused by the weight gradient, costs less than rebuilding it."""
-    if geo.direct and (geo.block > 1 or not weight_grad):
+    With ``weight_grad`` the direct kernel is used only where the weight gradient has a direct
+    kernel too, or for the pixel-block layout: otherwise the GEMM forward's im2col matrix, reused by
+    the weight gradient, costs less than rebuilding it."""
+    if geo.direct and (geo.block > 1 or not weight_grad or geo.direct_weight_grad):
         return _direct_forward(x, w, geo, b), None
     if geo.depthwise:
         return _add_bias(_depthwise_forward(x, w, geo), b), None
@@ -266,6 +272,8 @@ def _input_grad_wide(g, w, geo, x_shape):
 
 
 def _weight_grad_raw(x, g, geo, w_shape, col=None):
+    if geo.direct_weight_grad and col is None and np.isfinite(x).all():  # wide rows: x meets zero gradients
+        return _direct_weight_grad(x, g, geo, w_shape)
     if geo.compiled and col is None:
         return _compiled_weight_grad(x, g, geo, w_shape)
     if geo.depthwise:
@@ -545,6 +553,18 @@ def _direct_input_grad(g, w, geo, x_shape):
     gxp = np.empty((x_shape[0], c) + padded, g.dtype)
     K.direct_conv2d(kw)(gf, wt, np.zeros(c, g.dtype), gxp, width)
     return np.ascontiguousarray(crop(gxp, geo.pads))
+
+
+def _direct_weight_grad(x, g, geo, w_shape):
+    from ..._kernels import conv as K
+    (kh, kw), (oh, ow) = geo.kernel, geo.out
+    taps = -(-kw // 3) * 3  # the kernel computes taps three at a time
+    xf, width = _wide_planes(x, geo.pads, taps)
+    wide = np.zeros(g.shape[:3] + (width,), g.dtype)
+    wide[..., :ow] = g
+    gw = np.zeros(w_shape[:3] + (taps,), g.dtype)
+    K.direct_weight_grad2d(xf, wide.reshape(g.shape[0], g.shape[1], oh * width), gw, width)
+    return np.ascontiguousarray(gw[..., :kw])
 
 
 def _in_compute_dtype(fn, *arrays):
