@@ -15,9 +15,15 @@ _FLOATING = D.FLOATING_NP
 _ND = np.ndarray
 
 from .._optional import scipy_module
-from .._device import array_module, module_of, as_array, is_array, is_device_array, special_module
+from .._device import array_module, module_of, as_array, is_device_array, special_module
 
 _PY_NUMBERS = frozenset((int, float, bool, complex))
+_NOT_ARRAYS = _PY_NUMBERS | {type(None)}
+
+
+def _is_arr(x):
+    """An array operand (NumPy or device) rather than a Python number or None; numbers answer first."""
+    return x.__class__ is _ND or (x.__class__ not in _NOT_ARRAYS and is_device_array(x))
 
 
 # ------------------------------------------------------------------ promotion
@@ -160,8 +166,8 @@ class Div(Op):
         a, b, dt = promote(a, b)
         if dt.kind in "biu":
             dt = D.get_default_dtype().np
-            a = a.astype(dt) if is_array(a) else a
-            b = b.astype(dt) if is_array(b) else b
+            a = a.astype(dt) if _is_arr(a) else a
+            b = b.astype(dt) if _is_arr(b) else b
         with np.errstate(divide="ignore", invalid="ignore"):
             out = finish(np.true_divide(a, b), dt)
         ctx.save_for_backward(b_in, out if ctx.needs_input_grad[1] else None)
@@ -183,7 +189,7 @@ class Pow(Op):
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         a, b, dt = promote(a, b)
-        if dt.kind in "iu" and (bool((b < 0).any()) if is_array(b) else b < 0):
+        if dt.kind in "iu" and (bool((b < 0).any()) if _is_arr(b) else b < 0):
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             out = finish(np.power(a, b), dt)
@@ -287,7 +293,7 @@ class Remainder(Op):
 
 
 def _check_int_div(dt, b):
-    if dt.kind in "iu" and (bool((b == 0).any()) if is_array(b) else b == 0):
+    if dt.kind in "iu" and (b == 0 if b.__class__ in _PY_NUMBERS else bool((b == 0).any())):
         raise RuntimeError("ZeroDivisionError")
 
 
@@ -321,7 +327,8 @@ def _comparison(ufunc, name):
     class Compare(Op):
         def forward(ctx, a, b):
             a, b, _ = promote(a, b)
-            return as_array(ufunc(a, b))
+            out = ufunc(a, b)
+            return out if out.__class__ is _ND else as_array(out)
 
     Compare.__name__ = name
     return Compare
@@ -338,14 +345,16 @@ Ge = _comparison(np.greater_equal, "Ge")
 def _logical(ufunc, name):
     class Logical(Op):
         def forward(ctx, a, b):
-            return as_array(ufunc(_truth(a), _truth(b)))
+            a = a.astype(bool) if a.__class__ is _ND else _truth(a)
+            b = b.astype(bool) if b.__class__ is _ND else _truth(b)
+            return as_array(ufunc(a, b))
 
     Logical.__name__ = name
     return Logical
 
 
 def _truth(x):
-    return x.astype(bool) if is_array(x) else bool(x)
+    return x.astype(bool) if _is_arr(x) else bool(x)
 
 
 LogicalAnd = _logical(np.logical_and, "LogicalAnd")
@@ -614,14 +623,15 @@ class Clamp(Op):
                 # torch: where(self >= min & self <= max, grad, 0), so a NaN input gets no gradient
                 ctx.x_mask = x <= hi if lo is None else x >= lo if hi is None else (x >= lo) & (x <= hi)
             return finish(out, x.dtype)
-        if not is_array(lo) and not is_array(hi) and x.dtype.kind in "fV":
+        lo_is_arr, hi_is_arr = _is_arr(lo), _is_arr(hi)
+        if not lo_is_arr and not hi_is_arr and x.dtype.kind in "fV":
             dt = x.dtype  # float scalars never upcast a float tensor
         else:
             dt = D.result_type_raw(x, lo, hi).np
         cdt = compute_dtype(dt)
         xc = x.astype(cdt) if x.dtype != cdt else x
-        lo_c = lo.astype(cdt) if is_array(lo) else lo
-        hi_c = hi.astype(cdt) if is_array(hi) else hi
+        lo_c = lo.astype(cdt) if lo_is_arr else lo
+        hi_c = hi.astype(cdt) if hi_is_arr else hi
         out = xc
         if lo_c is not None:
             out = np.maximum(out, lo_c)
@@ -631,8 +641,8 @@ class Clamp(Op):
             out = np.where(np.isnan(xc), xc, out)
         if ctx.needs_input_grad[0] or ctx.needs_input_grad[1] or ctx.needs_input_grad[2]:
             # torch's clamp_backward_min_max masks
-            below = xc < lo_c if lo_c is not None else np.zeros_like(xc, dtype=bool)
-            above = xc > hi_c if hi_c is not None else np.zeros_like(xc, dtype=bool)
+            below = xc < lo_c if lo_c is not None else _falses(xc)
+            above = xc > hi_c if hi_c is not None else _falses(xc)
             if lo_c is not None and hi_c is not None:
                 ctx.lo_mask = below & (lo_c < hi_c)
                 ctx.hi_mask = above | (hi_c < lo_c)
@@ -654,6 +664,10 @@ class Clamp(Op):
         return (pick(ctx.x_mask) if ctx.needs_input_grad[0] else None,
                 pick(ctx.lo_mask) if ctx.needs_input_grad[1] else None,
                 pick(ctx.hi_mask) if ctx.needs_input_grad[2] else None)
+
+
+def _falses(x):
+    return np.zeros(x.shape, bool) if x.__class__ is _ND else np.zeros_like(x, dtype=bool)
 
 
 def _plain_bound(b):
@@ -816,7 +830,8 @@ def _make_unary(name, fwd, grad, kind):
                 return as_array(np.signbit(x)) if name == "signbit" else np.zeros_like(x, dtype=bool)
             if name == "isfinite" and x.dtype.kind in "iub":
                 return np.ones_like(x, dtype=bool)
-            return as_array(fwd(x))
+            out = fwd(x)
+            return out if out.__class__ is _ND else as_array(out)
         elif kind == "int":
             if dt.kind not in "biu":
                 raise RuntimeError(f"\"bitwise_not_cpu\" not implemented for '{D._BY_NP[dt].name.capitalize()}'")
@@ -954,8 +969,8 @@ def _operator(ufunc, op, general, native, scalar_ok=None, saves=None):
             out = ufunc(a, b)
         except ValueError:
             return general(self, other)
-        if out.__class__ is not _ND:
-            out = as_array(out)
+        if out.__class__ is not _ND and isinstance(out, np.generic):  # NumPy's 0-d result; CuPy's is an array
+            out = np.asarray(out)
         if a_grad or b_grad:
             return op._record_binary(self, other, out, saves, a_grad, b_grad)
         t = _new(Tensor)
