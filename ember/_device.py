@@ -83,10 +83,15 @@ def module_of(*arrays):
     return np
 
 
+_cuda_state = []  # ember.cuda's state dict, looked up once (ember.cuda imports ember modules)
+
+
 def is_device_array(x):
     """Whether ``x`` is a CuPy array (only possible once CUDA has been used)."""
-    from . import cuda
-    cp = cuda._state.get("cupy")
+    if not _cuda_state:
+        from . import cuda
+        _cuda_state.append(cuda._state)
+    cp = _cuda_state[0].get("cupy")
     return cp is not None and isinstance(x, cp.ndarray)
 
 

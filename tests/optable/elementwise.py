@@ -19,11 +19,11 @@ def _binary(name, gen_a=randn, gen_b=randn, **kw):
 
 
 def _away_from_int(rng, *shape):
-    return rng.integers(-3, 3, shape) + rng.uniform(0.1, 0.9, shape)
+    return np.asarray(rng.integers(-3, 3, shape) + rng.uniform(0.1, 0.9, shape))  # 0-d stays an array
 
 
 def _nonzero(rng, *shape):
-    return rng.choice([-1, 1], shape) * rng.uniform(0.5, 2, shape)
+    return np.asarray(rng.choice([-1, 1], shape) * rng.uniform(0.5, 2, shape))
 
 
 OPS = [
