@@ -7,6 +7,8 @@ import warnings
 
 import numpy as np
 
+from .._device import array_module
+
 from .._ops.random import default_generator
 from .._ops.elementwise import _erfinv
 
@@ -51,7 +53,9 @@ def _fill(tensor, values):
     """Write ``values`` (array or scalar) into ``tensor`` in place, outside autograd."""
     data = tensor._data
     if isinstance(values, np.ndarray):
-        np.copyto(data, values.reshape(data.shape), casting="unsafe")
+        if data.__class__ is not np.ndarray:  # sampled on the host, written once into device memory
+            values = array_module(data).asarray(values)
+        data[...] = values.reshape(data.shape).astype(data.dtype, copy=False)
     else:
         data[...] = values
     tensor._bump_version()
