@@ -129,7 +129,17 @@ case("gelu_exact_fn", fn(F.gelu), lambda r: [rand(r, 6, 5)])
 case("gelu_tanh_fn", fn(F.gelu, approximate="tanh"), lambda r: [rand(r, 6, 5)])
 case("relu_large", fn(F.relu), lambda r: [rand(r, 64, 257)])
 case("sigmoid_large", fn(F.sigmoid), lambda r: [rand(r, 64, 257)])
-case("elu_inplace_copy", lambda: (lambda x: F.elu(x * 1.0, inplace=True)), lambda r: [rand(r, 4, 5)])
+for _name, _inplace in [("relu", lambda x: F.relu(x, inplace=True)), ("relu6", lambda x: F.relu6(x, inplace=True)),
+                        ("elu", lambda x: F.elu(x, inplace=True)), ("celu", lambda x: F.celu(x, inplace=True)),
+                        ("selu", lambda x: F.selu(x, inplace=True)), ("silu", lambda x: F.silu(x, inplace=True)),
+                        ("mish", lambda x: F.mish(x, inplace=True)), ("hardswish", lambda x: F.hardswish(x, True)),
+                        ("hardsigmoid", lambda x: F.hardsigmoid(x, True)),
+                        ("leaky_relu", lambda x: F.leaky_relu(x, 0.3, inplace=True)),
+                        ("hardtanh", lambda x: F.hardtanh(x, -0.5, 0.5, inplace=True)),
+                        ("threshold", lambda x: F.threshold(x, 0.2, 5.0, inplace=True)),
+                        ("rrelu_eval", lambda x: F.rrelu(x, inplace=True))]:
+    # on a non-leaf copy: the in-place form rewrites it and the gradient reaches the leaf
+    case(f"{_name}_inplace", lambda f=_inplace: (lambda x: f(x * 1.0)), lambda r: [rand(r, 4, 5)])
 case("gumbel_softmax_hard_shape", lambda: (lambda x: F.gumbel_softmax(x, hard=True).sum(-1)),
      lambda r: [rand(r, 4, 5)], grad=False)
 
