@@ -189,6 +189,18 @@ case("EmbeddingBag_sum_offsets", lambda: nn.EmbeddingBag(10, 3, mode="sum"),
 case("EmbeddingBag_max", lambda: nn.EmbeddingBag(10, 3, mode="max"), lambda r: [r.integers(0, 10, (4, 3))])
 case("EmbeddingBag_weights", lambda: nn.EmbeddingBag(10, 3, mode="sum", padding_idx=0),
      lambda r: [r.integers(0, 10, 8), np.array([0, 5]), Const(pos(r, 8))])
+case("Embedding_scale_grad_by_freq", lambda: nn.Embedding(10, 4, scale_grad_by_freq=True, padding_idx=1),
+     lambda r: [np.array([[2, 1, 2], [5, 2, 9], [1, 1, 0]])])
+case("EmbeddingBag_freq_last_offset", lambda: nn.EmbeddingBag(10, 3, mode="mean", scale_grad_by_freq=True,
+                                                              include_last_offset=True),
+     lambda r: [np.array([1, 1, 4, 2, 1, 9, 9]), np.array([0, 2, 2, 7])])
+case("EmbeddingBag_max_norm_max", lambda: nn.EmbeddingBag(10, 3, mode="max", max_norm=0.5),
+     lambda r: [r.integers(0, 10, (3, 4))])
+case("instance_norm_running_eval", lambda: (lambda x: F.instance_norm(
+    x, ember.zeros(3, device=x.device) + 0.2, ember.ones(3, device=x.device) * 1.5, use_input_stats=False)),
+     lambda r: [rand(r, 2, 3, 5)])
+case("mha_forward_unbatched", lambda: nn.MultiheadAttention(6, 3), lambda r: [rand(r, 4, 6), rand(r, 5, 6)],
+     call=lambda m, q, kv: m(q, kv, kv, need_weights=False))
 case("one_hot", lambda: (lambda i: F.one_hot(i, 6)), lambda r: [r.integers(0, 6, (3, 4))])
 case("one_hot_inferred", lambda: (lambda i: F.one_hot(i)), lambda r: [r.integers(0, 6, 7)])
 
