@@ -134,30 +134,30 @@ def direct_conv2d(kw):
 
 
 @_jit.kernel(fastmath={"contract", "reassoc"})  # reassociation vectorises the sums over pixels
-def direct_weight_grad2d(xf, g, gw, width):
-    """Weight gradient of a direct stride-1 convolution, for few channels: each weight is one dot
-    product of an output-gradient plane with a shifted input plane, on "wide rows" as in
-    ``direct_conv2d``.
+def direct_weight_grad2d(xs, g, gw, ow):
+    """Weight gradient of a stride-1 convolution, for few channels: each weight is one dot product
+    of an output-gradient plane with a shifted input plane.
 
-    ``xf`` (N, C, Hp*width + J - 1): flattened padded planes; ``g`` (N, O, OH*width): the output
-    gradient on wide rows, zero in the columns ow >= OW (there ``xf`` holds real inputs, which must
-    meet a zero gradient); ``gw`` (O, C, KH, J), zeros on entry, J a multiple of 3 (taps past the
-    kernel width are computed and dropped by the caller). Three taps of three output channels per
-    pass over the planes: nine sums kept in registers, each input and gradient load used three times."""
-    N, C, _ = xf.shape
-    O, _, KH, J = gw.shape
+    ``xs`` (N, C, J, Hp*OW): the padded input shifted left by tap j and cut to the output width, so
+    that ``xs[n, c, j, (oh + a)*OW + ow] = xp[n, c, oh + a, ow + j]`` and kernel row a's window is the
+    contiguous run starting at a*OW, in step with ``g`` (N, O, OH*OW), the output gradient as it is.
+    ``gw`` (O, C, KH, J), zeros on entry, J a multiple of 3 (the caller zero-fills and drops the taps
+    past the kernel width). Three taps of three output channels per pass over the planes: nine sums
+    kept in registers, each input and gradient load used three times."""
+    N, C, J, _ = xs.shape
+    O, _, KH, _ = gw.shape
     span = g.shape[2]
     for n in range(N):
         for c in range(C):
-            for a in range(KH):
-                for j in range(0, J, 3):
-                    xs = xf[n, c, a * width + j:]
+            for j in range(0, J, 3):
+                for a in range(KH):
+                    x0s, x1s, x2s = xs[n, c, j, a * ow:], xs[n, c, j + 1, a * ow:], xs[n, c, j + 2, a * ow:]
                     for o0 in range(0, O, 3):
                         o1, o2 = min(o0 + 1, O - 1), min(o0 + 2, O - 1)  # a short last block repeats O-1
                         g0, g1, g2 = g[n, o0], g[n, o1], g[n, o2]
-                        s00 = s01 = s02 = s10 = s11 = s12 = s20 = s21 = s22 = xf.dtype.type(0)
+                        s00 = s01 = s02 = s10 = s11 = s12 = s20 = s21 = s22 = xs.dtype.type(0)
                         for p in range(span):
-                            x0, x1, x2 = xs[p], xs[p + 1], xs[p + 2]
+                            x0, x1, x2 = x0s[p], x1s[p], x2s[p]
                             a0, a1, a2 = g0[p], g1[p], g2[p]
                             s00 += a0 * x0
                             s01 += a0 * x1

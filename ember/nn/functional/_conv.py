@@ -272,7 +272,7 @@ def _input_grad_wide(g, w, geo, x_shape):
 
 
 def _weight_grad_raw(x, g, geo, w_shape, col=None):
-    if geo.direct_weight_grad and col is None and np.isfinite(x).all():  # wide rows: x meets zero gradients
+    if geo.direct_weight_grad and col is None:
         return _direct_weight_grad(x, g, geo, w_shape)
     if geo.compiled and col is None:
         return _compiled_weight_grad(x, g, geo, w_shape)
@@ -559,11 +559,17 @@ def _direct_weight_grad(x, g, geo, w_shape):
     from ..._kernels import conv as K
     (kh, kw), (oh, ow) = geo.kernel, geo.out
     taps = -(-kw // 3) * 3  # the kernel computes taps three at a time
-    xf, width = _wide_planes(x, geo.pads, taps)
-    wide = np.zeros(g.shape[:3] + (width,), g.dtype)
-    wide[..., :ow] = g
+    xp = pad_array(x, geo.pads)
+    n, c, hp = xp.shape[:3]
+    # one copy of the input per tap, shifted and cut to the output width: every window is then a
+    # contiguous run in step with the output gradient (wide rows would compute columns to drop)
+    shifted = np.empty((n, c, taps, hp, ow), x.dtype)
+    for j in range(kw):
+        shifted[:, :, j] = xp[..., j:j + ow]
+    shifted[:, :, kw:] = 0
     gw = np.zeros(w_shape[:3] + (taps,), g.dtype)
-    K.direct_weight_grad2d(xf, wide.reshape(g.shape[0], g.shape[1], oh * width), gw, width)
+    g = np.ascontiguousarray(g).reshape(n, g.shape[1], oh * ow)
+    K.direct_weight_grad2d(shifted.reshape(n, c, taps, hp * ow), g, gw, ow)
     return np.ascontiguousarray(gw[..., :kw])
 
 
