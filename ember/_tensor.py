@@ -59,6 +59,8 @@ class Tensor:
         else:
             shape = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
             arr = np.empty(tuple(shape), dtype=(dtype or D.get_default_dtype()).np)
+        if device is not None and to_device(device) != device_of(arr):
+            arr = _move_array(arr, to_device(device))
         self._data = arr
         self.requires_grad = requires_grad
 
@@ -222,7 +224,10 @@ class Tensor:
             prefix = "torch.cuda." if self.is_cuda else "torch."
             return prefix + _LEGACY_NAMES[self.dtype.name]
         if isinstance(dtype, str):
+            on_cuda = dtype.startswith("torch.cuda.")  # t.type('torch.cuda.FloatTensor') moves it, as in torch
             dtype = _LEGACY_BY_NAME[dtype.split(".")[-1]]
+            if on_cuda and not self.is_cuda:
+                return self.to("cuda", dtype)
         return self.to(dtype)
 
     # ------------------------------------------------------------------ conversion
@@ -451,6 +456,15 @@ def _rebuild_tensor(array, requires_grad, cls=Tensor, device=None):
 
 _HOST_COPY_NEEDED = ("can't convert {} device type tensor to numpy. Use Tensor.cpu() to copy the tensor to host "
                      "memory first.")
+
+
+def _move_array(array, device):
+    """``array`` copied to ``device`` (a host array to the device, or a device array to the host)."""
+    if device.type == "cpu":
+        return to_host(array)
+    from . import cuda
+    cuda._cupy()  # torch's error without CUDA
+    return device.xp.asarray(array)
 
 
 def _device_storage_offset(array):

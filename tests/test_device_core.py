@@ -450,6 +450,64 @@ def test_clip_grad_value_on_device():
         assert np.abs(g).max() <= 0.01
 
 
+def _same_on_both(build):
+    """build(device) -> list of tensors, run with the same seed on both devices; the results agree."""
+    results = []
+    for device in ("cpu", "cuda"):
+        ember.manual_seed(0)
+        results.append(build(device))
+    for c, g in zip(*results):
+        _assert_on_cuda(g)
+        np.testing.assert_allclose(_host(g), _host(c), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["weight_norm", "parametrizations.weight_norm", "spectral_norm",
+                                  "parametrizations.spectral_norm"])
+def test_weight_reparametrizations_on_device(kind):
+    def build(device):
+        layer = nn.Linear(3, 4).to(device)
+        fn = nn.utils
+        for part in kind.split("."):
+            fn = getattr(fn, part)
+        layer = fn(layer)
+        out = layer(ember.ones(2, 3, device=device))
+        out.sum().backward()
+        return [out] + [p.grad for p in layer.parameters()]
+    _same_on_both(build)
+
+
+def test_parameters_to_vector_and_back_on_device():
+    model = _mlp().cuda()
+    vec = nn.utils.parameters_to_vector(model.parameters())
+    _assert_on_cuda(vec)
+    nn.utils.vector_to_parameters(vec * 2, model.parameters())
+    for p, q in zip(model.parameters(), _mlp().parameters()):
+        _assert_on_cuda(p)
+        np.testing.assert_allclose(_host(p), 2 * q.detach().numpy(), rtol=1e-6)
+
+
+def test_packed_sequences_on_device():
+    rnn_utils = nn.utils.rnn
+
+    def build(device):
+        x = ember.from_numpy(np.arange(24, dtype=np.float32).reshape(3, 4, 2)).to(device).requires_grad_()
+        packed = rnn_utils.pack_padded_sequence(x, ember.tensor([4, 2, 3]), batch_first=True,
+                                                enforce_sorted=False)
+        padded, lengths = rnn_utils.pad_packed_sequence(packed, batch_first=True)
+        assert lengths.tolist() == [4, 2, 3]
+        (padded * padded).sum().backward()
+        seqs = rnn_utils.pad_sequence([x[0, :2], x[1, :3]], batch_first=True, padding_value=-1.0)
+        return [packed.data, padded, x.grad, seqs]
+    _same_on_both(build)
+
+
+def test_legacy_constructor_and_type_on_device():
+    _assert_on_cuda(ember.Tensor(2, 3, device="cuda"))
+    moved = ember.tensor([1.0, 2.0]).type("torch.cuda.DoubleTensor")
+    _assert_on_cuda(moved)
+    assert moved.dtype == ember.float64 and moved.type() == "torch.cuda.DoubleTensor"
+
+
 # ---------------------------------------------------------------------------------- checkpoints
 class TestCheckpoints:
     def _saved(self, obj):

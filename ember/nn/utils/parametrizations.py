@@ -5,7 +5,7 @@ from ..._ops.random import default_generator
 from ..._tensor import Tensor
 from ..modules.module import Module
 from . import parametrize
-from .spectral_norm import _normalize, _default_dim
+from .spectral_norm import _default_dim, _initial_vector, _normalize
 from .weight_norm import norm_except_dim
 
 __all__ = ["weight_norm", "spectral_norm"]
@@ -48,10 +48,8 @@ class _SpectralNorm(Module):
         if ndim > 1:
             self.n_power_iterations = n_power_iterations
             h, w = self._reshape_weight_to_matrix(weight).shape
-            rng = default_generator._rng
-            dt = weight._data.dtype
-            self.register_buffer("_u", Tensor._wrap(_normalize(rng.standard_normal(h), eps).astype(dt)))
-            self.register_buffer("_v", Tensor._wrap(_normalize(rng.standard_normal(w), eps).astype(dt)))
+            self.register_buffer("_u", _initial_vector(h, eps, weight))
+            self.register_buffer("_v", _initial_vector(w, eps, weight))
             self._power_method(self._reshape_weight_to_matrix(weight)._data, 15)
 
     def _reshape_weight_to_matrix(self, weight):

@@ -8,6 +8,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from ..._device import array_module
 from ..._tensor import Tensor
 from ...autograd.function import Op
 
@@ -84,7 +85,7 @@ class _GatherRows(Op):
 
     def forward(ctx, x, idx):
         ctx.idx, ctx.n = idx, x.shape[0]
-        return x.take(idx, axis=0)
+        return x.take(_on_device_of(x, idx), axis=0)
 
     def backward(ctx, g):
         return _ScatterRows.apply(g, ctx.idx, ctx.n, 0), None
@@ -95,12 +96,17 @@ class _ScatterRows(Op):
 
     def forward(ctx, x, idx, n, fill):
         ctx.idx = idx
-        out = np.full((n,) + x.shape[1:], fill, dtype=x.dtype)
-        out[idx] = x
+        out = array_module(x).full((n,) + x.shape[1:], fill, dtype=x.dtype)
+        out[_on_device_of(x, idx)] = x
         return out
 
     def backward(ctx, g):
         return _GatherRows.apply(g, ctx.idx), None, None, None
+
+
+def _on_device_of(x, idx):
+    """Host row numbers (computed from the CPU lengths, as torch keeps them) moved to ``x``'s device."""
+    return idx if x.__class__ is np.ndarray else array_module(x).asarray(idx)
 
 
 def _lengths_array(lengths):

@@ -14,6 +14,13 @@ def _normalize(a, eps):
     return a / max(float(np.sqrt(np.dot(a, a))), eps)
 
 
+def _initial_vector(n, eps, weight):
+    """A random unit vector of length ``n`` for power iteration, drawn on the host (the generator's
+    stream), with the weight's dtype and on its device."""
+    v = Tensor._wrap(_normalize(default_generator._rng.standard_normal(n), eps).astype(weight._data.dtype))
+    return v if weight.device.type == "cpu" else v.to(weight.device)
+
+
 class SpectralNorm:
     _version = 1
 
@@ -67,10 +74,8 @@ class SpectralNorm:
         if weight is None:
             raise ValueError(f"`SpectralNorm` cannot be applied as parameter `{name}` is None")
         h, w = fn.reshape_weight_to_matrix(weight).shape
-        rng = default_generator._rng
-        dt = weight._data.dtype
-        u = Tensor._wrap(_normalize(rng.standard_normal(h), eps).astype(dt))
-        v = Tensor._wrap(_normalize(rng.standard_normal(w), eps).astype(dt))
+        u = _initial_vector(h, eps, weight)
+        v = _initial_vector(w, eps, weight)
         delattr(module, name)
         module.register_parameter(name + "_orig", weight)
         object.__setattr__(module, name, weight.detach())  # a plain attribute, as torch keeps it
