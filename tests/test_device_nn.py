@@ -212,7 +212,8 @@ for _cell in ("RNN", "LSTM", "GRU"):
          lambda r: [rand(r, 2, 5, 3)])
     case(f"{_cell}Cell", lambda c=_cell: getattr(nn, c + "Cell")(3, 4), lambda r: [rand(r, 2, 3)])
 case("RNN_relu_h0", lambda: nn.RNN(3, 4, nonlinearity="relu"), lambda r: [rand(r, 5, 2, 3), rand(r, 1, 2, 4)])
-case("LSTM_h0c0_proj", lambda: nn.LSTM(3, 4, proj_size=2), lambda r: [rand(r, 5, 2, 3), (rand(r, 1, 2, 2), rand(r, 1, 2, 4))])
+case("LSTM_h0c0_proj", lambda: nn.LSTM(3, 4, proj_size=2),
+     lambda r: [rand(r, 5, 2, 3), (rand(r, 1, 2, 2), rand(r, 1, 2, 4))])
 case("GRU_unbatched", lambda: nn.GRU(3, 4, num_layers=2), lambda r: [rand(r, 5, 3)])
 case("LSTM_packed", lambda: nn.LSTM(3, 4, batch_first=True),
      lambda r: [rand(r, 3, 5, 3)],
@@ -238,14 +239,16 @@ case("TransformerDecoderLayer", lambda: nn.TransformerDecoderLayer(8, 2, dim_fee
      call=lambda m, t, mem: m(t, mem, tgt_mask=nn.Transformer.generate_square_subsequent_mask(4, device=t.device)))
 case("Transformer", lambda: nn.Transformer(8, 2, 1, 1, 16, dropout=0.0),
      lambda r: [rand(r, 5, 2, 8), rand(r, 4, 2, 8)])
-case("sdpa", fn(F.scaled_dot_product_attention), lambda r: [rand(r, 2, 3, 4, 5), rand(r, 2, 3, 6, 5), rand(r, 2, 3, 6, 5)])
+case("sdpa", fn(F.scaled_dot_product_attention),
+     lambda r: [rand(r, 2, 3, 4, 5), rand(r, 2, 3, 6, 5), rand(r, 2, 3, 6, 5)])
 case("sdpa_causal", fn(F.scaled_dot_product_attention, is_causal=True),
      lambda r: [rand(r, 2, 3, 4, 5), rand(r, 2, 3, 4, 5), rand(r, 2, 3, 4, 5)])
 case("sdpa_causal_blocks", fn(F.scaled_dot_product_attention, is_causal=True),  # long: query blocks
      lambda r: [rand(r, 1, 2, 70, 4), rand(r, 1, 2, 70, 4), rand(r, 1, 2, 70, 4)])
 case("sdpa_bool_mask", lambda: (lambda q, k, v, m: F.scaled_dot_product_attention(q, k, v, attn_mask=m)),
      lambda r: [rand(r, 2, 4, 5), rand(r, 2, 6, 5), rand(r, 2, 6, 5), r.random((4, 6)) < 0.7])
-case("sdpa_float_mask_scale", lambda: (lambda q, k, v, m: F.scaled_dot_product_attention(q, k, v, attn_mask=m, scale=0.3)),
+case("sdpa_float_mask_scale",
+     lambda: (lambda q, k, v, m: F.scaled_dot_product_attention(q, k, v, attn_mask=m, scale=0.3)),
      lambda r: [rand(r, 2, 4, 5), rand(r, 2, 6, 5), rand(r, 2, 6, 5), rand(r, 4, 6)])
 case("sdpa_gqa", fn(F.scaled_dot_product_attention, enable_gqa=True),
      lambda r: [rand(r, 1, 4, 3, 5), rand(r, 1, 2, 6, 5), rand(r, 1, 2, 6, 5)])
@@ -279,7 +282,8 @@ case("BCEWithLogitsLoss", nn.BCEWithLogitsLoss, lambda r: [rand(r, N, 3), Const(
 case("BCEWithLogitsLoss_pos_weight", lambda: nn.BCEWithLogitsLoss(
     weight=ember.tensor([1.0, 0.5, 2.0]), pos_weight=ember.tensor([2.0, 1.0, 0.3])),
     lambda r: [rand(r, N, 3), Const(pos(r, N, 3))])
-case("KLDivLoss", lambda: nn.KLDivLoss(reduction="batchmean"), lambda r: [np.log(probs(r, N, C)), Const(probs(r, N, C))])
+case("KLDivLoss", lambda: nn.KLDivLoss(reduction="batchmean"),
+     lambda r: [np.log(probs(r, N, C)), Const(probs(r, N, C))])
 case("KLDivLoss_log_target", lambda: nn.KLDivLoss(reduction="sum", log_target=True),
      lambda r: [np.log(probs(r, N, C)), np.log(probs(r, N, C))])
 case("MSELoss", nn.MSELoss, lambda r: [rand(r, N, 3), rand(r, N, 3)])
@@ -292,7 +296,8 @@ case("PoissonNLLLoss_full", lambda: nn.PoissonNLLLoss(log_input=False, full=True
      lambda r: [pos(r, N, 3), Const(pos(r, N, 3) * 3)])
 case("GaussianNLLLoss", lambda: nn.GaussianNLLLoss(full=True), lambda r: [rand(r, N, 3), rand(r, N, 3), pos(r, N, 3)])
 case("HingeEmbeddingLoss", lambda: nn.HingeEmbeddingLoss(0.5), lambda r: [rand(r, N, 3), Const(np.sign(rand(r, N, 3)))])
-case("MarginRankingLoss", lambda: nn.MarginRankingLoss(0.1), lambda r: [rand(r, N), rand(r, N), Const(np.sign(rand(r, N)))])
+case("MarginRankingLoss", lambda: nn.MarginRankingLoss(0.1),
+     lambda r: [rand(r, N), rand(r, N), Const(np.sign(rand(r, N)))])
 case("CosineEmbeddingLoss", lambda: nn.CosineEmbeddingLoss(0.1),
      lambda r: [rand(r, N, 4), rand(r, N, 4), np.array([1, -1, 1, 1, -1, -1])])
 case("MultiMarginLoss", lambda: nn.MultiMarginLoss(p=2, margin=0.8, weight=ember.tensor([1.0, 2.0, 0.5, 1.5, 1.0])),
@@ -307,7 +312,8 @@ case("TripletMarginWithDistanceLoss", lambda: nn.TripletMarginWithDistanceLoss(
     distance_function=lambda a, b: 1 - F.cosine_similarity(a, b)),
     lambda r: [rand(r, N, 4), rand(r, N, 4), rand(r, N, 4)])
 case("CTCLoss", lambda: nn.CTCLoss(),
-     lambda r: [F_log_softmax_np(rand(r, 7, 2, 5)), np.array([[1, 2, 2], [3, 1, 0]]), np.array([7, 6]), np.array([3, 2])])
+     lambda r: [F_log_softmax_np(rand(r, 7, 2, 5)), np.array([[1, 2, 2], [3, 1, 0]]), np.array([7, 6]),
+                np.array([3, 2])])
 case("CTCLoss_concat_sum_zero_inf", lambda: nn.CTCLoss(blank=4, reduction="sum", zero_infinity=True),
      lambda r: [F_log_softmax_np(rand(r, 6, 3, 5)), np.array([1, 2, 2, 3, 0, 1, 1, 1, 1, 1]),
                 np.array([6, 6, 5]), np.array([3, 2, 5])])
@@ -351,7 +357,8 @@ for _mode in ("bilinear", "nearest", "bicubic"):
     for _pad in ("zeros", "border", "reflection"):
         case(f"grid_sample_{_mode}_{_pad}", fn(F.grid_sample, mode=_mode, padding_mode=_pad, align_corners=False),
              lambda r: [rand(r, 2, 3, 5, 4), rand(r, 2, 3, 6, 2) * 0.9])
-case("grid_sample_3d", fn(F.grid_sample, align_corners=True), lambda r: [rand(r, 1, 2, 3, 4, 5), rand(r, 1, 2, 3, 2, 3)])
+case("grid_sample_3d", fn(F.grid_sample, align_corners=True),
+     lambda r: [rand(r, 1, 2, 3, 4, 5), rand(r, 1, 2, 3, 2, 3)])
 case("affine_grid", fn(F.affine_grid, (2, 3, 4, 5), align_corners=False), lambda r: [rand(r, 2, 2, 3)])
 case("affine_grid_3d", fn(F.affine_grid, (1, 2, 3, 4, 2), align_corners=True), lambda r: [rand(r, 1, 3, 4)])
 case("affine_grid_then_sample", lambda: (lambda x, th: F.grid_sample(x, F.affine_grid(th, x.shape, align_corners=False),
@@ -374,7 +381,8 @@ case("pdist", fn(F.pdist), lambda r: [rand(r, 5, 3)])
 case("Fold", lambda: nn.Fold((4, 5), 2), lambda r: [rand(r, 2, 3 * 4, 12)])
 case("Unfold", lambda: nn.Unfold(2, dilation=1, padding=1, stride=2), lambda r: [rand(r, 2, 3, 4, 5)])
 case("linear_fn", lambda: (lambda x, w, b: F.linear(x, w, b)), lambda r: [rand(r, 3, 4), rand(r, 5, 4), rand(r, 5)])
-case("bilinear_fn", lambda: (lambda a, b, w: F.bilinear(a, b, w)), lambda r: [rand(r, 3, 2), rand(r, 3, 4), rand(r, 5, 2, 4)])
+case("bilinear_fn", lambda: (lambda a, b, w: F.bilinear(a, b, w)),
+     lambda r: [rand(r, 3, 2), rand(r, 3, 4), rand(r, 5, 2, 4)])
 
 
 def F_log_softmax_np(a, axis=-1):
@@ -389,7 +397,7 @@ def _run(c, device, dtype=None):
     if isinstance(fn_, nn.Module):
         fn_ = fn_.to(device, dtype) if dtype is not None else fn_.to(device)
     rng = np.random.default_rng(1234)
-    inputs = [_to_tensor(a, device, dtype) if not isinstance(a, tuple) else tuple(_to_tensor(b, device, dtype) for b in a)
+    inputs = [tuple(_to_tensor(b, device, dtype) for b in a) if isinstance(a, tuple) else _to_tensor(a, device, dtype)
               for a in c.inputs(rng)]
     outs = _flat(c.call(fn_, *inputs))
     if c.grad:

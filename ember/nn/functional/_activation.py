@@ -119,7 +119,8 @@ def relu(input, inplace=False):
         return relu_(input)
     if not _enabled[0] and input.__class__ is Tensor:
         x = input._data
-        if x.dtype in _FAST and x.__class__ is np.ndarray:  # inference: Relu.forward's arithmetic without the op machinery
+        # inference on the host: Relu.forward's arithmetic without the op machinery
+        if x.dtype in _FAST and x.__class__ is np.ndarray:
             out = np.zeros(x.shape, x.dtype)
             np.maximum(x, out, out=out)
             t = _new(Tensor)

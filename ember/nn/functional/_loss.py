@@ -375,7 +375,8 @@ class CrossEntropy(Op):
 
 
 def _target_grad_rows(ctx):
-    w = array_module(ctx.logp).ones(ctx.c, ctx.logp.dtype) if ctx.weight is None else ctx.weight.astype(ctx.logp.dtype)
+    dt = ctx.logp.dtype
+    w = array_module(ctx.logp).ones(ctx.c, dt) if ctx.weight is None else ctx.weight.astype(dt)
     return -(1 - ctx.ls) * ctx.logp * w
 
 

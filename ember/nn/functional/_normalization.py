@@ -444,7 +444,8 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
         import ml_dtypes  # finfo that knows bfloat16
         eps = float(ml_dtypes.finfo(x.dtype if x.dtype.kind not in "iub" else np.float32).eps)
     dims = tuple(range(x.ndim - k, x.ndim))
-    if _jit.enabled_for(x) and x.dtype in _KERNEL_DTYPES and x.size and (weight is None or weight._data.dtype == x.dtype):
+    if (_jit.enabled_for(x) and x.dtype in _KERNEL_DTYPES and x.size
+            and (weight is None or weight._data.dtype == x.dtype)):
         return RMSNormalize.apply(input, weight, float(eps), dims)
     reduced = x.dtype in D.REDUCED_NP  # half and bfloat16 compute in float32, as torch does
     xc = input.float() if reduced else input
