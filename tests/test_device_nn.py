@@ -677,3 +677,27 @@ def test_double_backward_on_cuda_matches_cpu(name, f):
     for a, b in ((g_cpu, g_gpu), (gg_cpu, gg_gpu)):
         assert b.device.type == "cuda"
         np.testing.assert_allclose(_host(b), _host(a), rtol=1e-4, atol=1e-5)
+
+
+def test_training_steps_of_a_small_transformer_on_cuda_match_cpu():
+    def losses(device):
+        ember.manual_seed(0)
+        emb = nn.Embedding(32, 16)
+        block = nn.TransformerEncoderLayer(16, 4, 32, dropout=0.1, batch_first=True, norm_first=True,
+                                           activation="gelu")
+        head = nn.Linear(16, 32)
+        model = nn.ModuleList([emb, block, head]).to(device)
+        opt = ember.optim.AdamW(model.parameters(), lr=0.01)
+        x = ember.from_numpy(np.random.default_rng(0).integers(0, 32, (4, 10))).to(device)
+        mask = nn.Transformer.generate_square_subsequent_mask(10, device=device)
+        out = []
+        for _ in range(3):
+            opt.zero_grad()
+            h = block(emb(x), src_mask=mask, is_causal=True)
+            loss = F.cross_entropy(head(h)[:, :-1].reshape(-1, 32), x[:, 1:].reshape(-1), label_smoothing=0.1)
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            out.append(loss.item())
+        return out
+    np.testing.assert_allclose(losses("cuda"), losses("cpu"), rtol=1e-4)
