@@ -280,6 +280,17 @@ class TestAutogradOnDevice:
             return [jac, vjp]
         self._both(run)
 
+    @pytest.mark.parametrize("fn", [lambda x, w: (x @ w).tanh(), lambda x, w: (x * w.sum()).exp() / (1 + x * x)],
+                             ids=["matmul_tanh", "exp_div"])
+    def test_gradcheck_and_gradgradcheck(self, fn):
+        rng = np.random.default_rng(3)
+        x = ember.from_numpy(rng.standard_normal((2, 3))).cuda().requires_grad_()
+        w = ember.from_numpy(rng.standard_normal((3, 2))).cuda().requires_grad_()
+        assert ember.autograd.gradcheck(fn, (x, w))
+        assert ember.autograd.gradgradcheck(fn, (x, w))
+        wrong = lambda x, w: _WrongGrad.apply(fn(x, w))  # noqa: E731
+        assert not ember.autograd.gradcheck(wrong, (x, w), raise_exception=False)
+
     def test_backward_twice_and_no_grad(self):
         x = _leaf(VALUES, "cuda")
         y = (x * x).sum()
@@ -290,6 +301,16 @@ class TestAutogradOnDevice:
             z = x * 2
         assert not z.requires_grad and z.grad_fn is None
         _assert_on_cuda(z)
+
+
+class _WrongGrad(ember.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 1
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 2
 
 
 # ---------------------------------------------------------------------------------- modules

@@ -1,6 +1,8 @@
 """gradcheck / gradgradcheck: analytical gradients against central finite differences."""
 import numpy as np
 
+from .._device import array_module, to_host
+
 
 class GradcheckError(RuntimeError):
     pass
@@ -24,7 +26,7 @@ def _flat_outputs(fn, inputs):
 # output e_k gives the row of d u_k and i e_k the row of d v_k; real and imaginary parts of the result
 # are the x and y columns.
 def _real_coords(a):
-    a = np.asarray(a).reshape(-1)
+    a = to_host(a).reshape(-1)  # the Jacobians are compared on the host
     return np.concatenate([a.real, a.imag]) if a.dtype.kind == "c" else a
 
 
@@ -69,7 +71,7 @@ def _analytical(fn, inputs, targets):
             continue
         size = o._data.size
         for r in range(_n_coords(o)):
-            g = np.zeros(o._data.shape, o._data.dtype)
+            g = array_module(o._data).zeros(o._data.shape, o._data.dtype)
             g.reshape(-1)[r % size] = 1j if r >= size else 1
             grads = grad([o], targets, [Tensor._wrap(g)], retain_graph=True, allow_unused=True)
             for ti, gt in enumerate(grads):
@@ -117,7 +119,8 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     outs = _flat_outputs(func, inputs)
     if grad_outputs is None:
         rng = np.random.default_rng(0)
-        grad_outputs = [Tensor._wrap(rng.standard_normal(o._data.shape)).to(o.dtype).requires_grad_() for o in outs]
+        grad_outputs = [Tensor._wrap(rng.standard_normal(o._data.shape)).to(o.device, o.dtype).requires_grad_()
+                        for o in outs]
     n_in = len(inputs)
 
     def first_grads(*args):
