@@ -247,6 +247,18 @@ class TestAutogradOnDevice:
             return [x.grad]
         self._both(run)
 
+    def test_leaves_own_their_gradients(self):
+        # the engine hands a fresh gradient to a leaf without a copy only when nothing else holds it
+        a, b = _leaf(VALUES, "cuda"), _leaf(VALUES, "cuda")
+        (a + b).sum().backward()  # one gradient array reaches both leaves
+        a.grad.add_(5.0)
+        np.testing.assert_array_equal(_host(b.grad), np.ones((2, 3)))
+        c = _leaf(VALUES, "cuda")
+        h = c * 3
+        (h * h).sum().backward()
+        c.grad.zero_()
+        assert float(h.detach().abs().sum()) > 0
+
     def test_multi_output_node_with_one_gradient(self):
         def run(device):
             x = _leaf(VALUES, device)

@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 
+from .._device import is_device_array
 from .function import _FREED, _BACKWARD_TWICE, Node
 from . import function, grad_mode
 
@@ -254,7 +255,10 @@ _CAN_STEAL = sys.implementation.name == "cpython" and sys.version_info < (3, 14)
 
 def _exclusive(grad):
     d = grad._data
-    if not (_CAN_STEAL and sys.getrefcount(grad) == 4 and sys.getrefcount(d) == 3 and d.__class__ is np.ndarray
+    if d.__class__ is not np.ndarray:  # a device array: stolen only when it owns its memory
+        return (_CAN_STEAL and sys.getrefcount(grad) == 4 and sys.getrefcount(d) == 3 and is_device_array(d)
+                and d.base is None and d.flags.c_contiguous)
+    if not (_CAN_STEAL and sys.getrefcount(grad) == 4 and sys.getrefcount(d) == 3
             and d.flags.c_contiguous and d.flags.writeable):
         return False
     base = d.base
