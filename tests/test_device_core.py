@@ -449,11 +449,14 @@ def test_optimizer_state_dict_round_trip_on_device():
     buf = io.BytesIO()
     ember.save(opt.state_dict(), buf)
     buf.seek(0)
-    fresh = ember.optim.Adam(model.parameters(), lr=0.01, weight_decay=0.01)
-    fresh.load_state_dict(ember.load(buf))
-    for p in model.parameters():
-        _assert_on_cuda(fresh.state[p]["exp_avg"], fresh.state[p]["exp_avg_sq"])
-        np.testing.assert_array_equal(_host(fresh.state[p]["exp_avg"]), _host(opt.state[p]["exp_avg"]))
+    for map_location in (None, "cpu"):  # state loaded on the CPU moves to the parameters' device, as in torch
+        buf.seek(0)
+        fresh = ember.optim.Adam(model.parameters(), lr=0.01, weight_decay=0.01)
+        fresh.load_state_dict(ember.load(buf, map_location=map_location))
+        for p in model.parameters():
+            _assert_on_cuda(fresh.state[p]["exp_avg"], fresh.state[p]["exp_avg_sq"])
+            np.testing.assert_array_equal(_host(fresh.state[p]["exp_avg"]), _host(opt.state[p]["exp_avg"]))
+            assert fresh.state[p]["step"].device == opt.state[p]["step"].device == ember.device("cpu")
 
 
 @pytest.mark.parametrize("norm_type", [2.0, 1.0, float("inf")])
