@@ -544,15 +544,22 @@ def _direct_forward(x, w, geo, b):
 
 def _direct_input_grad(g, w, geo, x_shape):
     """The input gradient is a direct convolution too: of the output gradient, padded by the kernel
-    size less one on every side, with the weight flipped and its two channel dims swapped."""
+    size less one on every side, with the weight flipped and its two channel dims swapped. Less the
+    convolution's own padding, where the kernel is at least that wide: the gradient of the unpadded
+    input comes out directly, with no border rows and columns computed only to be cropped."""
     from ..._kernels import conv as K
     (kh, kw), c = geo.kernel, x_shape[1]
-    gf, width = _wide_planes(g, ((kh - 1, kh - 1), (kw - 1, kw - 1)), kw)
+    g_pads = tuple((k - 1 - lo, k - 1 - hi) for k, (lo, hi) in zip(geo.kernel, geo.pads))
+    if min(min(p) for p in g_pads) >= 0:
+        out, cropped = geo.in_size, None
+    else:
+        g_pads = ((kh - 1, kh - 1), (kw - 1, kw - 1))
+        out, cropped = tuple(s + lo + hi for s, (lo, hi) in zip(geo.in_size, geo.pads)), geo.pads
+    gf, width = _wide_planes(g, g_pads, kw)
     wt = np.ascontiguousarray(w.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1])
-    padded = tuple(s + lo + hi for s, (lo, hi) in zip(geo.in_size, geo.pads))
-    gxp = np.empty((x_shape[0], c) + padded, g.dtype)
-    K.direct_conv2d(kw)(gf, wt, np.zeros(c, g.dtype), gxp, width)
-    return np.ascontiguousarray(crop(gxp, geo.pads))
+    gx = np.empty((x_shape[0], c) + out, g.dtype)
+    K.direct_conv2d(kw)(gf, wt, np.zeros(c, g.dtype), gx, width)
+    return gx if cropped is None else np.ascontiguousarray(crop(gx, cropped))
 
 
 def _direct_weight_grad(x, g, geo, w_shape):
