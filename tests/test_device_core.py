@@ -401,6 +401,8 @@ OPTIMIZERS = {
     "adadelta": lambda p: ember.optim.Adadelta(p, lr=1.0, weight_decay=0.01),
     "asgd": lambda p: ember.optim.ASGD(p, lr=0.01, t0=2, weight_decay=0.01),
     "rprop": lambda p: ember.optim.Rprop(p, lr=0.01),
+    "adafactor": lambda p: ember.optim.Adafactor(p, lr=0.01, weight_decay=0.01),
+    "muon": lambda p: ember.optim.Muon([q for q in p if q.dim() == 2], lr=0.02, momentum=0.9),
     "lbfgs": lambda p: ember.optim.LBFGS(p, lr=0.5, max_iter=4, history_size=3),
     "lbfgs_wolfe": lambda p: ember.optim.LBFGS(p, lr=1, max_iter=4, line_search_fn="strong_wolfe"),
 }

@@ -1,6 +1,8 @@
 """Adafactor (Shazeer & Stern): second moments kept as row and column factors, with torch's variant."""
 import numpy as np
 
+from .._device import array_module
+
 from .optimizer import Optimizer, _lerp_, _scalar_state
 
 
@@ -35,8 +37,9 @@ class Adafactor(Optimizer):
         state["step"] = _scalar_state()
         shape = p.grad._data.shape
         if len(shape) > 1:
-            state["row_var"] = p._wrap(np.zeros(shape[:-1] + (1,), dtype=p.grad._data.dtype))
-            state["col_var"] = p._wrap(np.zeros(shape[:-2] + (1, shape[-1]), dtype=p.grad._data.dtype))
+            xp = array_module(p.grad._data)
+            state["row_var"] = p._wrap(xp.zeros(shape[:-1] + (1,), dtype=p.grad._data.dtype))
+            state["col_var"] = p._wrap(xp.zeros(shape[:-2] + (1, shape[-1]), dtype=p.grad._data.dtype))
         else:
             state["variance"] = p._wrap(np.zeros_like(p.grad._data))
 

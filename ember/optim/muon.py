@@ -4,6 +4,7 @@ import math
 import numpy as np
 
 from .. import _dtype as D
+from .._device import is_device_array
 from .optimizer import Optimizer, _lerp_
 
 EPS = 1e-07
@@ -13,7 +14,18 @@ DEFAULT_NS_STEPS = 5
 
 def _bf16(x):
     """Round float32 values to bfloat16 precision (torch runs the iteration in bfloat16)."""
+    if is_device_array(x):
+        return _bf16_bits(x.astype(np.float32))
     return np.asarray(x, dtype=np.float32).astype(D.bfloat16.np).astype(np.float32)
+
+
+def _bf16_bits(x):
+    """bfloat16 rounding on the bits of float32 ``x`` (CuPy has no bfloat16): round to nearest even on the
+    upper 16 bits; NaN stays NaN, infinities and overflow to infinity come out as the cast gives them."""
+    bits = x.reshape(x.shape or (1,)).view(np.uint32)
+    rounded = (bits + (np.uint32(0x7FFF) + ((bits >> np.uint32(16)) & np.uint32(1)))) & np.uint32(0xFFFF0000)
+    out = rounded.view(np.float32).reshape(x.shape)
+    return np.where(np.isnan(x), x, out)
 
 
 def _zeropower_via_newtonschulz(grad, ns_coefficients, ns_steps, eps):
@@ -30,7 +42,7 @@ def _zeropower_via_newtonschulz(grad, ns_coefficients, ns_steps, eps):
     if tall:
         x = x.T
     norm = _bf16(np.sqrt(np.sum(x * x, dtype=np.float32)))
-    x = _bf16(x / max(norm, _bf16(eps)))
+    x = _bf16(x / max(norm, float(_bf16(eps))))  # a Python float: usable next to device arrays
     for _ in range(ns_steps):
         gram = _bf16(x @ x.T)
         gram_update = _bf16(b * gram + c * (gram @ gram))
