@@ -131,8 +131,8 @@ class TestTensorOnDevice:
 class TestMixedDevices:
     @pytest.mark.parametrize("op", [
         lambda a, b: a + b, lambda a, b: b + a, lambda a, b: a * b, lambda a, b: b - a,
-        lambda a, b: ember.add(a, b), lambda a, b: ember.maximum(a, b),
-    ], ids=["add", "radd", "mul", "rsub", "ember.add", "maximum"])
+        lambda a, b: ember.add(a, b), lambda a, b: ember.maximum(a, b), lambda a, b: a.clone().add_(b),
+    ], ids=["add", "radd", "mul", "rsub", "ember.add", "maximum", "add_"])
     def test_elementwise(self, op):
         cpu = ember.ones(2, 3)
         gpu = ember.ones(2, 3, device="cuda")
@@ -159,6 +159,14 @@ class TestMixedDevices:
         out = gpu * ember.tensor(3.0)
         _assert_on_cuda(out)
         assert out.tolist() == [3.0, 6.0]
+        assert gpu.clone().mul_(ember.tensor(2.0)).tolist() == [2.0, 4.0]
+        # while recording, the scalar's gradient flows back to the CPU
+        w = ember.tensor([1.0, 2.0], device="cuda", requires_grad=True)
+        s = ember.tensor(3.0, requires_grad=True)
+        (w * s).sum().backward()
+        assert s.grad.device == ember.device("cpu") and s.grad.item() == 3.0
+        assert w.grad.tolist() == [3.0, 3.0]
+        _assert_on_cuda(w.grad)
 
 
 # ---------------------------------------------------------------------------------- autograd
