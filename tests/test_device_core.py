@@ -358,6 +358,18 @@ class TestModuleOnDevice:
         model.cuda()
         assert all(p.is_cuda for p in model.parameters())
 
+    def test_lazy_parameters_and_buffers_materialize_where_they_were_moved(self):
+        p = nn.UninitializedParameter(device="cuda")
+        p.materialize((2, 3))
+        assert type(p) is nn.Parameter and p.shape == (2, 3)
+        _assert_on_cuda(p)
+        model = nn.LazyBatchNorm1d().cuda()
+        for lazy in (model.running_mean, model.running_var):  # still lazy once moved
+            assert isinstance(lazy, nn.UninitializedBuffer)
+        out = model(ember.randn(4, 3).cuda())
+        _assert_on_cuda(out, *model.parameters(), *model.buffers())
+        assert model.running_mean.shape == (3,)
+
     def test_to_moves_gradients_too(self):
         model = nn.Linear(2, 2)
         model(ember.ones(1, 2)).sum().backward()

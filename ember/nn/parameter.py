@@ -2,7 +2,7 @@
 import numpy as np
 
 from .. import _dtype as D
-from .._device import to_device, to_host
+from .._device import array_module, to_device, to_host
 from .._tensor import Tensor
 
 
@@ -55,16 +55,15 @@ class UninitializedParameter(Parameter):
     cls_to_become = Parameter
 
     def __new__(cls, requires_grad=True, device=None, dtype=None):
-        t = Tensor._make_subclass(cls, np.empty((0,), dtype=(dtype or D.get_default_dtype()).np), requires_grad)
-        return t
+        return Tensor._make_subclass(cls, _empty((0,), dtype or D.get_default_dtype(), None, device), requires_grad)
 
     def __init__(self, requires_grad=True, device=None, dtype=None):
         pass
 
     def materialize(self, shape, device=None, dtype=None):
-        """Allocate storage of ``shape`` and turn into a plain Parameter."""
-        np_dtype = (dtype.np if dtype is not None else self._data.dtype)
-        self._data = np.empty(tuple(shape), dtype=np_dtype)
+        """Allocate storage of ``shape`` (on ``device``, by default where the module moved this placeholder)
+        and turn into a plain Parameter."""
+        self._data = _empty(shape, dtype, self._data, device)
         self.__class__ = self.cls_to_become
 
     def __repr__(self):
@@ -86,7 +85,7 @@ class UninitializedBuffer(Tensor):
     cls_to_become = Tensor
 
     def __new__(cls, requires_grad=False, device=None, dtype=None, persistent=True):
-        t = Tensor._make_subclass(cls, np.empty((0,), dtype=(dtype or D.get_default_dtype()).np), requires_grad)
+        t = Tensor._make_subclass(cls, _empty((0,), dtype or D.get_default_dtype(), None, device), requires_grad)
         t.persistent = persistent
         return t
 
@@ -94,9 +93,23 @@ class UninitializedBuffer(Tensor):
         pass
 
     def materialize(self, shape, device=None, dtype=None):
-        np_dtype = (dtype.np if dtype is not None else self._data.dtype)
-        self._data = np.empty(tuple(shape), dtype=np_dtype)
+        self._data = _empty(shape, dtype, self._data, device)
         self.__class__ = self.cls_to_become
+
+
+def _empty(shape, dtype, placeholder, device):
+    """Uninitialized storage of ``shape`` for a lazy tensor: of ``dtype`` (else the placeholder's), on
+    ``device`` (else the placeholder's, which Module.to may have moved)."""
+    np_dtype = D.to_dtype(dtype).np if dtype is not None else placeholder.dtype
+    if device is None:
+        xp = np if placeholder is None else array_module(placeholder)
+    else:
+        device = to_device(device)
+        if device.type != "cpu":
+            from .. import cuda
+            cuda._cupy()  # torch's error without CUDA
+        xp = device.xp
+    return xp.empty(tuple(shape), dtype=np_dtype)
 
 
 class Buffer(Tensor):

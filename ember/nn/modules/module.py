@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from ... import _dtype as D
 from ..._tensor import Tensor, _parse_to
 from ...autograd.grad_mode import _enabled, no_grad
-from ..parameter import Buffer, Parameter, is_lazy
+from ..parameter import Buffer, Parameter, UninitializedBuffer, is_lazy
 from ._hooks import (RemovableHandle, _BackwardHook, _any_global_hooks, _global_backward_hooks,  # noqa: F401
                      _global_backward_pre_hooks, _global_forward_hooks, _global_forward_pre_hooks,
                      register_module_forward_hook, register_module_forward_pre_hook,
@@ -432,7 +432,11 @@ class Module:
                     if g._data is not param.grad._data:
                         param.grad._data = g._data
             for key, buf in self._buffers.items():
-                if buf is not None:
+                if buf is None:
+                    continue
+                if isinstance(buf, UninitializedBuffer):  # stays lazy: only its placeholder moves
+                    buf._data = fn(buf)._data
+                else:
                     self._buffers[key] = fn(buf)
         return self
 
