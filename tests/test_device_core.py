@@ -128,6 +128,22 @@ class TestTensorOnDevice:
             assert clone.tolist() == [1.0, 2.0]
 
 
+def test_cuda_module():
+    assert ember.cuda.is_available()
+    assert ember.cuda.device_count() >= 1 and ember.cuda.current_device() == 0
+    ember.cuda.synchronize()
+    ember.cuda.manual_seed_all(0)
+
+
+def test_without_cuda_moving_raises_torchs_error(monkeypatch):
+    monkeypatch.setitem(ember.cuda._state, "cupy", None)
+    assert not ember.cuda.is_available() and ember.cuda.device_count() == 0
+    with pytest.raises(AssertionError, match="Torch not compiled with CUDA enabled"):
+        ember.ones(2).cuda()
+    with pytest.raises(AssertionError, match="Torch not compiled with CUDA enabled"):
+        nn.Linear(2, 2).to("cuda")
+
+
 class TestMixedDevices:
     @pytest.mark.parametrize("op", [
         lambda a, b: a + b, lambda a, b: b + a, lambda a, b: a * b, lambda a, b: b - a,
