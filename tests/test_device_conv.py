@@ -143,9 +143,9 @@ def _outputs(result):
 def _run(module, x_np, weights, device):
     x = ember.from_numpy(x_np.copy()).to(device).requires_grad_(True)
     outs = _outputs(module(x))
-    # the gradient of sum(out * w) with respect to out is w
-    pairs = [(out, ember.from_numpy(w).to(device)) for out, w in zip(outs, weights) if out.dtype.is_floating_point]
-    ember.autograd.backward([o for o, _ in pairs], [w for _, w in pairs])
+    total = sum((out * ember.from_numpy(w).to(device)).sum()
+                for out, w in zip(outs, weights) if out.dtype.is_floating_point)
+    total.backward()
     return outs, x.grad, {name: p.grad for name, p in module.named_parameters()}
 
 
