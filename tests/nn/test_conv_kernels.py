@@ -14,7 +14,7 @@ from kernel_layer import kernel_layer, expect_calls
 from oracle import needs_torch, torch, check_op, gradcheck_op, assert_same
 
 rng = np.random.default_rng(5)
-KERNELS = ("im2col2d", "im2col_wide", "col2im2d", "block_grad", "direct_conv2d")
+KERNELS = ("im2col2d", "im2col_wide", "col2im2d", "block_grad", "direct_conv2d", "direct_weight_grad2d")
 
 
 def randn(*shape, dtype=np.float32):
@@ -35,22 +35,19 @@ def inputs(xs, ws, bias, dtype):
     return arrays + [randn(ws[0], dtype=dtype)] if bias else arrays
 
 
-# unit stride, few channels: the direct kernel computes the input gradient, and the forward too for
-# the pixel-block layout (<= 8 output channels), whose weight gradient then rebuilds the columns with
-# im2col2d; otherwise the forward's NumPy im2col matrix serves the weight gradient
-# (on "wide rows" when the block divides the padded width)
-PIXEL_BLOCK = ("direct_conv2d", "im2col2d", "block_grad")
-PIXEL_BLOCK_WIDE = ("direct_conv2d", "im2col_wide", "block_grad")
+# unit stride, few channels: the direct kernels compute the forward, the input gradient and (up to
+# C_in*C_out = 1024) the weight gradient
+DIRECT = ("direct_conv2d", "direct_weight_grad2d")
 DIRECT_CASES = [
-    ("lenet_like_k5", (2, 3, 9, 8), (4, 3, 5, 5), True, {}, PIXEL_BLOCK_WIDE),
-    ("k3_pad", (2, 3, 7, 6), (5, 3, 3, 3), True, dict(padding=1), PIXEL_BLOCK_WIDE),
-    ("k2x3_uneven_pad", (3, 2, 5, 7), (4, 2, 2, 3), False, dict(padding=(1, 0)), ("direct_conv2d",)),
-    ("same_even_kernel", (2, 3, 6, 5), (3, 3, 4, 2), True, dict(padding="same"), ("direct_conv2d",)),
-    ("pixel_block_o6", (2, 3, 8, 12), (6, 3, 5, 5), True, dict(padding=2), PIXEL_BLOCK_WIDE),
+    ("lenet_like_k5", (2, 3, 9, 8), (4, 3, 5, 5), True, {}, DIRECT),
+    ("k3_pad", (2, 3, 7, 6), (5, 3, 3, 3), True, dict(padding=1), DIRECT),
+    ("k2x3_uneven_pad", (3, 2, 5, 7), (4, 2, 2, 3), False, dict(padding=(1, 0)), DIRECT),
+    ("same_even_kernel", (2, 3, 6, 5), (3, 3, 4, 2), True, dict(padding="same"), DIRECT),
+    ("pixel_block_o6", (2, 3, 8, 12), (6, 3, 5, 5), True, dict(padding=2), DIRECT),
     # padded width 9 is no multiple of the 4-pixel block: columns on exact rows, not wide ones
-    ("pixel_block_exact_rows", (2, 3, 5, 9), (4, 3, 3, 2), True, {}, PIXEL_BLOCK),
-    ("nine_out_channels", (2, 3, 7, 8), (9, 3, 3, 3), True, dict(padding=1), ("direct_conv2d",)),
-    ("one_by_one", (2, 4, 5, 3), (3, 4, 1, 1), True, {}, ("direct_conv2d",)),
+    ("pixel_block_exact_rows", (2, 3, 5, 9), (4, 3, 3, 2), True, {}, DIRECT),
+    ("nine_out_channels", (2, 3, 7, 8), (9, 3, 3, 3), True, dict(padding=1), DIRECT),
+    ("one_by_one", (2, 4, 5, 3), (3, 4, 1, 1), True, {}, DIRECT),
 ]
 # stride, dilation or many channels: the input gradient by chunked GEMMs and col2im2d
 GEMM_CASES = [
@@ -97,7 +94,7 @@ def test_conv_transpose(layer, stride):
     x, w, b = randn(2, 4, 5, 6), randn(4, 3, 3, 3), randn(3)
     check_op(lambda lib, x_, w_, b_: lib.nn.functional.conv_transpose2d(x_, w_, b_, stride=stride, padding=1), x, w, b)
     if stride == 1:
-        expect_calls(layer, "direct_conv2d", "im2col2d", "block_grad")
+        expect_calls(layer, *DIRECT)
     else:
         expect_calls(layer, "col2im2d", "im2col2d", "block_grad")
 
@@ -107,6 +104,7 @@ def test_batch_spans_several_chunks(layer, monkeypatch):
     """The compiled GEMM paths run the batch in chunks: an uneven last chunk, weight gradients summed
     over chunks (direct forward, pixel-block layout), col2im per chunk (strided)."""
     x, w, b = randn(7, 3, 6, 8), randn(2, 3, 3, 3), randn(2)
+    monkeypatch.setattr(_conv, "_DIRECT_WEIGHT_GRAD_MAX_CHANNEL_PRODUCT", 0)  # the chunked weight gradient
     monkeypatch.setattr(_conv, "_CHUNK_BYTES", 3 * (3 * 3 * 6 * 6 * 2 * 4))  # three samples per chunk
     check_op(conv(True, padding=1), x, w, b)
     monkeypatch.setattr(_conv, "_CHUNK_BYTES", 3 * (3 * 3 * 3 * 3 * 4 * 4))
