@@ -180,3 +180,66 @@ def _add3(row, j, s0, s1, s2):
     row[j] += s0
     row[j + 1] += s1
     row[j + 2] += s2
+
+
+# ---------------------------------------------------------------- 2-d max pooling (ember.nn.functional._pooling)
+# Compiled per window shape and stride: with the window loops unrolled, the maxima and offsets are
+# selects that vectorise; with run-time window sizes they become unpredictable branches (ten times
+# slower on random data).
+
+@functools.lru_cache(maxsize=None)
+def max_pool2d(kh, kw, sh, sw):
+    """Max pool kernel for a kh x kw window at stride (sh, sw).
+
+    ``kernel(xp, out, kidx, dh, dw)``: window maxima of the padded input ``xp`` (N, C, Hp, Wp) into
+    ``out`` (N, C, OH, OW), and in ``kidx`` the kernel offset a*kw + j of each: the first maximum in
+    scan order, or the last NaN (NaN wins), as torch. The max first, then its offset found by
+    equality scanning backwards (the first match is the last one kept)."""
+
+    @_jit.kernel
+    def max_pool(xp, out, kidx, dh, dw):
+        N, C, OH, OW = out.shape
+        for n in range(N):
+            for c in range(C):
+                plane = xp[n, c]
+                for oh in range(OH):
+                    dst, idx = out[n, c, oh], kidx[n, c, oh]
+                    for ow in range(OW):
+                        m = plane[oh * sh, ow * sw]
+                        for a in range(kh):
+                            row = plane[oh * sh + a * dh, ow * sw:]
+                            for j in range(kw):
+                                v = row[j * dw]
+                                m = v if (v > m) | (v != v) else m
+                        at = 0
+                        for a in range(kh - 1, -1, -1):
+                            row = plane[oh * sh + a * dh, ow * sw:]
+                            for j in range(kw - 1, -1, -1):
+                                at = a * kw + j if row[j * dw] == m else at
+                        if m != m:  # NaN equals nothing: the last NaN of the window
+                            for a in range(kh):
+                                row = plane[oh * sh + a * dh, ow * sw:]
+                                for j in range(kw):
+                                    if row[j * dw] != row[j * dw]:
+                                        at = a * kw + j
+                        dst[ow] = m
+                        idx[ow] = at
+
+    return max_pool
+
+
+@_jit.kernel
+def max_pool2d_scatter(g, kidx, gx, sh, sw, dh, dw, kw):
+    """Gradient of a max pool with disjoint windows (kw wide, at stride (sh, sw)): each output's
+    gradient ``g`` goes to its window's element at offset ``kidx`` in ``gx`` (zeros on entry). One
+    store per output; writing whole windows, zeros included, to save the zero fill is slower."""
+    N, C, OH, OW = g.shape
+    for n in range(N):
+        for c in range(C):
+            plane = gx[n, c]
+            for oh in range(OH):
+                src, idx = g[n, c, oh], kidx[n, c, oh]
+                for ow in range(OW):
+                    at = idx[ow]
+                    a = at // kw
+                    plane[oh * sh + a * dh, ow * sw + (at - a * kw) * dw] = src[ow]

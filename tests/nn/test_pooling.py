@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 
 import ember
+from ember._kernels import conv as K
+from kernel_layer import kernel_layer
 from oracle import needs_torch, torch, check_op, check_error, gradcheck_op, assert_same
 from nn.util import check_module
 
@@ -100,6 +102,36 @@ def test_integer_pooling():
     x = rng.integers(-5, 5, (2, 3, 6, 6)).astype(np.int64)
     check_op(lambda lib, x: F(lib).max_pool2d(x, 2), x, grad=False)
     check_op(lambda lib, x: F(lib).avg_pool2d(x, 2), x, grad=False)
+
+
+pool_layer = kernel_layer(K, ("max_pool2d", "max_pool2d_scatter"))
+
+# (id, fn, input, whether the windows are disjoint: the offset-scatter backward)
+COMPILED_MAX_POOL = [
+    ("k2", lambda lib, x: F(lib).max_pool2d(x, 2), (2, 3, 8, 8), True),
+    ("k3_s2_pad", lambda lib, x: F(lib).max_pool2d(x, 3, 2, 1), (2, 3, 7, 8), False),
+    ("k2x3_ceil", lambda lib, x: F(lib).max_pool2d(x, (2, 3), (2, 3), ceil_mode=True), (2, 2, 7, 8), True),
+    ("stride_past_kernel_pad", lambda lib, x: F(lib).max_pool2d(x, 2, 3, 1), (1, 3, 9, 8), True),
+    ("dilation_indices", lambda lib, x: F(lib).max_pool2d(x, 2, 1, 1, dilation=2, return_indices=True), (2, 2, 6, 7),
+     False),
+    ("unbatched", lambda lib, x: F(lib).max_pool2d(x, 2), (3, 6, 6), True),
+]
+
+
+@needs_torch
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", COMPILED_MAX_POOL, ids=[c[0] for c in COMPILED_MAX_POOL])
+def test_compiled_max_pool(pool_layer, case, dtype):
+    """The compiled 2-d max pool (forward with offsets, scatter backward for disjoint windows) and its
+    NumPy twin, on ties and NaN too."""
+    _, fn, shape, disjoint = case
+    x = (np.round(randn(*shape) * 2) / 2).astype(dtype)  # many ties
+    x.reshape(-1)[[3, 17]] = np.nan
+    check_op(fn, x)
+    mode, calls = pool_layer
+    jit = mode == "jit"
+    assert calls["max_pool2d"] == (1 if jit else 0)
+    assert calls["max_pool2d_scatter"] == (1 if jit and disjoint else 0)
 
 
 MODULES = [

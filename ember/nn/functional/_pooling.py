@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from ... import _jit
 from ..._device import array_module
 from ...autograd.function import Op
 from ..._ops._util import compute_dtype, shape_str
@@ -49,16 +50,40 @@ def _lowest(dtype):
     return False if dtype.kind == "b" else -np.inf  # floats, bfloat16 included (its kind is 'V')
 
 
+def _compiled_pool(geo, *arrays):
+    """Whether the compiled 2-d max-pool kernels (``ember._kernels.conv``) serve these arrays."""
+    return (len(geo.kernel) == 2 and arrays[0].dtype in _COMPILED_POOL_DTYPES and _jit.enabled_for(*arrays))
+
+
+_COMPILED_POOL_DTYPES = tuple(np.dtype(t) for t in (np.float32, np.float64, np.int8, np.int16, np.int32, np.int64,
+                                                     np.uint8))
+
+
+def _planes(a):
+    """(..., H, W) as (1, planes, H, W) for the 2-d kernels (a view of the fresh arrays written into)."""
+    return a.reshape((1, -1) + a.shape[-2:])
+
+
+def _offset_dtype(geo):
+    return np.uint8 if len(geo.offsets) < 256 else np.int32
+
+
 def _window_max(xp, geo, want_index):
     """Max over windows and, if wanted, the kernel offset (0..K-1) where each max sits: the first one
     in scan order, or the last NaN (NaN wins), as torch."""
+    if _compiled_pool(geo, xp):
+        from ..._kernels import conv as K
+        shape = xp.shape[:-2] + geo.out
+        best, kidx = np.empty(shape, xp.dtype), np.empty(shape, _offset_dtype(geo))
+        K.max_pool2d(*geo.kernel, *geo.stride)(_planes(xp), _planes(best), _planes(kidx), *geo.dilation)
+        return best, (kidx if want_index else None)
     keys = geo.keys
     best = xp[keys[0]].copy()
     for key in keys[1:]:
         np.maximum(best, xp[key], out=best)  # NaN propagates, as torch's max does
     if not want_index:
         return best, None
-    kidx = _first_match(xp, best, keys)
+    kidx = _first_match(xp, best, geo)
     if xp.dtype.kind not in "iub" and np.isnan(best).any():
         hit = array_module(best).empty(best.shape, bool)
         for k in range(len(keys)):
@@ -67,11 +92,12 @@ def _window_max(xp, geo, want_index):
     return best, kidx
 
 
-def _first_match(xp, best, keys):
+def _first_match(xp, best, geo):
     """Kernel offset of the first window element equal to ``best``. Built with byte arithmetic
     (compare, subtract, multiply-add on uint8/int32), which NumPy runs several times faster than
     masked ``copyto``."""
-    dtype = np.uint8 if len(keys) < 256 else np.int32
+    keys = geo.keys
+    dtype = _offset_dtype(geo)
     am = array_module(best)
     kidx = am.zeros(best.shape, dtype)
     found = np.equal(xp[keys[0]], best)
@@ -138,10 +164,15 @@ class WindowScatter(Op):
     def forward(ctx, g, kidx, geo, in_shape):
         ctx.kidx, ctx.geo = kidx, geo
         padded = _padded_shape(in_shape, geo)
+        xp = array_module(g)
+        if _compiled_pool(geo, g, kidx):
+            from ..._kernels import conv as K
+            gx = xp.zeros(padded, g.dtype)
+            K.max_pool2d_scatter(_planes(g), _planes(kidx), _planes(gx), *geo.stride, *geo.dilation, geo.kernel[1])
+            return xp.ascontiguousarray(crop(gx, geo.pads))
         # windows that tile the padded input exactly write every element once: no zero fill needed
         tiled = all(k == s and d == 1 and o * s == n for k, s, d, o, n in
                     zip(geo.kernel, geo.stride, geo.dilation, geo.out, padded[-len(geo.kernel):]))
-        xp = array_module(g)
         gx = (xp.empty if tiled else xp.zeros)(padded, g.dtype)
         hit = xp.empty(kidx.shape, bool)
         for k, key in enumerate(geo.keys):
