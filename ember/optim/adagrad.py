@@ -45,11 +45,11 @@ class Adagrad(Optimizer):
 
 def adagrad(params, grads, state_sums, steps, *, lr, weight_decay, lr_decay, eps, maximize, tmp):
     """The Adagrad update over lists of NumPy arrays, in place."""
-    compiled = _jit.enabled_for(*params)
+    compiled = _jit.enabled()  # and per parameter a host array (_jit.enabled_for inlined: the hot path)
     for i, param in enumerate(params):
         steps[i] += 1
         clr = lr / (1 + (float(steps[i]) - 1) * lr_decay)
-        flat = _kernel_views(param, grads[i], state_sums[i]) if compiled else None
+        flat = _kernel_views(param, grads[i], state_sums[i]) if compiled and param.__class__ is np.ndarray else None
         if flat is not None:
             _kernels.adagrad(*flat, bool(maximize), float(weight_decay), float(clr), float(eps))
             continue

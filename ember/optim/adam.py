@@ -59,7 +59,7 @@ def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, *, amsgra
          weight_decay, eps, maximize, decoupled_weight_decay=False, tmp=None):
     """The Adam update over lists of NumPy arrays, in place (``steps`` are 0-d float32 counters)."""
     tmp = tmp or np.empty_like
-    compiled = _jit.enabled_for(*params)
+    compiled = _jit.enabled()  # and per parameter a host array (_jit.enabled_for inlined: the hot path)
     options = (bool(amsgrad), bool(maximize), float(weight_decay), bool(decoupled_weight_decay), float(lr),
                float(beta1), float(beta2), float(eps))  # the kernel's argument types, fixed once per step
     for i, param in enumerate(params):
@@ -68,7 +68,7 @@ def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, *, amsgra
         bias_correction1 = 1 - beta1 ** step
         bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
         arrays = [param, grads[i], exp_avgs[i], exp_avg_sqs[i]] + ([max_exp_avg_sqs[i]] if amsgrad else [])
-        flat = _kernel_views(*arrays) if compiled else None
+        flat = _kernel_views(*arrays) if compiled and param.__class__ is np.ndarray else None
         if flat is not None:  # one fused pass in torch's operation order
             _kernels.adam(*flat[:4], flat[-1], *options, bias_correction2_sqrt, lr / bias_correction1)
             continue

@@ -136,8 +136,9 @@ _KERNEL_DTYPES = frozenset((np.dtype(np.float32), np.dtype(np.float64)))
 
 def _kernel_views(*arrays):
     """Flat views of ``arrays`` for a fused update in ``ember._kernels.optim``, or None when the NumPy path
-    serves: the arrays are not all C-contiguous float32 or all float64. Callers check
-    ``_jit.enabled_for(*params)`` once per step (device arrays take the array-module path)."""
+    serves: the arrays are not all C-contiguous float32 or all float64. Callers check ``_jit.enabled()``
+    once per step and that the parameter is a host array (``_jit.enabled_for`` inlined: device arrays
+    take the array-module path)."""
     dtype = arrays[0].dtype
     if dtype not in _KERNEL_DTYPES:
         return None

@@ -48,12 +48,12 @@ class RMSprop(Optimizer):
 def rmsprop(params, grads, square_avgs, grad_avgs, momentum_buffers, steps, *, lr, alpha, eps, weight_decay,
             momentum, centered, maximize, tmp):
     """The RMSprop update over lists of NumPy arrays, in place."""
-    compiled = _jit.enabled_for(*params)
+    compiled = _jit.enabled()  # and per parameter a host array (_jit.enabled_for inlined: the hot path)
     for i, param in enumerate(params):
         steps[i] += 1
         arrays = [param, grads[i], square_avgs[i]] + ([grad_avgs[i]] if centered else []) + \
             ([momentum_buffers[i]] if momentum > 0 else [])
-        flat = _kernel_views(*arrays) if compiled else None
+        flat = _kernel_views(*arrays) if compiled and param.__class__ is np.ndarray else None
         if flat is not None:  # unused state slots get the square average (never touched)
             rest = flat[3:]
             grad_avg = rest.pop(0) if centered else flat[2]

@@ -92,10 +92,10 @@ def sgd(params, grads, momentum_buffers, *, weight_decay, momentum, lr, dampenin
     """The SGD update over lists of NumPy arrays, in place. A ``None`` momentum buffer is created
     (as a copy of the first gradient) and stored back into ``momentum_buffers``."""
     tmp = tmp or np.empty_like
-    compiled = _jit.enabled_for(*params)
+    compiled = _jit.enabled()  # and per parameter a host array (_jit.enabled_for inlined: the hot path)
     for i, param in enumerate(params):
-        if compiled and _sgd_kernel(i, param, grads, momentum_buffers, weight_decay, momentum, lr, dampening,
-                                    nesterov, maximize):
+        if compiled and param.__class__ is np.ndarray and _sgd_kernel(i, param, grads, momentum_buffers, weight_decay,
+                                                                      momentum, lr, dampening, nesterov, maximize):
             continue
         if momentum != 0 and momentum_buffers[i] is None:
             # first step: the buffer starts as the (decayed, signed) gradient itself
