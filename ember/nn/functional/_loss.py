@@ -419,24 +419,24 @@ class _IndexCrossEntropy(CrossEntropy):
     def forward(ctx, x, target, weight, ignore_index, reduction, label_smoothing):
         n, c = x.shape
         if n and target.shape[0] == n and not 0 <= ignore_index < c:
-            # viewed as unsigned, a negative index is huge: one max checks 0 <= target < c
-            if target.view(np.uint64).max() < c:
-                if x.dtype == np.float32 and _jit.enabled_for(x, target):
-                    total, e, sum_e = _softmax_xent_compiled(x, target)
-                else:
-                    m = x.max(axis=1, keepdims=True)
-                    shifted = x - m
-                    e = np.exp(shifted)
-                    sum_e = e.sum(axis=1)
-                    total = (np.log(sum_e).sum() - shifted[array_module(x).arange(n), target].sum())
-                rows = array_module(x).arange(n)
-                if np.isfinite(total):
-                    ctx.fast = True
-                    ctx.e, ctx.sum_e, ctx.target, ctx.rows, ctx.reduction = e, sum_e, target, rows, reduction
-                    ctx.save_for_backward(x)  # only the create_graph backward reads it
-                    if reduction == "mean":
-                        total = total / n
-                    return as_array(total, x.dtype)
+            if x.dtype == np.float32 and _jit.enabled_for(x, target):
+                # one kernel call; nan when a target is out of range (checked there)
+                total, e, sum_e = _softmax_xent_compiled(x, target)
+            elif target.view(np.uint64).max() < c:  # unsigned, a negative index is huge: 0 <= target < c
+                m = x.max(axis=1, keepdims=True)
+                shifted = x - m
+                e = np.exp(shifted)
+                sum_e = e.sum(axis=1)
+                total = (np.log(sum_e).sum() - shifted[array_module(x).arange(n), target].sum())
+            else:
+                total = None
+            if total is not None and np.isfinite(total):
+                ctx.fast = True
+                ctx.e, ctx.sum_e, ctx.target, ctx.reduction = e, sum_e, target, reduction
+                ctx.save_for_backward(x)  # only the create_graph backward reads it
+                if reduction == "mean":
+                    total = total / n
+                return as_array(total, x.dtype)
         ctx.fast = False
         return CrossEntropy.forward(ctx, x, target, weight, ignore_index, reduction, label_smoothing)
 
@@ -451,8 +451,12 @@ class _IndexCrossEntropy(CrossEntropy):
             scale = g._data.astype(e.dtype, copy=False)
             if ctx.reduction == "mean":
                 scale = scale / n
-            rows = e * (scale / ctx.sum_e)[:, None]  # softmax * scale
-            rows[ctx.rows, ctx.target] -= scale
+            if e.dtype == np.float32 and _jit.enabled_for(e, g._data):
+                rows = np.empty_like(e)
+                _kernels.softmax_xent_backward(e, ctx.sum_e, ctx.target, float(scale), rows)
+            else:
+                rows = e * (scale / ctx.sum_e)[:, None]  # softmax * scale
+                rows[array_module(e).arange(n), ctx.target] -= scale
             return Tensor._wrap(rows.astype(g._data.dtype, copy=False)), None, None, None, None, None
         # create_graph: the general node's differentiable backward, given the state it expects
         ctx.coef = _Coef(idx=ctx.target, w_hot=array_module(e).ones(n, e.dtype))
@@ -462,13 +466,17 @@ class _IndexCrossEntropy(CrossEntropy):
 
 
 def _softmax_xent_compiled(x, target):
-    """The fast path's forward in one kernel: (total loss, exp(x - row max), row sums of it)."""
+    """The fast path's forward in one kernel: (total loss, exp(x - row max), row sums of it); the
+    total is nan for a non-finite logit or an out-of-range target."""
     x = np.ascontiguousarray(x)
     e = np.empty_like(x)
     sum_e = np.empty(x.shape[0], dtype=x.dtype)
-    total = _kernels.softmax_xent_forward(x, x.max(axis=1), np.ascontiguousarray(target), e, sum_e,
+    total = _kernels.softmax_xent_forward(x, _NO_ROW_MAX, np.ascontiguousarray(target), e, sum_e,
                                           np.empty(x.shape[1], dtype=np.int32))
     return x.dtype.type(total), e, sum_e
+
+
+_NO_ROW_MAX = np.empty(0, np.float32)  # the kernel finds the row maxima itself
 
 
 class NLL(Op):
