@@ -37,6 +37,70 @@ def im2col2d(xp, col, sh, dh, step, dw):
 
 
 @_jit.kernel
+def im2col_same(xf, col, top, left, width):
+    """Columns of a unit-stride convolution whose output planes have the input's size (padding
+    kernel size less one): ``col[c, a, j, n, p] = x[n, c, oh + a - top, ow + j - left]``, p = oh*OW + ow,
+    zero where that is outside the input, with ``xf`` (N, C, H*W) the unpadded input's flat planes.
+
+    Output and input rows then have the same length, so each kernel offset's block is the flat input
+    plane shifted by (a - top)*W + (j - left): one contiguous copy of the whole plane, then zeros in
+    the few columns that wrapped round from the neighbouring row. No padded copy of the input, no
+    per-row loop (the rows are short at deep layers: 8 to 32 pixels)."""
+    C, KH, KW, N, L = col.shape
+    HW = xf.shape[2]
+    for c in range(C):
+        for a in range(KH):
+            for j in range(KW):
+                shift = (a - top) * width + (j - left)
+                lo, hi = max(0, -shift), min(L, HW - shift)
+                for n in range(N):
+                    dst = col[c, a, j, n]
+                    for p in range(lo):
+                        dst[p] = 0
+                    src, run = xf[n, c, lo + shift:], dst[lo:]
+                    for p in range(hi - lo):
+                        run[p] = src[p]
+                    for p in range(hi, L):
+                        dst[p] = 0
+                    # output columns whose input column is left or right of the plane read the
+                    # neighbouring row's end or start: zero them
+                    for p0 in range(0, L, width):
+                        row = dst[p0:]
+                        for q in range(left - j):
+                            row[q] = 0
+                        for q in range(width - (j - left), width):
+                            row[q] = 0
+
+
+@_jit.kernel
+def col2im_same(dcol, gx, top, left, width):
+    """Adjoint of ``im2col_same`` for samples in the leading dim: ``dcol`` (N, C, KH, KW, H*W) column
+    gradients -> ``gx`` (N, C, H*W), overwritten. Each kernel offset's block is added to the plane
+    shifted, in one contiguous run, after zeroing (in ``dcol``) the columns that wrapped round."""
+    N, C, KH, KW, L = dcol.shape
+    HW = gx.shape[2]
+    for n in range(N):
+        for c in range(C):
+            acc = gx[n, c]
+            for p in range(HW):
+                acc[p] = 0
+            for a in range(KH):
+                for j in range(KW):
+                    src = dcol[n, c, a, j]
+                    for p0 in range(0, L, width):
+                        row = src[p0:]
+                        for q in range(left - j):
+                            row[q] = 0
+                        for q in range(width - (j - left), width):
+                            row[q] = 0
+                    shift = (a - top) * width + (j - left)
+                    lo, hi = max(0, -shift), min(L, HW - shift)
+                    dst, run = acc[lo + shift:], src[lo:]
+                    for p in range(hi - lo):
+                        dst[p] += run[p]
+
+
+@_jit.kernel
 def im2col_wide(xf, col, width, step):
     """Columns on "wide rows" for a unit-stride convolution: output rows as long as the padded input's
     (``width``, a multiple of ``step`` = s), so the whole (OH, Q) block of a kernel offset is one

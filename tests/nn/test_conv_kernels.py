@@ -14,7 +14,8 @@ from kernel_layer import kernel_layer, expect_calls
 from oracle import needs_torch, torch, check_op, gradcheck_op, assert_same
 
 rng = np.random.default_rng(5)
-KERNELS = ("im2col2d", "im2col_wide", "col2im2d", "block_grad", "direct_conv2d", "direct_weight_grad2d")
+KERNELS = ("im2col2d", "im2col_wide", "col2im2d", "block_grad", "direct_conv2d", "direct_weight_grad2d", "im2col_same",
+           "col2im_same")
 
 
 def randn(*shape, dtype=np.float32):
@@ -57,14 +58,23 @@ DIRECT_CASES = [
     ("nine_out_channels", (2, 3, 7, 8), (9, 3, 3, 3), True, dict(padding=1), DIRECT),
     ("one_by_one", (2, 4, 5, 3), (3, 4, 1, 1), True, {}, DIRECT),
 ]
-# stride, dilation or many channels: the input gradient by chunked GEMMs and col2im2d
+# stride, dilation or many channels: the input gradient by chunked GEMMs and col2im2d; output planes
+# of the input's size with many channels: im2col_same (the forward's columns, kept for the weight
+# gradient) and col2im_same
+COL2IM = ("col2im2d", "block_grad")
+SAME = ("im2col_same", "col2im_same")
 GEMM_CASES = [
-    ("stride2_pad", (2, 3, 9, 8), (4, 3, 3, 3), True, dict(stride=2, padding=1)),
-    ("dilation", (2, 3, 9, 9), (5, 3, 3, 2), False, dict(dilation=(2, 1), padding=(2, 0))),
-    ("pixel_block_stride_h", (2, 3, 9, 8), (5, 3, 3, 3), True, dict(stride=(2, 1))),
-    ("many_channels", (2, 48, 4, 5), (48, 48, 3, 3), True, dict(padding=1)),
-    ("wide_kernel", (2, 2, 5, 12), (3, 2, 2, 9), True, {}),
-    ("stride_1x1", (3, 4, 7, 7), (6, 4, 1, 1), False, dict(stride=2)),
+    ("stride2_pad", (2, 3, 9, 8), (4, 3, 3, 3), True, dict(stride=2, padding=1), COL2IM),
+    ("dilation", (2, 3, 9, 9), (5, 3, 3, 2), False, dict(dilation=(2, 1), padding=(2, 0)), COL2IM),
+    ("pixel_block_stride_h", (2, 3, 9, 8), (5, 3, 3, 3), True, dict(stride=(2, 1)), COL2IM),
+    ("many_channels", (2, 48, 4, 5), (48, 48, 3, 3), True, dict(padding=1), SAME),
+    ("many_channels_k5x3", (3, 24, 6, 5), (88, 24, 5, 3), False, dict(padding=(2, 1)), SAME),
+    ("many_channels_same_even", (2, 48, 5, 6), (48, 48, 2, 4), True, dict(padding="same"), SAME),
+    # direct forward allowed, but the weight gradient wants the columns; the input gradient by GEMM
+    ("mid_channels", (2, 32, 5, 6), (40, 32, 3, 3), True, dict(padding=1), SAME),
+    ("many_channels_no_pad", (2, 48, 5, 6), (48, 48, 3, 3), False, {}, COL2IM),
+    ("wide_kernel", (2, 2, 5, 12), (3, 2, 2, 9), True, {}, COL2IM),
+    ("stride_1x1", (3, 4, 7, 7), (6, 4, 1, 1), False, dict(stride=2), COL2IM),
 ]
 
 
@@ -90,9 +100,11 @@ def test_direct_forward_without_weight_grad(layer):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("case", GEMM_CASES, ids=[c[0] for c in GEMM_CASES])
 def test_gemm_conv(layer, case, dtype):
-    _, xs, ws, bias, kwargs = case
-    check_op(conv(bias, **kwargs), *inputs(xs, ws, bias, dtype))
-    expect_calls(layer, "col2im2d", "block_grad")
+    _, xs, ws, bias, kwargs, kernels = case
+    arrays = inputs(xs, ws, bias, dtype)
+    arrays[1] /= np.sqrt(np.prod(ws[1:]))  # outputs of order one, as with torch's init: long sums stay in tolerance
+    check_op(conv(bias, **kwargs), *arrays)
+    expect_calls(layer, *kernels)
 
 
 @needs_torch
@@ -133,16 +145,20 @@ def test_nan_and_inf(layer, kwargs):
 
 
 @needs_torch
-def test_non_finite_weight_input_grad_off_the_direct_kernel(layer):
+@pytest.mark.parametrize("channels,padding,kernels", [(3, 0, ("direct_conv2d",) + COL2IM), (48, 1, SAME)],
+                         ids=["few_channels", "same_size"])
+def test_non_finite_weight_input_grad_off_the_direct_kernel(layer, channels, padding, kernels):
     """The direct input gradient multiplies the weight by a zero border (NaN for an infinite weight): a
-    non-finite weight takes col2im, which matches torch (no NaN), on both paths."""
-    x, w, g = randn(2, 3, 6, 7), randn(4, 3, 3, 3), randn(2, 4, 4, 5)
+    non-finite weight takes col2im, which matches torch (no NaN), on both paths. col2im_same drops
+    the columns that wrapped round the plane edge, NaN or not."""
+    x, w = randn(2, channels, 6, 7), randn(channels + 1, channels, 3, 3)
+    g = randn(2, channels + 1, 4 + 2 * padding, 5 + 2 * padding)
     w[1, 2, 0, 1] = np.inf
     ex, tx = ember.from_numpy(x).requires_grad_(), torch.from_numpy(x).requires_grad_()
-    ember.nn.functional.conv2d(ex, ember.from_numpy(w)).backward(ember.from_numpy(g))
-    torch.nn.functional.conv2d(tx, torch.from_numpy(w)).backward(torch.from_numpy(g))
+    ember.nn.functional.conv2d(ex, ember.from_numpy(w), padding=padding).backward(ember.from_numpy(g))
+    torch.nn.functional.conv2d(tx, torch.from_numpy(w), padding=padding).backward(torch.from_numpy(g))
     assert_same(ex.grad, tx.grad)
-    expect_calls(layer, "direct_conv2d", "col2im2d", "block_grad")
+    expect_calls(layer, *kernels)
 
 
 @pytest.mark.parametrize("kwargs", [dict(padding=1), dict(stride=2, dilation=(1, 2))], ids=["direct", "gemm"])

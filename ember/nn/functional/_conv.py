@@ -59,6 +59,8 @@ def _use_compiled(geo, x, in_channels, out_channels):
 
 
 _DIRECT_MAX_CHANNEL_PRODUCT = 2048
+# the direct input gradient beats the GEMM + ``col2im_same`` one up to about 32x32 channels
+_DIRECT_INPUT_GRAD_MAX_CHANNEL_PRODUCT = 1024
 _DIRECT_WEIGHT_GRAD_MAX_CHANNEL_PRODUCT = 1024
 
 
@@ -130,12 +132,22 @@ def _im2col(x, geo):
     if geo.block > 1:
         return _blocked_col(x, geo)
     n, c = x.shape[:2]
+    if geo.compiled and geo.channel_major and _same_size(geo):
+        from ..._kernels import conv as K
+        col = np.empty((c,) + geo.kernel + (n, geo.L), x.dtype)
+        K.im2col_same(np.ascontiguousarray(x).reshape(n, c, -1), col, geo.pads[0][0], geo.pads[1][0], geo.in_size[1])
+        return col.reshape(c * geo.K, n * geo.L)
     win = windows(pad_array(x, geo.pads), geo.kernel, geo.stride, geo.dilation, geo.out)
     if geo.channel_major:
         nd = len(geo.out)
         order = (1,) + tuple(range(2, 2 + nd)) + (0,) + tuple(range(2 + nd, 2 + 2 * nd))
         return win.transpose(order).reshape(c * geo.K, n * geo.L)
     return win.reshape(n, geo.groups, c // geo.groups * geo.K, geo.L)
+
+
+def _same_size(geo):
+    """Unit stride and dilation, output planes the size of the input's (``im2col_same``'s case)."""
+    return geo.stride == (1, 1) and geo.dilation == (1, 1) and geo.out == geo.in_size
 
 
 def _weight_matrix(w, geo):
@@ -201,8 +213,12 @@ def _offset_blocks(g, w, geo, n, c, span):
 
 def _input_grad_raw(g, w, geo, x_shape):
     n, c = x_shape[:2]
-    if geo.direct and np.isfinite(w).all():  # a non-finite weight times the zero border would give NaN
+    direct = geo.direct and (w.shape[0] * w.shape[1] <= _DIRECT_INPUT_GRAD_MAX_CHANNEL_PRODUCT
+                             or not _same_size(geo))
+    if direct and np.isfinite(w).all():  # a non-finite weight times the zero border would give NaN
         return _direct_input_grad(g, w, geo, x_shape)
+    if geo.compiled and _same_size(geo):
+        return _same_size_input_grad(g, w, geo, x_shape)
     if geo.compiled:
         return _compiled_input_grad(g, w, geo, x_shape)
     if geo.depthwise:
@@ -518,6 +534,31 @@ def _compiled_input_grad(g, w, geo, x_shape):
         K.col2im2d(dcol.reshape(ch.rows + (n1 - n0, geo.out[0], ch.q)), gxp[n0:n1], geo.stride[0],
                    geo.dilation[0], ch.step, ch.dw)
     return np.ascontiguousarray(crop(gxp, geo.pads))
+
+
+_SAME_SIZE_CHUNK_BYTES = 1 << 18
+
+
+def _same_size_input_grad(g, w, geo, x_shape):
+    """Input gradient when output planes have the input's size (``_same_size``): per chunk of
+    samples, one GEMM W^T g straight from the output gradient's (N, O, pixels) layout into
+    (samples, C*KH*KW, pixels) columns, which ``col2im_same`` adds back in contiguous runs. Chunks of
+    about 256 KB of columns stay in cache between the GEMM and col2im."""
+    from ..._kernels import conv as K
+    n, c = x_shape[:2]
+    o, L = w.shape[0], geo.L
+    wt = np.ascontiguousarray(w.reshape(o, -1).T)
+    g = np.ascontiguousarray(g).reshape(n, o, L)
+    nb = max(1, min(n, _SAME_SIZE_CHUNK_BYTES // (c * geo.K * L * g.itemsize)))
+    dcol = np.empty((nb, c * geo.K, L), g.dtype)
+    gx = np.empty((n, c) + geo.in_size, g.dtype)
+    flat = gx.reshape(n, c, L)
+    for n0 in range(0, n, nb):
+        n1 = min(n, n0 + nb)
+        part = np.matmul(wt, g[n0:n1], out=dcol[:n1 - n0])
+        K.col2im_same(part.reshape((n1 - n0, c) + geo.kernel + (L,)), flat[n0:n1], geo.pads[0][0], geo.pads[1][0],
+                      geo.in_size[1])
+    return gx
 
 
 def _wide_planes(x, pads, kw):
