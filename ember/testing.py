@@ -7,6 +7,12 @@ _DEFAULT_TOL = {"float16": (1e-3, 1e-5), "bfloat16": (1.6e-2, 1e-5), "float32": 
                 "float64": (1e-7, 1e-7), "complex64": (1.3e-6, 1e-5), "complex128": (1e-7, 1e-7)}
 
 
+def _host_values(x):
+    from ._device import to_host
+    from ._tensor import Tensor
+    return to_host(x.detach()._data) if isinstance(x, Tensor) else np.asarray(x)
+
+
 def assert_close(actual, expected, *, allow_subclasses=True, rtol=None, atol=None, equal_nan=False,
                  check_device=True, check_dtype=True, check_layout=True, check_stride=False, msg=None):
     """Raise AssertionError unless ``actual`` and ``expected`` are close (torch's default tolerances)."""
@@ -30,8 +36,11 @@ def assert_close(actual, expected, *, allow_subclasses=True, rtol=None, atol=Non
         if tuple(np.shape(actual)) != tuple(np.shape(expected)):
             raise AssertionError(msg or f"The values for attribute 'shape' do not match: "
                                  f"{tuple(np.shape(actual))} != {tuple(np.shape(expected))}.")
-        a = np.asarray(actual.detach() if isinstance(actual, Tensor) else actual, dtype=None)
-        e = np.asarray(expected.detach() if isinstance(expected, Tensor) else expected)
+        if check_device and isinstance(actual, Tensor) and isinstance(expected, Tensor) \
+                and actual.device != expected.device:
+            raise AssertionError(msg or f"The values for attribute 'device' do not match: "
+                                 f"{actual.device} != {expected.device}.")
+        a, e = _host_values(actual), _host_values(expected)
         dt_name = (actual if isinstance(actual, Tensor) else expected).dtype.name
     default_rtol, default_atol = _DEFAULT_TOL.get(dt_name, (0.0, 0.0))
     rtol = default_rtol if rtol is None else rtol

@@ -692,3 +692,26 @@ def test_training_loop_on_device_equals_the_cpu():
     cpu, gpu = train("cpu"), train("cuda")
     np.testing.assert_allclose(gpu, cpu, rtol=1e-5)
     assert cpu[-1] < cpu[0]
+
+
+def test_tensor_from_zero_dim_device_tensors_reads_their_values():
+    a = ember.tensor([1.5, -2.0], device="cuda")
+    t = ember.tensor([a[0], a[1]])
+    assert t.device.type == "cpu"
+    np.testing.assert_array_equal(t.numpy(), np.array([1.5, -2.0], np.float32))
+
+
+def test_assert_close_on_device_compares_values_and_devices():
+    a = ember.tensor([1.0, 2.0], device="cuda")
+    ember.testing.assert_close(a, a * 1)
+    with pytest.raises(AssertionError, match="Tensor-likes are not close|not close"):
+        ember.testing.assert_close(a, a + 1)
+    with pytest.raises(AssertionError, match="The values for attribute 'device' do not match: cuda:0 != cpu."):
+        ember.testing.assert_close(a, a.cpu())
+    ember.testing.assert_close(a, a.cpu(), check_device=False)
+
+
+def test_device_moves_and_casts_are_torchs_to_copy_node():
+    x = ember.ones(2, requires_grad=True)
+    assert x.to("cuda").grad_fn.name() == "ToCopyBackward0"
+    assert x.double().grad_fn.name() == torch.ones(2, requires_grad=True).double().grad_fn.name()

@@ -8,7 +8,13 @@ from ..autograd.function import Op
 from ._util import install
 
 
+def _to_copy_name(node):
+    return "ToCopyBackward0"  # torch records dtype casts and device moves as one op, aten::_to_copy
+
+
 class Cast(Op):
+    name = _to_copy_name
+
     def forward(ctx, x, np_dtype):
         ctx.in_dtype = x.dtype
         if x.dtype.kind == "c" and np_dtype.kind != "c":
@@ -89,6 +95,8 @@ def copy_(self, src, non_blocking=False):
 
 
 class ToDevice(Op):
+    name = _to_copy_name
+
     def forward(ctx, x, device):
         ctx.src = device_of(x)
         if device.type == "cpu":

@@ -100,7 +100,7 @@ def _copy_as(arr, dtype):
 
 def _unwrap_nested(data):
     if isinstance(data, Tensor):
-        return data.__array__()
+        return to_host(data._data)  # values are read on the host, as torch reads them with item()
     if isinstance(data, (list, tuple)):
         return [_unwrap_nested(x) for x in data]
     return data
