@@ -162,6 +162,15 @@ def softmax_rows_backward(y, g, out):
 
 
 @_jit.kernel
+def relu_forward(x, out):
+    """out = max(x, 0) over flat arrays in one pass, torch's clamp_min: NaN and -0.0 pass through."""
+    zero = out.dtype.type(0)
+    for i in range(x.size):
+        v = x[i]
+        out[i] = zero if v < zero else v
+
+
+@_jit.kernel
 def relu_backward(y, g, out):
     """out = 0 where y <= 0 else g over flat arrays (y: relu's output), torch's threshold_backward: a
     select, so a NaN output passes the gradient and a NaN gradient where y <= 0 gives 0."""
