@@ -209,34 +209,58 @@ def direct_weight_grad2d(xs, g, gw, ow):
     past the kernel width). Three taps of three output channels per pass over the planes: nine sums
     kept in registers, each input and gradient load used three times."""
     N, C, J, _ = xs.shape
-    O, _, KH, _ = gw.shape
-    span = g.shape[2]
+    KH = gw.shape[2]
     for n in range(N):
         for c in range(C):
             for j in range(0, J, 3):
                 for a in range(KH):
-                    x0s, x1s, x2s = xs[n, c, j, a * ow:], xs[n, c, j + 1, a * ow:], xs[n, c, j + 2, a * ow:]
-                    for o0 in range(0, O, 3):
-                        o1, o2 = min(o0 + 1, O - 1), min(o0 + 2, O - 1)  # a short last block repeats O-1
-                        g0, g1, g2 = g[n, o0], g[n, o1], g[n, o2]
-                        s00 = s01 = s02 = s10 = s11 = s12 = s20 = s21 = s22 = xs.dtype.type(0)
-                        for p in range(span):
-                            x0, x1, x2 = x0s[p], x1s[p], x2s[p]
-                            a0, a1, a2 = g0[p], g1[p], g2[p]
-                            s00 += a0 * x0
-                            s01 += a0 * x1
-                            s02 += a0 * x2
-                            s10 += a1 * x0
-                            s11 += a1 * x1
-                            s12 += a1 * x2
-                            s20 += a2 * x0
-                            s21 += a2 * x1
-                            s22 += a2 * x2
-                        _add3(gw[o0, c, a], j, s00, s01, s02)
-                        if o1 != o0:
-                            _add3(gw[o1, c, a], j, s10, s11, s12)
-                        if o2 != o1:
-                            _add3(gw[o2, c, a], j, s20, s21, s22)
+                    _weight_grad_taps(xs[n, c, j, a * ow:], xs[n, c, j + 1, a * ow:], xs[n, c, j + 2, a * ow:],
+                                      g[n], gw[:, c, a], j)
+
+
+@_jit.kernel(fastmath={"contract", "reassoc"})
+def direct_weight_grad_wide(xf, g, gw, width):
+    """``direct_weight_grad2d`` on "wide rows": ``xf`` (N, C, Hp*width + slack), the padded planes
+    flattened, and ``g`` (N, O, OH*width), the output gradient with rows as long as the padded
+    input's, zeros past the output width. Tap (a, j)'s window is then the run of ``xf`` starting at
+    a*width + j: no shifted copies of the input, at the price of a wider gradient (and the garbage
+    columns must meet zeros: finite inputs only)."""
+    N, C, _ = xf.shape
+    KH, J = gw.shape[2], gw.shape[3]
+    for n in range(N):
+        for c in range(C):
+            for j in range(0, J, 3):
+                for a in range(KH):
+                    base = a * width + j
+                    _weight_grad_taps(xf[n, c, base:], xf[n, c, base + 1:], xf[n, c, base + 2:], g[n], gw[:, c, a], j)
+
+
+@_jit.inline
+def _weight_grad_taps(x0s, x1s, x2s, g, gw, j):
+    """Adds to ``gw[o, j:j+3]`` (``gw`` (O, J)) the dot products of ``g[o]`` (O, span) with the three
+    input runs, three output channels at a time (a short last block repeats O-1)."""
+    O, span = g.shape
+    for o0 in range(0, O, 3):
+        o1, o2 = min(o0 + 1, O - 1), min(o0 + 2, O - 1)
+        g0, g1, g2 = g[o0], g[o1], g[o2]
+        s00 = s01 = s02 = s10 = s11 = s12 = s20 = s21 = s22 = x0s.dtype.type(0)
+        for p in range(span):
+            x0, x1, x2 = x0s[p], x1s[p], x2s[p]
+            a0, a1, a2 = g0[p], g1[p], g2[p]
+            s00 += a0 * x0
+            s01 += a0 * x1
+            s02 += a0 * x2
+            s10 += a1 * x0
+            s11 += a1 * x1
+            s12 += a1 * x2
+            s20 += a2 * x0
+            s21 += a2 * x1
+            s22 += a2 * x2
+        _add3(gw[o0], j, s00, s01, s02)
+        if o1 != o0:
+            _add3(gw[o1], j, s10, s11, s12)
+        if o2 != o1:
+            _add3(gw[o2], j, s20, s21, s22)
 
 
 @_jit.inline

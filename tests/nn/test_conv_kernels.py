@@ -15,7 +15,7 @@ from oracle import needs_torch, torch, check_op, gradcheck_op, assert_same
 
 rng = np.random.default_rng(5)
 KERNELS = ("im2col2d", "im2col_wide", "col2im2d", "block_grad", "direct_conv2d", "direct_weight_grad2d", "im2col_same",
-           "col2im_same")
+           "col2im_same", "direct_weight_grad_wide")
 
 
 def randn(*shape, dtype=np.float32):
@@ -45,8 +45,10 @@ def inputs(xs, ws, bias, dtype):
 
 
 # unit stride, few channels: the direct kernels compute the forward, the input gradient and (up to
-# C_in*C_out = 1024) the weight gradient
-DIRECT = ("direct_conv2d", "direct_weight_grad2d")
+# C_in*C_out = 512) the weight gradient: on wide rows, or on shifted copies of the input where the
+# output has over twice the input's channels
+DIRECT = ("direct_conv2d", "direct_weight_grad_wide")
+DIRECT_SHIFTED = ("direct_conv2d", "direct_weight_grad2d")
 DIRECT_CASES = [
     ("lenet_like_k5", (2, 3, 9, 8), (4, 3, 5, 5), True, {}, DIRECT),
     ("k3_pad", (2, 3, 7, 6), (5, 3, 3, 3), True, dict(padding=1), DIRECT),
@@ -55,7 +57,8 @@ DIRECT_CASES = [
     ("pixel_block_o6", (2, 3, 8, 12), (6, 3, 5, 5), True, dict(padding=2), DIRECT),
     # padded width 9 is no multiple of the 4-pixel block: columns on exact rows, not wide ones
     ("pixel_block_exact_rows", (2, 3, 5, 9), (4, 3, 3, 2), True, {}, DIRECT),
-    ("nine_out_channels", (2, 3, 7, 8), (9, 3, 3, 3), True, dict(padding=1), DIRECT),
+    ("nine_out_channels", (2, 3, 7, 8), (9, 3, 3, 3), True, dict(padding=1), DIRECT_SHIFTED),
+    ("k7_shifted", (2, 2, 9, 10), (5, 2, 3, 7), False, dict(padding=(1, 3)), DIRECT_SHIFTED),
     ("one_by_one", (2, 4, 5, 3), (3, 4, 1, 1), True, {}, DIRECT),
 ]
 # stride, dilation or many channels: the input gradient by chunked GEMMs and col2im2d; output planes

@@ -53,15 +53,15 @@ def _use_compiled(geo, x, in_channels, out_channels):
     # to unroll
     geo.direct = (geo.compiled and geo.stride == (1, 1) and geo.dilation == (1, 1) and geo.kernel[1] <= 7
                   and in_channels * out_channels <= _DIRECT_MAX_CHANNEL_PRODUCT)
-    # its weight gradient beats rebuilding (or keeping) the im2col matrix for a GEMM up to about 16x32
-    # channels (at 32x64 the GEMM wins)
+    # direct forward + direct weight gradient beat the GEMM forward (whose im2col matrix the weight
+    # gradient's GEMM reuses) up to about 16x32 channels (at 32x32 the GEMMs win, with im2col_same)
     geo.direct_weight_grad = geo.direct and in_channels * out_channels <= _DIRECT_WEIGHT_GRAD_MAX_CHANNEL_PRODUCT
 
 
 _DIRECT_MAX_CHANNEL_PRODUCT = 2048
 # the direct input gradient beats the GEMM + ``col2im_same`` one up to about 32x32 channels
 _DIRECT_INPUT_GRAD_MAX_CHANNEL_PRODUCT = 1024
-_DIRECT_WEIGHT_GRAD_MAX_CHANNEL_PRODUCT = 1024
+_DIRECT_WEIGHT_GRAD_MAX_CHANNEL_PRODUCT = 512
 
 
 def _pixel_block(geo, out_channels):
@@ -607,6 +607,16 @@ def _direct_weight_grad(x, g, geo, w_shape):
     from ..._kernels import conv as K
     (kh, kw), (oh, ow) = geo.kernel, geo.out
     taps = -(-kw // 3) * 3  # the kernel computes taps three at a time
+    n, o, c = x.shape[0], w_shape[0], w_shape[1]
+    # wide rows copy the output gradient once (widened) instead of the input once per tap: cheaper
+    # unless the output has far more channels than the input (a first layer)
+    if o <= 2 * c and np.isfinite(x).all():
+        xf, width = _wide_planes(x, geo.pads, taps)
+        wide = np.zeros((n, o, oh, width), g.dtype)
+        wide[..., :ow] = g
+        gw = np.zeros(w_shape[:3] + (taps,), g.dtype)
+        K.direct_weight_grad_wide(xf, wide.reshape(n, o, oh * width), gw, width)
+        return np.ascontiguousarray(gw[..., :kw])
     xp = pad_array(x, geo.pads)
     n, c, hp = xp.shape[:3]
     # one copy of the input per tap, shifted and cut to the output width: every window is then a
