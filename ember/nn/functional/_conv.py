@@ -6,6 +6,11 @@ is an Op whose backward calls the other two, so gradients of any order stay conv
 
 Layout: im2col gives (N, G, C/G*K, L) with L the output pixels, and the weight is (G, O/G, C/G*K), so
 ``weight @ col`` lands directly in (N, O, L), torch's memory layout, with no output transpose.
+
+2-d host convolutions take compiled kernels (``ember._kernels.conv``), chosen per call by
+``_use_compiled`` from the channel counts: direct kernels for few channels (forward, input gradient,
+weight gradient), im2col + GEMM above; same-size unit-stride layers (padding k-1) build their columns
+and add back their column gradients as whole shifted planes (``im2col_same``, ``col2im_same``).
 """
 import itertools
 
@@ -432,7 +437,8 @@ def _depthwise_weight_grad(x, g, geo, w_shape):
 # 1 MB, so they stay in cache and no page of a fresh multi-MB array is faulted in. Weight gradient
 # when the forward kept no im2col matrix (the direct kernel): the chunk's columns are rebuilt by a
 # compiled pass in exactly the layout the GEMM wants. Forward and, at unit stride with few channels,
-# the input gradient: the direct kernel.
+# the input gradient: the direct kernel. Same-size layers with many channels: the input gradient by
+# ``_same_size_input_grad`` (GEMMs from the gradient's own layout, ``col2im_same``).
 
 _CHUNK_BYTES = 1 << 20
 
