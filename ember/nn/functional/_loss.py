@@ -419,7 +419,7 @@ class _IndexCrossEntropy(CrossEntropy):
     def forward(ctx, x, target, weight, ignore_index, reduction, label_smoothing):
         n, c = x.shape
         if n and target.shape[0] == n and not 0 <= ignore_index < c:
-            if x.dtype == np.float32 and _jit.enabled_for(x, target):
+            if x.dtype == np.float32 and _host_kernels(x, target):
                 # one kernel call; nan when a target is out of range (checked there)
                 total, e, sum_e = _softmax_xent_compiled(x, target)
             elif target.view(np.uint64).max() < c:  # unsigned, a negative index is huge: 0 <= target < c
@@ -451,7 +451,7 @@ class _IndexCrossEntropy(CrossEntropy):
             scale = g._data.astype(e.dtype, copy=False)
             if ctx.reduction == "mean":
                 scale = scale / n
-            if e.dtype == np.float32 and _jit.enabled_for(e, g._data):
+            if e.dtype == np.float32 and _host_kernels(e, g._data):
                 rows = np.empty_like(e)
                 _kernels.softmax_xent_backward(e, ctx.sum_e, ctx.target, float(scale), rows)
             else:
@@ -477,6 +477,11 @@ def _softmax_xent_compiled(x, target):
 
 
 _NO_ROW_MAX = np.empty(0, np.float32)  # the kernel finds the row maxima itself
+
+
+def _host_kernels(a, b):
+    """``_jit.enabled_for(a, b)`` for the cross-entropy fast path, without its generator over the arguments."""
+    return a.__class__ is np.ndarray and b.__class__ is np.ndarray and _jit.enabled()
 
 
 class NLL(Op):
