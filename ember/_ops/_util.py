@@ -3,6 +3,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor
+from ..autograd.function import _IN, _OUT, _CONST
 
 _TORCH_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
                      "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
@@ -76,3 +77,43 @@ def broadcast_shapes(*shapes):
                     raise RuntimeError(f"The size of tensor a ({out[i]}) must match the size of tensor b ({n}) "
                                        f"at non-singleton dimension {i}")
     return tuple(out)
+
+
+# ------------------------------------------------------------------ lean recording
+# The fast paths of common ops (neg, clamp, sum, logsumexp, division by a number) compute their NumPy
+# result inline and record their node here: exactly the node ``Op._apply_recording`` builds, without
+# its generic argument loop and saved-tensor resolution.
+_new = object.__new__
+
+
+def edge_of(t):
+    """The graph edge of a tensor that requires grad: where its gradient goes."""
+    d = t._data
+    fn = t.grad_fn
+    return (fn, t._out_nr, d.shape, d.dtype) if fn is not None else (t, 0, d.shape, d.dtype)
+
+
+def wrap_recorded(out, ctx):
+    """``out`` (a floating ndarray) as the output tensor of the node ``ctx``."""
+    t = _new(Tensor)
+    t._data = out
+    t.requires_grad = True
+    t.grad_fn = ctx
+    return t
+
+
+def saved_input(t):
+    """A saved-tensor entry for an input, checked against its version at backward."""
+    vc = t._vc
+    return (_IN, t, vc[0] if vc is not None else 0, 0)
+
+
+def saved_output(t):
+    """A saved-tensor entry for a node's (only) output: the array and its version counter, no cycle."""
+    vc = t._version_counter()
+    return (_OUT, (t._data, vc), vc[0], 0)
+
+
+def saved_constant(value):
+    return (_CONST, value, 0, 0)
+

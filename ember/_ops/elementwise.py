@@ -8,7 +8,7 @@ from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.function import Op
 from ..autograd.grad_mode import _enabled
-from ._util import install, compute_dtype, float_dtype_for, broadcast_shapes
+from ._util import install, compute_dtype, float_dtype_for, broadcast_shapes, edge_of, wrap_recorded, saved_constant
 from .inplace import inplace_method, write_out, apply_inplace
 
 _FLOATING = D.FLOATING_NP
@@ -677,7 +677,28 @@ def _plain_bound(b):
 def clamp(input, min=None, max=None, *, out=None):
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    x = input._data
+    if out is None and x.__class__ is _ND and x.dtype in _NATIVE_FLOAT and _plain_bound(min) and _plain_bound(max):
+        return _clamp_numbers(input, x, min, max)
     return write_out(Clamp.apply(input, min, max), out)
+
+
+def _clamp_numbers(input, x, lo, hi):
+    """Clamp's Python-number-bounds branch on a float32/64 ndarray (relu as clamp(min=0)), with its node
+    recorded directly: the same arithmetic, mask and node as ``Clamp.apply``."""
+    out = x if lo is None else np.maximum(x, lo)
+    if hi is not None:
+        out = np.minimum(out, hi)
+    if out.__class__ is not _ND:  # a 0-d input gives a NumPy scalar
+        out = np.asarray(out)
+    if not (_enabled[0] and input.requires_grad):
+        t = _new(Tensor)
+        t._data = out
+        return t
+    ctx = _new(Clamp)
+    ctx._edges = (edge_of(input), None, None)
+    ctx.x_mask = x <= hi if lo is None else x >= lo if hi is None else (x >= lo) & (x <= hi)
+    return wrap_recorded(out, ctx)
 
 
 clip = clamp
@@ -817,9 +838,15 @@ _NEEDS = {"x": ("log", "log2", "log10", "log1p", "sin", "cos", "asin", "acos", "
           "y": ("exp", "exp2", "expm1", "sqrt", "rsqrt", "tan", "tanh", "sigmoid", "erfinv", "reciprocal")}
 
 
+# Unary ops that raise no floating-point warning on real floats: their forward skips np.errstate
+# (entering it costs more than the op on a small tensor).
+_QUIET = frozenset(("neg", "abs", "sign", "floor", "ceil", "trunc", "round", "conj"))
+
+
 def _make_unary(name, fwd, grad, kind):
     saves_x = name in _NEEDS["x"]
     saves_y = name in _NEEDS["y"]
+    quiet = name in _QUIET
 
     def forward(ctx, x):
         dt = x.dtype
@@ -846,10 +873,14 @@ def _make_unary(name, fwd, grad, kind):
         if name in ("abs", "angle") and dt.kind == "c":  # real results: complex64 -> float32, ...128 -> 64
             ctx.save_for_backward(x, None)
             return as_array(fwd(x))
-        cdt = compute_dtype(dt)
-        xc = x if x.dtype == cdt else x.astype(cdt)
-        with np.errstate(all="ignore"):
-            out = finish(fwd(xc), dt)
+        if quiet and dt in _NATIVE_FLOAT:
+            out = fwd(x)
+            out = out if out.__class__ is _ND else as_array(out, dt)
+        else:
+            cdt = compute_dtype(dt)
+            xc = x if x.dtype == cdt else x.astype(cdt)
+            with np.errstate(all="ignore"):
+                out = finish(fwd(xc), dt)
         if saves_x or saves_y:
             ctx.save_for_backward(x if saves_x else None, out if saves_y else None)
         return out
@@ -872,6 +903,7 @@ def _make_unary(name, fwd, grad, kind):
 
     fn.__name__ = name
     fn.__doc__ = f"Elementwise ``{name}``, as ``torch.{name}``."
+    fn._op = cls
     return fn
 
 
@@ -879,6 +911,7 @@ for _name, (_fwd, _grad, _kind) in _UNARY.items():
     globals()[_name] = _make_unary(_name, _fwd, _grad, _kind)
 
 absolute = abs  # noqa: F821 (defined by the table above)
+_Neg = neg._op  # noqa: F821
 negative = neg  # noqa: F821
 arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh  # noqa: F821
 fix = trunc  # noqa: F821
@@ -940,9 +973,13 @@ _NATIVE_ARITH = _NATIVE_FLOAT | frozenset(np.dtype(t) for t in ("int64", "int32"
 _new = object.__new__
 
 
+_DIVISOR = "divisor"
+
+
 def _operator(ufunc, op, general, native, scalar_ok=None, saves=None):
     # saves: None records through op's own forward; True/False records the node directly, saving
-    # (self, other) or nothing, as that forward would.
+    # (self, other) or nothing, as that forward would; _DIVISOR (division) records it directly when
+    # the divisor is a Python number, saving only that number, as Div.forward does.
     def method(self, other):
         a = self._data
         if isinstance(other, Tensor):
@@ -960,7 +997,7 @@ def _operator(ufunc, op, general, native, scalar_ok=None, saves=None):
         else:
             return general(self, other)
         a_grad = self.requires_grad if _enabled[0] else False
-        if (a_grad or b_grad) and (saves is None or dt not in _NATIVE_FLOAT):
+        if (a_grad or b_grad) and (saves is None or dt not in _NATIVE_FLOAT or (saves is _DIVISOR and b is not other)):
             try:
                 return op._apply_recording((self, other))
             except ValueError:
@@ -972,12 +1009,34 @@ def _operator(ufunc, op, general, native, scalar_ok=None, saves=None):
         if out.__class__ is not _ND and isinstance(out, np.generic):  # NumPy's 0-d result; CuPy's is an array
             out = np.asarray(out)
         if a_grad or b_grad:
+            if saves is _DIVISOR:
+                ctx = _new(op)
+                ctx._edges = (edge_of(self), None)
+                ctx._saved = (saved_constant(other), None)
+                return wrap_recorded(out, ctx)
             return op._record_binary(self, other, out, saves, a_grad, b_grad)
         t = _new(Tensor)
         t._data = out
         return t
     method.__name__ = f"__{general.__name__}__"
     return method
+
+
+def _fast_neg(self):
+    # -x on float32/64: the bare ufunc, and the node recorded directly (neg saves nothing)
+    d = self._data
+    if d.__class__ is not _ND or d.dtype not in _NATIVE_FLOAT:
+        return neg(self)  # noqa: F821
+    out = np.negative(d)
+    if out.__class__ is not _ND:
+        out = np.asarray(out)
+    if _enabled[0] and self.requires_grad:
+        ctx = _new(_Neg)
+        ctx._edges = (edge_of(self),)
+        return wrap_recorded(out, ctx)
+    t = _new(Tensor)
+    t._data = out
+    return t
 
 
 def _general(op, fn):
@@ -993,8 +1052,8 @@ _fast_add = _operator(np.add, Add, _general(Add, add), _NATIVE_ARITH, saves=Fals
 _fast_sub = _operator(np.subtract, Sub, _general(Sub, sub), _NATIVE_ARITH, saves=False)
 _fast_mul = _operator(np.multiply, Mul, _general(Mul, mul), _NATIVE_ARITH, saves=True)
 # a divisor that is a safe float32 (neither 0 nor denormal once cast) cannot raise divide/invalid
-_fast_div = _operator(np.true_divide, Div, _general(Div, div), _NATIVE_FLOAT, 
-                         lambda s: 1e-30 < s < 1e30 or -1e30 < s < -1e-30)  # builtin abs is shadowed here
+_fast_div = _operator(np.true_divide, Div, _general(Div, div), _NATIVE_FLOAT,
+                      lambda s: 1e-30 < s < 1e30 or -1e30 < s < -1e-30, saves=_DIVISOR)  # builtin abs is shadowed here
 
 
 def _fast_inplace(op, fallback):
@@ -1035,7 +1094,7 @@ install(
     __floordiv__=floor_divide, __rfloordiv__=lambda s, o: _reflected_scalar(floor_divide, o, s),
     __mod__=remainder, __rmod__=lambda s, o: remainder(_scalar_tensor_like(o, s), s),
     __pow__=pow, __rpow__=lambda s, o: pow(_scalar_tensor_like(o, s), s),
-    __neg__=lambda s: neg(s), __pos__=positive, __abs__=lambda s: abs(s),  # noqa: F821
+    __neg__=_fast_neg, __pos__=positive, __abs__=lambda s: abs(s),  # noqa: F821
     __invert__=lambda s: bitwise_not(s),  # noqa: F821
     __eq__=eq, __ne__=ne, __lt__=lt, __le__=le, __gt__=gt, __ge__=ge,
     __and__=bitwise_and, __rand__=bitwise_and, __or__=bitwise_or, __ror__=bitwise_or,
