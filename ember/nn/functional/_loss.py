@@ -448,15 +448,19 @@ class _IndexCrossEntropy(CrossEntropy):
         if not _enabled[0]:
             if not ctx.needs_input_grad[0]:
                 return None, None, None, None, None, None
+            if e.dtype == np.float32 and _host_kernels(e, g._data):
+                # the float32 scale g / n through float64: a quotient rounded twice is rounded once
+                scale = float(g._data.astype(e.dtype, copy=False))
+                if ctx.reduction == "mean":
+                    scale /= n
+                rows = np.empty_like(e)
+                _kernels.softmax_xent_backward(e, ctx.sum_e, ctx.target, scale, rows)
+                return Tensor._wrap(rows.astype(g._data.dtype, copy=False)), None, None, None, None, None
             scale = g._data.astype(e.dtype, copy=False)
             if ctx.reduction == "mean":
                 scale = scale / n
-            if e.dtype == np.float32 and _host_kernels(e, g._data):
-                rows = np.empty_like(e)
-                _kernels.softmax_xent_backward(e, ctx.sum_e, ctx.target, float(scale), rows)
-            else:
-                rows = e * (scale / ctx.sum_e)[:, None]  # softmax * scale
-                rows[array_module(e).arange(n), ctx.target] -= scale
+            rows = e * (scale / ctx.sum_e)[:, None]  # softmax * scale
+            rows[array_module(e).arange(n), ctx.target] -= scale
             return Tensor._wrap(rows.astype(g._data.dtype, copy=False)), None, None, None, None, None
         # create_graph: the general node's differentiable backward, given the state it expects
         ctx.coef = _Coef(idx=ctx.target, w_hot=array_module(e).ones(n, e.dtype))
