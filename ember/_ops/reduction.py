@@ -12,12 +12,17 @@ from .._tensor import Tensor
 from ..autograd.function import Op
 from ..autograd.grad_mode import _enabled
 from .._device import array_module, as_array
-from ._util import install, wrap_dims, wrap_dim, compute_dtype, type_name
+from ._util import (install, wrap_dims, wrap_dim, compute_dtype, type_name, edge_of, wrap_recorded, saved_input,
+                    saved_output)
 from .inplace import write_out
 
 _ND = np.ndarray
 _HOST = (np.ndarray, np.generic, int)  # NumPy results (device arrays go through as_array)
 _RAW_FLOAT = frozenset(np.dtype(t) for t in ("float32", "float64"))
+# ufunc.reduce straight: np.sum's and np.max's arithmetic without their Python wrappers (float32/64 ndarrays)
+_add_reduce = np.add.reduce
+_max_reduce = np.maximum.reduce
+_new = object.__new__
 
 
 def _keep_shape(shape, dims):
@@ -50,12 +55,26 @@ class Sum(Op):
         return np.asarray(out, out_dt) if isinstance(out, np.generic) else as_array(out, out_dt)
 
     def backward(ctx, g):
+        # dims None: x.sum() of every element (a 0-d gradient, expanded as it is)
         if not _enabled[0]:  # nothing records: a broadcast view of the gradient's array
             gd = g._data
-            if not ctx.keepdim:
+            if ctx.dims is None:
+                if gd.__class__ is _ND:
+                    return Tensor._wrap(_expanded_scalar(gd, ctx.in_shape)), None, None, None
+            elif not ctx.keepdim:
                 gd = gd.reshape(_keep_shape(ctx.in_shape, ctx.dims))
             return Tensor._wrap(np.broadcast_to(gd, ctx.in_shape)), None, None, None
+        if ctx.dims is None:
+            return g.expand(ctx.in_shape), None, None, None
         return _expand_back(g, ctx.in_shape, ctx.dims, ctx.keepdim), None, None, None
+
+
+def _expanded_scalar(a, shape):
+    """np.broadcast_to(a, shape) for a 0-d ndarray: a read-only view with zero strides, built directly
+    (broadcast_to's argument checks cost several times the view)."""
+    view = _ND(shape, a.dtype, a, 0, (0,) * len(shape))
+    view.setflags(write=False)
+    return view
 
 
 class SumToSize(Op):
@@ -75,10 +94,28 @@ class SumToSize(Op):
 
 def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Sum over ``dim`` (an int, a tuple, or all dims)."""
+    if dim is None and dtype is None and out is None and not keepdim:
+        x = input._data
+        if x.__class__ is _ND and x.dtype in _RAW_FLOAT:
+            return _sum_all(input, x)
     if isinstance(dim, (D.dtype, type)) and dtype is None:  # torch.sum(x, dtype) positional form
         dim, dtype = None, dim
     dims = wrap_dims(dim, input._data.ndim) if dim is not None and dim != () and dim != [] else tuple(range(input._data.ndim))
     return write_out(Sum.apply(input, dims, keepdim, dtype), out)
+
+
+def _sum_all(input, x):
+    """x.sum() of a float32/64 ndarray: Sum's arithmetic (add.reduce over every axis), its node recorded
+    directly (dims None: all of them)."""
+    out = np.asarray(_add_reduce(x, axis=None))
+    if not (_enabled[0] and input.requires_grad):
+        t = _new(Tensor)
+        t._data = out
+        return t
+    ctx = _new(Sum)
+    ctx._edges = (edge_of(input), None, None, None)
+    ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, None, False
+    return wrap_recorded(out, ctx)
 
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
@@ -333,7 +370,48 @@ class LogSumExp(Op):
         return g * (x - out).exp(), None, None
 
 
+def _logsumexp_finite(x, dims, keepdim):
+    """LogSumExp.forward's result on a float32/64 ndarray whose maxima are all finite, in place where it
+    can (same values); None otherwise (an infinite or NaN maximum: the general forward handles it).
+
+    With finite maxima nothing can warn (x - m <= 0, the sums are >= 1), so no np.errstate.
+    """
+    m = _max_reduce(x, axis=dims, keepdims=True)
+    total = float(_add_reduce(m, axis=None))
+    if total - total != 0:  # inf or nan: some maximum is not finite (or the maxima overflow a sum)
+        return None
+    e = np.subtract(x, m)
+    np.exp(e, out=e)
+    out = _add_reduce(e, axis=dims, keepdims=True)
+    np.log(out, out=out)
+    np.add(out, m, out=out)
+    if not keepdim:
+        out = out.reshape([s for i, s in enumerate(x.shape) if i not in dims])
+    return out
+
+
+def _record_logsumexp(input, out, dims, keepdim):
+    if not (_enabled[0] and input.requires_grad):
+        t = _new(Tensor)
+        t._data = out
+        return t
+    ctx = _new(LogSumExp)
+    ctx._edges = (edge_of(input), None, None)
+    ctx.dims, ctx.keepdim = dims, keepdim
+    t = wrap_recorded(out, ctx)
+    ctx._saved = (saved_input(input), saved_output(t))
+    return t
+
+
 def logsumexp(input, dim, keepdim=False):
+    x = input._data
+    if x.__class__ is _ND and x.dtype in _RAW_FLOAT and x.ndim and x.size:
+        dims = wrap_dims(dim, x.ndim)
+        if dims:
+            out = _logsumexp_finite(x, dims, keepdim)
+            if out is not None:
+                return _record_logsumexp(input, out, dims, keepdim)
+            return LogSumExp.apply(input, dims, keepdim)
     dims = wrap_dims(dim, input._data.ndim)
     if not input.is_floating_point():
         input = input.to(D.get_default_dtype())
