@@ -1,6 +1,7 @@
-"""2-d convolution kernels: im2col into the GEMM's layout, its adjoint col2im, the output gradient
-moved into the GEMM's (O, N, pixels) order, and a direct convolution for few channels. The GEMMs
-stay in BLAS.
+"""2-d convolution kernels: im2col into the GEMM's layout, its adjoint col2im (and their whole-plane
+forms for same-size layers), the output gradient moved into the GEMM's (O, N, pixels) order, and
+direct convolution and weight-gradient kernels for few channels. The GEMMs stay in BLAS. At the end,
+2-d max pooling (forward with offsets, scatter backward).
 
 The column matrix is (C, KH, J, N, OH, Q), read as a (C*KH*J, N*OH*Q) matrix:
 
