@@ -9,12 +9,16 @@ torch's vectorized CPU kernels compute ``add(other, alpha=)``, ``addcmul`` and `
 multiply-add (one rounding). The kernels let LLVM contract a multiply into the add that uses it
 (``fastmath={"contract"}``: no NaN or infinity result changes) and write each such op as
 ``product + addend``. Where the addend is itself a product that torch rounds first (``mul_`` then
-``addcmul_``), LLVM may fuse the wrong one; there the add runs as ``cast(_wide(a) * b + c)``: a
-product of float32 numbers is exact in float64, so that is the same single rounding, and a product
-that feeds a conversion is never fused. In float32, SGD then equals torch bit for bit and Adam
-differs only where torch's vectorized ``sqrt`` is not correctly rounded (float64 may differ in the
-last bit). ``lerp`` follows torch's formula choice: ``w * (b - a) + a`` for ``w < 0.5``, else
-``(w - 1) * (b - a) + b``.
+``addcmul_``), LLVM may fuse the wrong one. Adam's second moment rounds that product on its own as
+``a * b + zero``: the product fuses into the add of zero (a single rounding of the product, and
+LLVM may not drop ``+ 0.0`` without ``nsz``), so only the intended product is left to fuse into
+the addcmul's add. Elsewhere the add runs as ``cast(_wide(a) * b + c)``: a product of float32
+numbers is exact in float64 and a product that feeds a conversion is never fused (float64 rounding
+then float32 rounding: equal to the FMA but for rare double roundings; Adam's widened form differed
+from torch in about 1 of 100k second-moment entries). In float32, SGD then equals torch bit for bit
+and Adam's moments too; its parameters differ only where torch's vectorized ``sqrt`` is not
+correctly rounded (float64 may differ in the last bit). ``lerp`` follows torch's formula choice:
+``w * (b - a) + a`` for ``w < 0.5``, else ``(w - 1) * (b - a) + b``.
 
 A kernel that does not use one of its state arrays (no AMSGrad, no momentum, not centered) is handed
 another array of the same type in its place, so each kernel compiles once per dtype.
@@ -41,6 +45,7 @@ def adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, amsgrad, maximize, we
     w1_coeff = w1 if w1_small else w1 - cast(1)
     b2 = cast(beta2)
     one_minus_b2 = cast(1 - beta2)
+    zero = cast(0)
     bc2 = cast(bias_correction2_sqrt)
     e = cast(eps)
     neg_step = cast(-step_size)
@@ -54,8 +59,8 @@ def adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, amsgrad, maximize, we
         m = exp_avg[i]
         m = w1_coeff * (g - m) + (m if w1_small else g)  # exp_avg.lerp_(grad, 1 - beta1)
         exp_avg[i] = m
-        v = exp_avg_sq[i] * b2  # exp_avg_sq.mul_(beta2)
-        v = cast(_wide(one_minus_b2 * g) * g + v)  # .addcmul_(grad, grad, value=1 - beta2)
+        v = exp_avg_sq[i] * b2 + zero  # exp_avg_sq.mul_(beta2), rounded on its own (``+ zero``: see above)
+        v = one_minus_b2 * g * g + v  # .addcmul_(grad, grad, value=1 - beta2): one FMA
         exp_avg_sq[i] = v
         if amsgrad:  # torch.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq): NaN wins
             top = max_exp_avg_sq[i]
