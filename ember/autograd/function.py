@@ -68,16 +68,24 @@ class Node:
 
     @property
     def needs_input_grad(self):
-        if not self._edges:  # not recording: forward may still ask
+        edges = self._edges
+        if not edges:  # not recording: forward may still ask
             return _NOTHING_NEEDED
-        return tuple(e is not None for e in self._edges)
+        if len(edges) == 2:  # binary ops, spelled out: a generator costs more than the answer
+            return (edges[0] is not None, edges[1] is not None)
+        return tuple([e is not None for e in edges])
 
     @property
     def saved_tensors(self):
         saved = self._saved
         if saved is _FREED:
             raise RuntimeError(_BACKWARD_TWICE)
-        return tuple(self._unpack(entry) for entry in saved)
+        n = len(saved)
+        if n == 2:  # the common counts spelled out (no generator)
+            return (self._unpack(saved[0]), self._unpack(saved[1]))
+        if n == 1:
+            return (self._unpack(saved[0]),)
+        return tuple([self._unpack(entry) for entry in saved])
 
     saved_variables = saved_tensors
 
@@ -88,7 +96,8 @@ class Node:
         if kind == _CONST:
             return obj
         if kind == _IN:  # the input tensor itself; its output number is only needed for the message
-            if obj._version != version:
+            vc = obj._vc  # (Tensor._version, without the property call)
+            if (vc[0] if vc is not None else 0) != version:
                 self._raise_modified(obj, version, obj._out_nr, obj._version)
             return obj
         array, vc = obj
