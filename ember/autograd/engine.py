@@ -66,11 +66,18 @@ def _count_deps(roots):
     A node's count doubles as its visited mark: it is walked the first time an edge reaches it.
     """
     deps = {}
-    stack = [r for r in roots if isinstance(r, Node)]
-    for r in stack:
-        deps.setdefault(r, 0)
-    if len(stack) > 1:
-        stack = list(dict.fromkeys(stack))
+    if len(roots) == 1:  # loss.backward(): no comprehension, no de-duplication
+        r = roots[0]
+        if not isinstance(r, Node):
+            return deps
+        deps[r] = 0
+        stack = [r]
+    else:
+        stack = [r for r in roots if isinstance(r, Node)]
+        for r in stack:
+            deps.setdefault(r, 0)
+        if len(stack) > 1:
+            stack = list(dict.fromkeys(stack))
     while stack:
         for e in stack.pop()._edges:
             if e is not None:
@@ -119,7 +126,10 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
             _accumulate(buffers, target, t._out_nr, n_out, g)
 
     deps, useful = _discover(roots, needed)
-    ready = [r for r in (dict.fromkeys(roots) if len(roots) > 1 else roots) if deps.get(r, 0) == 0]
+    if len(roots) == 1:
+        ready = [roots[0]] if deps.get(roots[0], 0) == 0 else []
+    else:
+        ready = [r for r in dict.fromkeys(roots) if deps.get(r, 0) == 0]
 
     plain = not captures and useful is None
     prev_mode = grad_mode._enabled[0]
@@ -188,6 +198,9 @@ _RAW_SUM = frozenset(np.dtype(t) for t in ("float32", "float64"))
 
 def _sum_to(a, shape):
     lead = a.ndim - len(shape)
+    if lead and shape and a.shape[lead:] == shape and a.__class__ is np.ndarray:
+        # only leading dims to sum (a bias's gradient): one reduce, no axes scan, no reshape
+        return _add_reduce(a, axis=0 if lead == 1 else tuple(range(lead)))
     axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and a.shape[i + lead] != 1)
     if axes:
         # np.add.reduce is np.sum's arithmetic for an ndarray without its Python wrapper frames
@@ -258,8 +271,10 @@ def _exclusive(grad):
     if d.__class__ is not np.ndarray:  # a device array: stolen only when it owns its memory
         return (_CAN_STEAL and sys.getrefcount(grad) == 4 and sys.getrefcount(d) == 3 and is_device_array(d)
                 and d.base is None and d.flags.c_contiguous)
-    if not (_CAN_STEAL and sys.getrefcount(grad) == 4 and sys.getrefcount(d) == 3
-            and d.flags.c_contiguous and d.flags.writeable):
+    if not (_CAN_STEAL and sys.getrefcount(grad) == 4 and sys.getrefcount(d) == 3):
+        return False
+    flags = d.flags  # (a new flags object on every read)
+    if not (flags.c_contiguous and flags.writeable):
         return False
     base = d.base
     # A whole-buffer view (a reshape of a fresh result) counts when nothing else can reach the buffer:
