@@ -177,8 +177,9 @@ class Div(Op):
         b, out = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         if not _enabled[0]:
-            gd, bd, od = g._data, _raw_real(b, g), _raw_real(out, g)
-            if bd is not None and od is not None:  # nothing records: the bare ufuncs, same order
+            gd, bd = g._data, _raw_real(b, g)
+            od = _raw_real(out, g) if need_b else None  # (saved only when the divisor needs a gradient)
+            if bd is not None and (od is not None or not need_b):  # nothing records: the bare ufuncs, same order
                 return (Tensor._wrap(gd / bd) if need_a else None), (Tensor._wrap(-gd * od / bd) if need_b else None)
         ga = g / _conj(b) if need_a else None
         gb = -g * _conj(out) / _conj(b) if need_b else None
