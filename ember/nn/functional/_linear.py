@@ -52,9 +52,10 @@ class Linear(Op):
     def backward(ctx, g):
         x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
-        n_out = w.shape[0] if w.dim() == 2 else 1
+        wd = w._data
+        n_out = wd.shape[0] if wd.ndim == 2 else 1
         if not _enabled[0]:
-            return _raw_backward(g._data, x._data, w._data, n_out, need_x, need_w, need_b and ctx.has_bias)
+            return _raw_backward(g._data, x._data, wd, n_out, need_x, need_w, need_b and ctx.has_bias)
         g2 = g.reshape(-1, n_out)
         gx = (g2 @ w.reshape(n_out, -1)).reshape(x.shape) if need_x else None
         gw = (g2.T @ x.reshape(-1, x.shape[-1])).reshape(w.shape) if need_w else None
