@@ -362,8 +362,11 @@ class LogSumExp(Op):
             if not ctx.keepdim:
                 shape = _keep_shape(x.shape, ctx.dims)
                 gd, od = gd.reshape(shape), od.reshape(shape)
-            with np.errstate(all="ignore"):
-                return Tensor._wrap(gd * np.exp(x._data - od)), None, None
+            with np.errstate(all="ignore"):  # g * exp(x - out), in one buffer
+                e = np.subtract(x._data, od)
+                np.exp(e, out=e)
+                np.multiply(gd, e, out=e)
+            return Tensor._wrap(e), None, None
         if not ctx.keepdim:  # as torch's logsumexp_backward: grad * exp(x - result)
             shape = _keep_shape(x.shape, ctx.dims)
             g, out = g.reshape(shape), out.reshape(shape)
