@@ -154,8 +154,10 @@ class Mul(Op):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         if not _enabled[0]:
-            gd, ad, bd = g._data, _raw_real(a, g), _raw_real(b, g)
-            if ad is not None and bd is not None:  # nothing records: the bare ufuncs
+            gd = g._data
+            bd = _raw_real(b, g) if need_a else None  # (each operand read only for the other's gradient)
+            ad = _raw_real(a, g) if need_b else None
+            if (bd is not None or not need_a) and (ad is not None or not need_b):  # nothing records: the bare ufuncs
                 return (Tensor._wrap(gd * bd) if need_a else None), (Tensor._wrap(gd * ad) if need_b else None)
         return (g * _conj(b) if need_a else None), (g * _conj(a) if need_b else None)
 
