@@ -409,7 +409,9 @@ def _record_logsumexp(input, out, dims, keepdim):
 def logsumexp(input, dim, keepdim=False):
     x = input._data
     if x.__class__ is _ND and x.dtype in _RAW_FLOAT and x.ndim and x.size:
-        dims = wrap_dims(dim, x.ndim)
+        nd = x.ndim
+        # one int dim in range (the common call) without wrap_dims' general handling
+        dims = (dim + nd if dim < 0 else dim,) if dim.__class__ is int and -nd <= dim < nd else wrap_dims(dim, nd)
         if dims:
             out = _logsumexp_finite(x, dims, keepdim)
             if out is not None:
