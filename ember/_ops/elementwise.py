@@ -1007,7 +1007,7 @@ def _operator(ufunc, op, general, native, scalar_ok=None, saves=None):
                 return general(self, other)
         try:
             out = ufunc(a, b)
-        except ValueError:
+        except (ValueError, TypeError):  # a broadcast failure, or CuPy refusing a tensor from another device
             return general(self, other)
         if out.__class__ is not _ND and isinstance(out, np.generic):  # NumPy's 0-d result; CuPy's is an array
             out = np.asarray(out)
@@ -1071,7 +1071,10 @@ def _fast_inplace(op, fallback):
         rdt = D.result_type_raw(self._data, o)
         if rdt.np != self._data.dtype:
             return apply_inplace(self, fallback, other)
-        op(self._data, o, out=self._data)
+        try:
+            op(self._data, o, out=self._data)
+        except TypeError:  # CuPy refuses an operand from another device: the general path says so in torch's words
+            return apply_inplace(self, fallback, other)
         self._bump_version()
         return self
     method.__name__ = fallback.__name__ + "_"
