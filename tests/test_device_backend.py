@@ -11,15 +11,8 @@ import pytest
 import ember
 from optable import all_ops
 
+pytestmark = pytest.mark.usefixtures("cuda_backend")  # real CuPy, or fake_cupy (tests/conftest.py)
 
-
-@pytest.fixture(autouse=True)
-def cuda_backend(monkeypatch):
-    """Real CuPy where there is a GPU, the strict stand-in elsewhere."""
-    if not ember.cuda.is_available():
-        import fake_cupy
-        fake_cupy.install(monkeypatch)
-    yield
 
 OPS = all_ops()
 

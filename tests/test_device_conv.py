@@ -17,14 +17,7 @@ import ember
 import ember.nn as nn
 import ember.nn.functional as F
 
-
-@pytest.fixture(autouse=True)
-def cuda_backend(monkeypatch):
-    """Real CuPy where there is a GPU, the strict stand-in elsewhere."""
-    if not ember.cuda.is_available():
-        import fake_cupy
-        fake_cupy.install(monkeypatch)
-    yield
+pytestmark = pytest.mark.usefixtures("cuda_backend")  # real CuPy, or fake_cupy (tests/conftest.py)
 
 
 class Case:

@@ -14,18 +14,11 @@ import ember
 import ember.nn as nn
 import ember.safetensors
 
+pytestmark = pytest.mark.usefixtures("cuda_backend")  # real CuPy, or fake_cupy (tests/conftest.py)
+
 torch = pytest.importorskip("torch")
 
 SAME_DEVICE = "Expected all tensors to be on the same device, but found at least two devices, cuda:0 and cpu!"
-
-
-@pytest.fixture(autouse=True)
-def cuda_backend(monkeypatch):
-    """Real CuPy where there is a GPU, the strict stand-in elsewhere."""
-    if not ember.cuda.is_available():
-        import fake_cupy
-        fake_cupy.install(monkeypatch)
-    yield
 
 
 def _host(t):

@@ -9,14 +9,7 @@ import pytest
 
 import ember
 
-
-@pytest.fixture(autouse=True)
-def cuda_backend(monkeypatch):
-    """Real CuPy where there is a GPU, the strict stand-in elsewhere."""
-    if not ember.cuda.is_available():
-        import fake_cupy
-        fake_cupy.install(monkeypatch)
-    yield
+pytestmark = pytest.mark.usefixtures("cuda_backend")  # real CuPy, or fake_cupy (tests/conftest.py)
 
 
 def _host(t):
