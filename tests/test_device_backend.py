@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import ember
+from device_util import flat_tensors as _flat
 from optable import all_ops
 
 pytestmark = pytest.mark.usefixtures("cuda_backend")  # real CuPy, or fake_cupy (tests/conftest.py)
@@ -29,14 +30,6 @@ def _inputs(sample, device):
         else:
             out.append(a)
     return out
-
-
-def _flat(result):
-    if isinstance(result, ember.Tensor):
-        return [result]
-    if isinstance(result, (tuple, list)):
-        return [t for r in result for t in _flat(r)]
-    return []
 
 
 def _run(op, sample, device):

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import ember
+from device_util import flat_tensors as _flat
 import ember.nn as nn
 import ember.nn.functional as F
 
@@ -53,14 +54,6 @@ def _to_tensor(a, device, dtype=None):
         t = ember.from_numpy(a.copy()).to(device)
         return t.requires_grad_(True) if a.dtype.kind == "f" else t
     return a
-
-
-def _flat(result):
-    if isinstance(result, ember.Tensor):
-        return [result]
-    if isinstance(result, (tuple, list)):
-        return [t for r in result for t in _flat(r)]
-    return []
 
 
 # ---------------------------------------------------------------------------------------------- cases
