@@ -30,6 +30,24 @@ _METHOD_UFUNCS = {"reduce": {"add", "multiply"}, "accumulate": {"add", "multiply
                   "at": {"add", "subtract", "maximum", "minimum", "bitwise_and", "bitwise_or", "bitwise_xor"}}
 
 
+def _nan_on_failure(fn):
+    """CuPy's inv/cholesky/solve do not raise on singular or non-positive-definite input (its default
+    linalg errstate): they return NaN. The stand-in does the same, so ember must check."""
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except np.linalg.LinAlgError:
+            shape = np.broadcast_shapes(*(np.shape(a)[:-2] for a in args[:2])) + np.shape(args[-1])[-2:] \
+                if fn is np.linalg.solve else np.shape(args[0])
+            return np.full(shape, np.nan, np.result_type(*args))
+    return call
+
+
+_LINALG_NAN = {np.linalg.inv: _nan_on_failure(np.linalg.inv), np.linalg.cholesky: _nan_on_failure(np.linalg.cholesky),
+               np.linalg.solve: _nan_on_failure(np.linalg.solve)}
+
+
 def _check_method(ufunc, method):
     allowed = _METHOD_UFUNCS.get(method)
     if allowed is not None and ufunc.__name__ not in allowed:
@@ -143,6 +161,7 @@ class ndarray:
         names = _API["linalg"] if "linalg" in module else _API["fft"] if "fft" in module else _API["cupy"]
         if func.__name__ not in names:
             return NotImplemented
+        func = _LINALG_NAN.get(func, func)
         return _wrap(func(*_unwrap(args), **_unwrap_kwargs(kwargs)))
 
     # -- attributes
@@ -310,6 +329,8 @@ def _build():
         a.get(order=order) if isinstance(a, ndarray) else np.asarray(a, order=order))
     cp.get_array_module = lambda *args: cp if any(isinstance(a, ndarray) for a in args) else np
     cp.linalg = _namespace("cupy.linalg", np.linalg, _API["linalg"])
+    for fn, nan_version in _LINALG_NAN.items():
+        setattr(cp.linalg, fn.__name__, _function(nan_version))
     cp.fft = _namespace("cupy.fft", np.fft, _API["fft"])
     cp.lib = types.SimpleNamespace(stride_tricks=types.SimpleNamespace(
         as_strided=_function(np.lib.stride_tricks.as_strided),

@@ -703,3 +703,25 @@ def test_device_moves_and_casts_are_torchs_to_copy_node():
     x = ember.ones(2, requires_grad=True)
     assert x.to("cuda").grad_fn.name() == "ToCopyBackward0"
     assert x.double().grad_fn.name() == torch.ones(2, requires_grad=True).double().grad_fn.name()
+
+
+@pytest.mark.parametrize("fn", [
+    lambda A: ember.linalg.inv(A), lambda A: ember.inverse(A), lambda A: ember.linalg.cholesky(A),
+    lambda A: ember.linalg.solve(A, ember.ones(3, 1, device=A.device)),
+], ids=["inv", "inverse", "cholesky", "solve"])
+def test_singular_input_raises_torchs_error_on_device(fn):
+    """CuPy returns NaN for a singular matrix where LAPACK raises: the device must raise torch's error."""
+    host = ember.tensor([[[2.0, 0, 0], [0, 1, 0], [0, 0, 1]], [[1.0, 2, 3], [2, 4, 6], [0, 0, 1]]])
+    with pytest.raises(ember.linalg.LinAlgError) as on_cpu:
+        fn(host)
+    with pytest.raises(ember.linalg.LinAlgError) as on_device:
+        fn(host.to("cuda"))
+    assert str(on_device.value) == str(on_cpu.value)
+
+
+def test_ex_variants_report_info_on_device():
+    host = ember.tensor([[[2.0, 0], [0, 1]], [[1.0, 2], [2, 4]]])
+    for fn in (ember.linalg.inv_ex, ember.linalg.cholesky_ex):
+        cpu, gpu = fn(host), fn(host.to("cuda"))
+        np.testing.assert_array_equal(_host(gpu.info), cpu.info.numpy())
+        assert cpu.info[1].item() != 0

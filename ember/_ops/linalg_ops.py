@@ -87,6 +87,17 @@ def _batch_prefix(shape, flat_index):
     return f"(Batch element {flat_index}): " if len(shape) > 2 else ""
 
 
+def _checked(fn, A, *args):
+    """``fn(A, *args)`` (np.linalg.inv/cholesky/solve) raising ``np.linalg.LinAlgError`` on both devices:
+    NumPy raises it for a singular or non-positive-definite input, CuPy returns NaN/inf instead."""
+    out = fn(A, *args)
+    if A.__class__ is not np.ndarray:
+        xp = array_module(A)
+        if not bool(xp.isfinite(out).all()) and all(bool(xp.isfinite(a).all()) for a in (A, *args)):
+            raise np.linalg.LinAlgError("singular or not positive-definite (CuPy's NaN result)")
+    return out
+
+
 def _first_zero_pivot(A):
     """(batch index, 1-based pivot) of the first exactly-zero pivot of LU with partial pivoting,
     as LAPACK's getrf reports it. Only run on the error path."""
@@ -97,7 +108,7 @@ def _first_zero_pivot(A):
 
 def _leading_minor(A):
     """(batch index, order) of the first leading minor that is not positive-definite."""
-    a = A.reshape(-1, *A.shape[-2:])
+    a = to_host(A).reshape(-1, *A.shape[-2:])  # the error path: on the host, where LAPACK raises
     for b in range(a.shape[0]):
         for k in range(1, a.shape[-1] + 1):
             try:
@@ -117,7 +128,7 @@ def _inv_error(A, fname):
 class Inv(Op):
     def forward(ctx, A, fname):
         try:
-            out = np.linalg.inv(A)
+            out = _checked(np.linalg.inv, A)
         except np.linalg.LinAlgError:
             raise _inv_error(A, fname) from None
         ctx.save_for_backward(out)
@@ -136,14 +147,14 @@ class InvEx(Op):
         xp = array_module(A)
         info = xp.zeros(A.shape[:-2], np.int32)
         try:
-            out = np.linalg.inv(A)
+            out = _checked(np.linalg.inv, A)
         except np.linalg.LinAlgError:
             flat = A.reshape(-1, *A.shape[-2:])
             out = xp.full(flat.shape, np.nan, A.dtype)
             info = info.reshape(-1)
             for b in range(flat.shape[0]):
                 try:
-                    out[b] = np.linalg.inv(flat[b])
+                    out[b] = _checked(np.linalg.inv, flat[b])
                 except np.linalg.LinAlgError:
                     info[b] = _first_zero_pivot(flat[b])[1]
             out, info = out.reshape(A.shape), info.reshape(A.shape[:-2])
@@ -211,7 +222,7 @@ def solve_raw(A, B):
         # cupy.linalg.solve wants equal batch dims: broadcast them first, as NumPy does by itself
         batch = np.broadcast_shapes(A.shape[:-2], B.shape[:-2])
         A, B = np.broadcast_to(A, batch + A.shape[-2:]), np.broadcast_to(B, batch + B.shape[-2:])
-    return np.linalg.solve(A, B)
+    return _checked(np.linalg.solve, A, B)
 
 
 class Solve(Op):
@@ -275,7 +286,7 @@ class Cholesky(Op):
 
     def forward(ctx, A, fname):
         try:
-            L = np.linalg.cholesky(A)
+            L = _checked(np.linalg.cholesky, A)
         except np.linalg.LinAlgError:
             b, k = _leading_minor(A)
             raise LinAlgError(f"{fname}: {_batch_prefix(A.shape, b)}The factorization could not be completed "
@@ -303,14 +314,14 @@ class CholeskyEx(Op):
         xp = array_module(A)
         info = xp.zeros(A.shape[:-2], np.int32)
         try:
-            L = np.linalg.cholesky(A)
+            L = _checked(np.linalg.cholesky, A)
         except np.linalg.LinAlgError:
             flat = A.reshape(-1, *A.shape[-2:])
             L = xp.full(flat.shape, np.nan, A.dtype)
             info = info.reshape(-1)
             for b in range(flat.shape[0]):
                 try:
-                    L[b] = np.linalg.cholesky(flat[b])
+                    L[b] = _checked(np.linalg.cholesky, flat[b])
                 except np.linalg.LinAlgError:
                     info[b] = _leading_minor(flat[b])[1]
             L, info = L.reshape(A.shape), info.reshape(A.shape[:-2])
