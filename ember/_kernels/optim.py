@@ -14,8 +14,8 @@ multiply-add (one rounding). The kernels let LLVM contract a multiply into the a
 LLVM may not drop ``+ 0.0`` without ``nsz``), so only the intended product is left to fuse into
 the addcmul's add. Elsewhere the add runs as ``cast(_wide(a) * b + c)``: a product of float32
 numbers is exact in float64 and a product that feeds a conversion is never fused (float64 rounding
-then float32 rounding: equal to the FMA but for rare double roundings; Adam's widened form differed
-from torch in about 1 of 100k second-moment entries). In float32, SGD then equals torch bit for bit
+then float32 rounding: equal to the FMA but for rare double roundings; Adam's widened form gave
+values unlike torch's in about 1 of 100k second-moment entries). In float32, SGD then equals torch bit for bit
 and Adam's moments too; its parameters differ only where torch's vectorized ``sqrt`` is not
 correctly rounded (float64 may differ in the last bit). ``lerp`` follows torch's formula choice:
 ``w * (b - a) + a`` for ``w < 0.5``, else ``(w - 1) * (b - a) + b``.
