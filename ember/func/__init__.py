@@ -105,15 +105,13 @@ def _split_aux(out, has_aux, api):
     return out
 
 
-def _differentiable_args(args, argnums):
-    """(argnums as a tuple, whether the caller's graph is kept, args with fresh leaves at argnums).
-    Call it inside ``_transform_level()``: a fresh view must record under enable_grad."""
-    nums = _argnums_tuple(argnums, len(args))
-    keep = _keeps_graph(tree_flatten([args[i] for i in nums])[0])
+def _fresh_at(args, nums):
+    """``args`` with fresh leaves at the positions ``nums``. Call it inside ``_transform_level()``: a
+    fresh view must record under enable_grad."""
     args = list(args)
     for i in nums:
         args[i] = tree_map(_fresh, args[i])
-    return nums, keep, args
+    return args
 
 
 def grad_and_value(func, argnums=0, has_aux=False):
@@ -121,8 +119,10 @@ def grad_and_value(func, argnums=0, has_aux=False):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        nums = _argnums_tuple(argnums, len(args))
+        keep = _keeps_graph(tree_flatten([args[i] for i in nums])[0])  # read outside the transform level
         with _transform_level():
-            nums, keep, args = _differentiable_args(args, argnums)
+            args = _fresh_at(args, nums)
             value, aux = _split_aux(func(*args, **kwargs), has_aux, "grad_and_value")
             if not isinstance(value, Tensor):
                 raise RuntimeError(f"grad_and_value(f)(*args): Expected f(*args) to return a Tensor, got "
@@ -229,8 +229,10 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        nums = _argnums_tuple(argnums, len(args))
+        keep = _keeps_graph(tree_flatten([args[i] for i in nums])[0])  # read outside the transform level
         with _transform_level():
-            nums, keep, args = _differentiable_args(args, argnums)
+            args = _fresh_at(args, nums)
             out, aux = _split_aux(func(*args, **kwargs), has_aux, "jacrev")
             outs, out_spec = tree_flatten(out)
             wrt, in_spec = tree_flatten(tuple(args[i] for i in nums))
