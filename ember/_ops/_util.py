@@ -3,7 +3,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor
-from ..autograd.function import _IN, _OUT, _CONST
+from ..autograd.function import _IN, _OUT, _CONST, edge_of  # noqa: F401 (edge_of: used by the fast paths)
 
 _TORCH_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
                      "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
@@ -84,13 +84,6 @@ def broadcast_shapes(*shapes):
 # result inline and record their node here: exactly the node ``Op._apply_recording`` builds, without
 # its generic argument loop and saved-tensor resolution.
 _new = object.__new__
-
-
-def edge_of(t):
-    """The graph edge of a tensor that requires grad: where its gradient goes."""
-    d = t._data
-    fn = t.grad_fn
-    return (fn, t._out_nr, d.shape, d.dtype) if fn is not None else (t, 0, d.shape, d.dtype)
 
 
 def wrap_recorded(out, ctx):

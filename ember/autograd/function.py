@@ -239,8 +239,15 @@ def _as_array(x):
     return x  # an ndarray subclass or a CuPy array
 
 
+def edge_of(t):
+    """The graph edge of a tensor that requires grad: where its gradient goes."""
+    d = t._data
+    fn = t.grad_fn
+    return (fn, t._out_nr, d.shape, d.dtype) if fn is not None else (t, 0, d.shape, d.dtype)
+
+
 def _edge(t):
-    return (t.grad_fn or t, t._out_nr, t._data.shape, t._data.dtype) if t.requires_grad else None
+    return edge_of(t) if t.requires_grad else None
 
 
 class _FunctionMeta(type):
