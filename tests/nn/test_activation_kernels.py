@@ -250,3 +250,15 @@ def test_relu_backward_matches_torch_including_nan_outputs(layer, shape):
     assert_same(results[0], results[1])
     expect_calls(layer, "relu_backward")
     gradcheck_op(lambda lib, t: lib.relu(t), randn(3, 4) + 0.1)
+
+
+@needs_torch
+@pytest.mark.parametrize("grad", [False, True])
+def test_relu_keeps_negative_zero_as_torch(layer, grad):
+    """torch's relu is clamp_min(x, 0): -0.0 stays -0.0 and NaN passes, on the kernel and NumPy paths."""
+    x = np.array([-0.0, 0.0, -1.5, np.nan, 2.0, -np.inf], np.float32)
+    t = ember.from_numpy(x.copy()).requires_grad_(grad)
+    ours = ember.nn.functional.relu(t).detach().numpy()
+    theirs = torch.relu(torch.from_numpy(x.copy())).numpy()
+    np.testing.assert_array_equal(np.signbit(ours), np.signbit(theirs))
+    np.testing.assert_array_equal(ours, theirs)

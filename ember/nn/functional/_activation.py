@@ -133,7 +133,7 @@ def _relu_array(x):
         return out
     xp = np if x.__class__ is np.ndarray else array_module(x)
     out = xp.zeros(x.shape, x.dtype)
-    np.maximum(x, out, out=out)
+    np.maximum(out, x, out=out)  # zeros first: -0.0 stays -0.0, as in torch's clamp_min and the kernel
     return out
 
 
