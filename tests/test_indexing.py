@@ -463,3 +463,60 @@ def test_setitem_list_value_rejected():
         x[0] = [1.0, 2.0, 3.0, 4.0]
     err, terr = check_error(f, X)
     assert str(err) == str(terr)
+
+
+# ------------------------------------------------------------------ masked_fill's compiled fill
+from ember._kernels import indexing as _index_kernels  # noqa: E402
+from kernel_layer import kernel_layer, expect_calls  # noqa: E402
+
+fill_layer = kernel_layer(_index_kernels, ("masked_fill_tiled",))
+_CAUSAL = np.triu(np.ones((5, 5), bool), 1)
+
+
+def _scores(*shape, dtype=np.float32):
+    return np.random.default_rng(3).standard_normal(shape).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_masked_fill_causal_mask_broadcast(fill_layer, dtype):
+    """Attention's (T, T) mask over (batch, heads, T, T): the fill runs as one repeated block, forward and
+    the gradient's zero fill (exact, as torch)."""
+    check_op(lambda lib, x: x.masked_fill(lib.from_numpy(_CAUSAL), float("-inf")), _scores(2, 3, 5, 5, dtype=dtype),
+             atol=0, rtol=0)
+    expect_calls(fill_layer, "masked_fill_tiled")
+
+
+def test_masked_fill_full_mask_and_special_values(fill_layer):
+    """A mask of x's own shape; NaN in x is replaced under the mask and kept elsewhere; NaN, -0.0, int and
+    bool values."""
+    x = _scores(4, 6)
+    x[0, :3] = [np.nan, np.inf, -np.inf]
+    mask = np.zeros((4, 6), bool)
+    mask[0, 0] = mask[1, :] = mask[2, ::2] = True
+    for value in (float("nan"), -0.0, 3, True):
+        check_op(lambda lib, t: t.masked_fill(lib.from_numpy(mask), value), x, atol=0, rtol=0)
+    e = ember.tensor(x).masked_fill(ember.from_numpy(mask), -0.0).numpy()
+    assert np.signbit(e[mask]).all() and not np.isnan(e[mask]).any()
+    expect_calls(fill_layer, "masked_fill_tiled")
+
+
+def test_masked_fill_non_repeating_masks_take_the_general_path(fill_layer):
+    """Non-contiguous input, a mask broadcast over a middle dim, a 0-d value tensor with a gradient, an
+    empty tensor: same results as torch, without the compiled fill."""
+    mid = np.array([[True, False, True, False]])[:, None, :]  # (1, 1, 4) over (2, 3, 4): repeats in dim 1
+    check_op(lambda lib, x: x.masked_fill(lib.from_numpy(np.broadcast_to(mid, (2, 1, 4)).copy()), 7.0),
+             _scores(2, 3, 4), atol=0, rtol=0)
+    check_op(lambda lib, x: x.transpose(0, 1).masked_fill(lib.from_numpy(_CAUSAL), -1.0), _scores(5, 5),
+             atol=0, rtol=0)
+    check_op(lambda lib, x, v: x.masked_fill(lib.from_numpy(_CAUSAL), v), _scores(2, 5, 5), np.array(2.5, np.float32))
+    check_op(lambda lib, x: x.masked_fill(lib.ones(0, 3, dtype=lib.bool), 1.0), _scores(0, 3))
+    assert fill_layer[1]["masked_fill_tiled"] == 0
+
+
+def test_masked_fill_double_backward_records(fill_layer):
+    """With create_graph the gradient's fill is recorded (the raw kernel serves only non-recording backward)."""
+    def f(lib, x):
+        y = x.masked_fill(lib.from_numpy(_CAUSAL), 0.0)
+        g, = lib.autograd.grad((y * y).sum(), x, create_graph=True)
+        return g * x
+    check_op(f, _scores(3, 5, 5, dtype=np.float64))

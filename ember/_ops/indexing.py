@@ -3,7 +3,8 @@ import re
 
 import numpy as np
 
-from .. import _dtype as D
+from .. import _dtype as D, _jit
+from .._kernels import indexing as _index_kernels
 from .._device import array_module, as_array, is_device_array
 from .._tensor import Tensor
 from ..autograd.function import Op
@@ -508,16 +509,51 @@ class MaskedFill(Op):
             mask = on_device_of(x, mask)
             value = on_device_of(x, value) if _is_arr(value) else value
         ctx.mask = mask
+        ctx.block = block = _fill_block(x, mask)
+        if block is not None and value.__class__ in _PY_FILL:
+            return _fill_tiled(x, block, value)
         v = value if value.__class__ is not _ND else value.astype(x.dtype)
         return np.where(mask, v, x).astype(x.dtype, copy=False)
 
     def backward(ctx, g):
+        gd = g._data
+        need_value = ctx.needs_input_grad[2]
+        if ctx.block is not None and not (_enabled[0] or need_value) and _fill_serves(gd):
+            return Tensor._wrap(_fill_tiled(gd, ctx.block, 0)), None, None  # nothing records: the raw kernel
         m = Tensor._wrap(ctx.mask)
         z = g.new_zeros(())
-        gv = None
-        if ctx.needs_input_grad[2]:
-            gv = g.where(m, z).sum()
-        return g.where(~m, z), None, gv
+        gv = g.where(m, z).sum() if need_value else None
+        return z.where(m, g), None, gv  # where(m, 0, g): no inverted copy of the mask
+
+
+_PY_FILL = (float, int, bool)
+_FILL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _fill_block(x, mask):
+    """The block that ``mask`` (``x``'s shape, a broadcast view) repeats over its leading dims, flat and
+    C-contiguous, when the compiled fill serves ``x``; else None. Attention's (T, T) causal mask
+    broadcast over (batch, heads) is one (T * T) block."""
+    if not (x.size and mask.__class__ is _ND and _fill_serves(x)):
+        return None
+    strides = mask.strides
+    lead = 0
+    while lead < len(strides) and strides[lead] == 0:
+        lead += 1
+    block = mask[(0,) * lead] if lead else mask
+    return block.reshape(-1) if block.flags.c_contiguous else None
+
+
+def _fill_serves(x):
+    """Whether the compiled fill takes ``x``: a C-contiguous float32/64 host array, kernels on."""
+    return x.__class__ is _ND and x.dtype in _FILL_DTYPES and x.flags.c_contiguous and _jit.enabled()
+
+
+def _fill_tiled(x, block, value):
+    """``value`` where the repeating mask ``block`` is set, else ``x`` (C-contiguous), as a new array."""
+    out = np.empty(x.shape, x.dtype)
+    _index_kernels.masked_fill_tiled(x.reshape(-1), block, x.dtype.type(value), out.reshape(-1))
+    return out
 
 
 # torch names a mask's dtype by its C++ type in masked_fill's error
