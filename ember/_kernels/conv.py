@@ -149,8 +149,17 @@ def block_grad(g, gb):
                         dst[q] = src[q]
 
 
+def direct_conv2d(kw, out_channels):
+    """The direct stride-1 convolution kernel for kernel width ``kw`` and ``out_channels`` output
+    channels: four channels per pass for 3-wide kernels and a multiple of four channels
+    (``direct_conv2d_3x4``), two otherwise."""
+    if kw == 3 and out_channels % 4 == 0:
+        return direct_conv2d_3x4
+    return _direct_conv2d(kw)
+
+
 @functools.lru_cache(maxsize=None)
-def direct_conv2d(kw):
+def _direct_conv2d(kw):
     """Direct stride-1 convolution for few channels, compiled for kernel width ``kw``.
 
     ``kw`` is a constant of the compiled loop, so LLVM unrolls the ``kw`` taps and vectorizes over
@@ -166,18 +175,15 @@ def direct_conv2d(kw):
     def conv(xf, w, bias, out, width):
         N, C, _ = xf.shape
         O, _, KH, _ = w.shape
-        OH, OW = out.shape[2], out.shape[3]
-        span = OH * width
+        span = out.shape[2] * width
         acc = np.empty((2, span), out.dtype)
         acc0, acc1 = acc[0], acc[1]
         for n in range(N):
             # two output channels at a time share each input load (an odd last one is done twice)
             for o0 in range(0, O, 2):
                 o1 = min(o0 + 1, O - 1)
-                b0, b1 = bias[o0], bias[o1]
-                for p in range(span):
-                    acc0[p] = b0
-                    acc1[p] = b1
+                _fill(acc0, bias[o0])
+                _fill(acc1, bias[o1])
                 for c in range(C):
                     for a in range(KH):
                         xs = xf[n, c, a * width:]
@@ -188,14 +194,63 @@ def direct_conv2d(kw):
                                 t0 += w0[j] * xs[p + j]
                                 t1 += w1[j] * xs[p + j]
                             acc0[p], acc1[p] = t0, t1
-                for k, o in ((0, o0), (1, o1)):
-                    for oh in range(OH):
-                        row = acc[k, oh * width:]
-                        dst = out[n, o, oh]
-                        for q in range(OW):
-                            dst[q] = row[q]
+                _narrow_rows(acc0, out[n, o0], width)
+                _narrow_rows(acc1, out[n, o1], width)
 
     return conv
+
+
+@_jit.kernel(fastmath={"contract"})
+def direct_conv2d_3x4(xf, w, bias, out, width):
+    """``direct_conv2d`` for a 3-wide kernel and a multiple of four output channels: four channels per
+    pass over a kernel row of the input, so each input load feeds twelve multiply-adds instead of six.
+    The same sums in the same order as the two-channel kernel (bit-equal)."""
+    N, C, _ = xf.shape
+    O, _, KH, _ = w.shape
+    span = out.shape[2] * width
+    acc = np.empty((4, span), out.dtype)
+    for n in range(N):
+        for o0 in range(0, O, 4):
+            for k in range(4):
+                _fill(acc[k], bias[o0 + k])
+            for c in range(C):
+                for a in range(KH):
+                    _taps3x4(xf[n, c, a * width:], w[o0:o0 + 4, c, a], acc[0], acc[1], acc[2], acc[3])
+            for k in range(4):
+                _narrow_rows(acc[k], out[n, o0 + k], width)
+
+
+@_jit.inline
+def _taps3x4(xs, w, s0, s1, s2, s3):
+    """s_k[p] += sum_j w[k, j] * xs[p + j] over the 3 taps, for the four rows of ``w`` (4, 3). The
+    weights are read into locals first: LLVM cannot prove that ``w`` and the sums do not overlap, and
+    would reload all twelve at every pixel."""
+    w00, w01, w02 = w[0, 0], w[0, 1], w[0, 2]
+    w10, w11, w12 = w[1, 0], w[1, 1], w[1, 2]
+    w20, w21, w22 = w[2, 0], w[2, 1], w[2, 2]
+    w30, w31, w32 = w[3, 0], w[3, 1], w[3, 2]
+    for p in range(s0.shape[0]):
+        x0, x1, x2 = xs[p], xs[p + 1], xs[p + 2]
+        s0[p] = s0[p] + w00 * x0 + w01 * x1 + w02 * x2
+        s1[p] = s1[p] + w10 * x0 + w11 * x1 + w12 * x2
+        s2[p] = s2[p] + w20 * x0 + w21 * x1 + w22 * x2
+        s3[p] = s3[p] + w30 * x0 + w31 * x1 + w32 * x2
+
+
+@_jit.inline
+def _fill(row, value):
+    for p in range(row.shape[0]):
+        row[p] = value
+
+
+@_jit.inline
+def _narrow_rows(acc, plane, width):
+    """The wide rows of ``acc`` (OH*width) into ``plane`` (OH, OW): the garbage columns dropped."""
+    OH, OW = plane.shape
+    for oh in range(OH):
+        row, dst = acc[oh * width:], plane[oh]
+        for q in range(OW):
+            dst[q] = row[q]
 
 
 @_jit.kernel(fastmath={"contract", "reassoc"})  # reassociation vectorises the sums over pixels

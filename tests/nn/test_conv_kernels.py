@@ -52,6 +52,8 @@ DIRECT_SHIFTED = ("direct_conv2d", "direct_weight_grad2d")
 DIRECT_CASES = [
     ("lenet_like_k5", (2, 3, 9, 8), (4, 3, 5, 5), True, {}, DIRECT),
     ("k3_pad", (2, 3, 7, 6), (5, 3, 3, 3), True, dict(padding=1), DIRECT),
+    # 3-wide kernel, 8 output and 4 input channels: forward and input gradient by direct_conv2d_3x4
+    ("k3_four_channel_blocks", (2, 4, 7, 6), (8, 4, 3, 3), True, dict(padding=1), DIRECT),
     ("k2x3_uneven_pad", (3, 2, 5, 7), (4, 2, 2, 3), False, dict(padding=(1, 0)), DIRECT),
     ("same_even_kernel", (2, 3, 6, 5), (3, 3, 4, 2), True, dict(padding="same"), DIRECT),
     ("pixel_block_o6", (2, 3, 8, 12), (6, 3, 5, 5), True, dict(padding=2), DIRECT),
@@ -88,6 +90,21 @@ def test_direct_conv(layer, case, dtype):
     _, xs, ws, bias, kwargs, kernels = case
     check_op(conv(bias, **kwargs), *inputs(xs, ws, bias, dtype))
     expect_calls(layer, *kernels)
+
+
+@pytest.mark.skipif(not _jit.available(), reason="numba not installed")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_four_channel_kernel_matches_two_channel_kernel(dtype):
+    """direct_conv2d_3x4 adds the same products in the same order as the two-channel kernel: bit-equal,
+    inf and NaN inputs included."""
+    x, w, b = randn(2, 3, 6, 5, dtype=dtype), randn(8, 3, 3, 3, dtype=dtype), randn(8, dtype=dtype)
+    x[0, 1, 2, 3], x[1, 0, 4, 1] = np.inf, np.nan
+    xf, width = _conv._wide_planes(x, ((1, 1), (1, 1)), 3)
+    two, four = (np.empty((2, 8, 6, 5), dtype) for _ in range(2))
+    K._direct_conv2d(3)(xf, w, b, two, width)
+    assert K.direct_conv2d(3, 8) is K.direct_conv2d_3x4
+    K.direct_conv2d_3x4(xf, w, b, four, width)
+    np.testing.assert_array_equal(four, two)
 
 
 @needs_torch

@@ -585,7 +585,7 @@ def _direct_forward(x, w, geo, b):
     xf, width = _wide_planes(x, geo.pads, kw)
     out = np.empty((n, o) + geo.out, x.dtype)
     bias = np.zeros(o, x.dtype) if b is None else np.ascontiguousarray(b, x.dtype)
-    K.direct_conv2d(kw)(xf, np.ascontiguousarray(w), bias, out, width)
+    K.direct_conv2d(kw, o)(xf, np.ascontiguousarray(w), bias, out, width)
     return out
 
 
@@ -605,7 +605,7 @@ def _direct_input_grad(g, w, geo, x_shape):
     gf, width = _wide_planes(g, g_pads, kw)
     wt = np.ascontiguousarray(w.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1])
     gx = np.empty((x_shape[0], c) + out, g.dtype)
-    K.direct_conv2d(kw)(gf, wt, np.zeros(c, g.dtype), gx, width)
+    K.direct_conv2d(kw, c)(gf, wt, np.zeros(c, g.dtype), gx, width)
     return gx if cropped is None else np.ascontiguousarray(crop(gx, cropped))
 
 
