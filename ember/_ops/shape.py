@@ -3,7 +3,8 @@ import builtins
 
 import numpy as np
 
-from .. import _dtype as D
+from .. import _dtype as D, _jit
+from .._kernels import shape as _kernels
 from .._device import array_module, to_host
 from .._tensor import Tensor, Size
 from ..autograd.function import Op
@@ -275,6 +276,8 @@ class Cat(Op):
         if not kept:
             kept = list(arrays[:1])
         kept, _ = _promote_all(kept) if len({a.dtype for a in kept}) > 1 else (kept, None)
+        if len(kept) > 1 and any(_stored_transposed(a) for a in kept) and _jit.enabled_for(*kept):
+            return _concatenate_tiled(kept, dim)
         return np.concatenate(kept, axis=dim)
 
     def backward(ctx, g):
@@ -286,6 +289,45 @@ class Cat(Op):
             out.append(g.narrow(ctx.dim, start, size))
             start += size
         return tuple(out)
+
+
+_TILED_MIN = 4096  # elements: below this NumPy's strided copy costs less than the kernel call
+_TILED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _stored_transposed(a):
+    """Whether ``a``'s last two axes are swapped in memory (a large stride along its last axis), the case
+    where NumPy's copy reads one element per cache line: the gradient of a ``k.transpose(-2, -1)``."""
+    return (a.ndim >= 2 and a.size >= _TILED_MIN and a.dtype in _TILED_DTYPES
+            and a.strides[-2] == a.itemsize and a.strides[-1] != a.itemsize)
+
+
+def _concatenate_tiled(arrays, dim):
+    """``np.concatenate`` (same-dtype host arrays) whose parts stored transposed go through the tiled copy
+    kernel (``ember._kernels.shape``); the others, and any whose leading axes do not merge, ``np.copyto``."""
+    shape = list(arrays[0].shape)
+    shape[dim] = builtins.sum(a.shape[dim] for a in arrays)
+    out = np.empty(shape, arrays[0].dtype)
+    start = 0
+    for a in arrays:
+        dst = out[(slice(None),) * dim + (slice(start, start + a.shape[dim]),)]
+        start += a.shape[dim]
+        if not (_stored_transposed(a) and _copy_transposed(a, dst)):
+            np.copyto(dst, a)
+    return out
+
+
+def _copy_transposed(a, dst):
+    """dst[...] = a through the tiled kernel on (N, R, C) views; False where the leading axes of ``a`` or
+    ``dst`` do not merge into one without a copy."""
+    r, c = a.shape[-2:]
+    try:
+        src_t = np.reshape(a.swapaxes(-1, -2), (-1, c, r), copy=False)
+        dst3 = np.reshape(dst, (-1, r, c), copy=False)
+    except ValueError:
+        return False
+    _kernels.copy_transposed(src_t, dst3)
+    return True
 
 
 def cat(tensors, dim=0, *, out=None):
