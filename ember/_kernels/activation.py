@@ -49,13 +49,10 @@ def _exp_parts(t):
     """exp(t) for t <= 0 as (p, bits): exp(t) = p * (bits viewed as float32), bits 0 below EXP_LO and for
     NaN. Stored to a float32 and an int32 scratch row and multiplied in a second short pass, it is the
     same number as ``exp_nonpositive`` (whose power-of-two factors are exact until the last) in fewer
-    instructions: softmax's rows and GELU's backward run 10-20% faster."""
+    instructions: softmax's rows run 10-20% faster."""
     keep = t > _EXP_LO
     p, k = exp_reduced(t if keep else _EXP_LO)
     return p, pow2_bits(k) if keep else np.int32(0)
-
-
-_BLOCK = 256  # elements per scratch row: the exp's two short passes over a block that stays in L1
 
 
 @_jit.inline
