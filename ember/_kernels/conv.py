@@ -265,22 +265,23 @@ def direct_weight_grad2d(xs, g, gw, ow):
     past the kernel width). Three taps of three output channels per pass over the planes: nine sums
     kept in registers, each input and gradient load used three times."""
     N, C, J, _ = xs.shape
-    KH = gw.shape[2]
+    KH, span = gw.shape[2], g.shape[2]
     for n in range(N):
         for c in range(C):
             for j in range(0, J, 3):
                 for a in range(KH):
                     _weight_grad_taps(xs[n, c, j, a * ow:], xs[n, c, j + 1, a * ow:], xs[n, c, j + 2, a * ow:],
-                                      g[n], gw[:, c, a], j)
+                                      g[n], 0, span, gw[:, c, a], j)
 
 
 @_jit.kernel(fastmath={"contract", "reassoc"})
-def direct_weight_grad_wide(xf, g, gw, width):
+def direct_weight_grad_wide(xf, g, start, span, gw, width):
     """``direct_weight_grad2d`` on "wide rows": ``xf`` (N, C, Hp*width + slack), the padded planes
-    flattened, and ``g`` (N, O, OH*width), the output gradient with rows as long as the padded
-    input's, zeros past the output width. Tap (a, j)'s window is then the run of ``xf`` starting at
-    a*width + j: no shifted copies of the input, at the price of a wider gradient (and the garbage
-    columns must meet zeros: finite inputs only)."""
+    flattened, and ``g[:, :, start:start + span]`` (span = OH*width), the output gradient with rows as
+    long as the padded input's, zeros past the output width (``g`` may be the input gradient's padded
+    planes of it, ``start`` the offset of its first element). Tap (a, j)'s window is then the run of
+    ``xf`` starting at a*width + j: no shifted copies of the input, at the price of a wider gradient
+    (and the garbage columns must meet zeros: finite inputs only)."""
     N, C, _ = xf.shape
     KH, J = gw.shape[2], gw.shape[3]
     for n in range(N):
@@ -288,17 +289,18 @@ def direct_weight_grad_wide(xf, g, gw, width):
             for j in range(0, J, 3):
                 for a in range(KH):
                     base = a * width + j
-                    _weight_grad_taps(xf[n, c, base:], xf[n, c, base + 1:], xf[n, c, base + 2:], g[n], gw[:, c, a], j)
+                    _weight_grad_taps(xf[n, c, base:], xf[n, c, base + 1:], xf[n, c, base + 2:], g[n], start, span,
+                                      gw[:, c, a], j)
 
 
 @_jit.inline
-def _weight_grad_taps(x0s, x1s, x2s, g, gw, j):
-    """Adds to ``gw[o, j:j+3]`` (``gw`` (O, J)) the dot products of ``g[o]`` (O, span) with the three
-    input runs, three output channels at a time (a short last block repeats O-1)."""
-    O, span = g.shape
+def _weight_grad_taps(x0s, x1s, x2s, g, start, span, gw, j):
+    """Adds to ``gw[o, j:j+3]`` (``gw`` (O, J)) the dot products of ``g[o, start:start + span]`` with the
+    three input runs, three output channels at a time (a short last block repeats O-1)."""
+    O = g.shape[0]
     for o0 in range(0, O, 3):
         o1, o2 = min(o0 + 1, O - 1), min(o0 + 2, O - 1)
-        g0, g1, g2 = g[o0], g[o1], g[o2]
+        g0, g1, g2 = g[o0, start:], g[o1, start:], g[o2, start:]
         s00 = s01 = s02 = s10 = s11 = s12 = s20 = s21 = s22 = x0s.dtype.type(0)
         for p in range(span):
             x0, x1, x2 = x0s[p], x1s[p], x2s[p]

@@ -97,7 +97,8 @@ def test_direct_conv(layer, case, dtype):
 def test_four_channel_kernel_matches_two_channel_kernel(dtype):
     """direct_conv2d_3x4 adds the same products in the same order as the two-channel kernel: bit-equal,
     inf and NaN inputs included."""
-    x, w, b = randn(2, 3, 6, 5, dtype=dtype), randn(8, 3, 3, 3, dtype=dtype), randn(8, dtype=dtype)
+    own = np.random.default_rng(11)  # not the module's generator: the other tests' data stay as they were
+    x, w, b = (own.standard_normal(shape).astype(dtype) for shape in ((2, 3, 6, 5), (8, 3, 3, 3), (8,)))
     x[0, 1, 2, 3], x[1, 0, 4, 1] = np.inf, np.nan
     xf, width = _conv._wide_planes(x, ((1, 1), (1, 1)), 3)
     two, four = (np.empty((2, 8, 6, 5), dtype) for _ in range(2))
@@ -105,6 +106,37 @@ def test_four_channel_kernel_matches_two_channel_kernel(dtype):
     assert K.direct_conv2d(3, 8) is K.direct_conv2d_3x4
     K.direct_conv2d_3x4(xf, w, b, four, width)
     np.testing.assert_array_equal(four, two)
+
+
+@needs_torch
+@pytest.mark.parametrize("x_grad", [True, False])
+def test_direct_weight_grad_reuses_padded_planes(layer, monkeypatch, x_grad):
+    """Same-size 3x3 layer on the direct kernels: the weight gradient reads the forward's padded input
+    planes and the input gradient's padded output-gradient planes (built once each), and still
+    matches torch; without an input gradient it widens the output gradient itself."""
+    built = []
+    monkeypatch.setattr(_conv, "_wide_planes", lambda *a, _f=_conv._wide_planes: built.append(a[0].shape) or _f(*a))
+    x, w, g = randn(2, 4, 6, 5), randn(8, 4, 3, 3), randn(2, 8, 6, 5)
+    grads = []
+    for lib in (ember, torch):
+        xt, wt = lib.from_numpy(x).requires_grad_(x_grad), lib.from_numpy(w).requires_grad_()
+        lib.nn.functional.conv2d(xt, wt, padding=1).backward(lib.from_numpy(g))
+        grads.append([t.grad for t in (xt, wt) if t.requires_grad])
+    for mine, theirs in zip(*grads):
+        assert_same(mine, theirs)
+    if layer[0] == "jit":
+        assert built == ([x.shape, g.shape] if x_grad else [x.shape])
+    expect_calls(layer, *DIRECT)
+
+
+@needs_torch
+def test_direct_weight_grad_non_finite_input(layer):
+    """An inf in the input gives NaN in the wide rows' garbage columns: the weight gradient is redone
+    on shifted copies, which match torch."""
+    x, w = randn(2, 4, 6, 5), randn(8, 4, 3, 3)
+    x[1, 2, 3, 4] = np.inf
+    check_op(conv(False, padding=1), x, w)
+    expect_calls(layer, "direct_conv2d", "direct_weight_grad_wide", "direct_weight_grad2d")
 
 
 @needs_torch
@@ -171,9 +203,9 @@ def test_non_finite_weight_input_grad_off_the_direct_kernel(layer, channels, pad
     """The direct input gradient multiplies the weight by a zero border (NaN for an infinite weight): a
     non-finite weight takes col2im, which matches torch (no NaN), on both paths. col2im_same drops
     the columns that wrapped round the plane edge, NaN or not."""
-    x, w = randn(2, channels, 6, 7), randn(channels + 1, channels, 3, 3)
+    x, w = randn(2, channels, 6, 7), randn(channels + 1, channels, 3, 3) / np.float32(np.sqrt(channels * 9))
     g = randn(2, channels + 1, 4 + 2 * padding, 5 + 2 * padding)
-    w[1, 2, 0, 1] = np.inf
+    w[1, 2, 0, 1] = np.inf  # the weight scaled as torch's init does: long float32 sums stay in tolerance
     ex, tx = ember.from_numpy(x).requires_grad_(), torch.from_numpy(x).requires_grad_()
     ember.nn.functional.conv2d(ex, ember.from_numpy(w), padding=padding).backward(ember.from_numpy(g))
     torch.nn.functional.conv2d(tx, torch.from_numpy(w), padding=padding).backward(torch.from_numpy(g))

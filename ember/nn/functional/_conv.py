@@ -31,7 +31,7 @@ class _Geometry:
     the input (unpadded) and output spatial sizes."""
     __slots__ = ("kernel", "stride", "pads", "dilation", "groups", "in_size", "out", "K", "L", "channel_major",
                  "depthwise", "block", "compiled", "direct",
-                 "direct_weight_grad")
+                 "direct_weight_grad", "grad_planes")
 
     def __init__(self, kernel, stride, pads, dilation, groups, in_size, out, out_channels=None, in_channels=None):
         self.kernel, self.stride, self.pads, self.dilation = kernel, stride, pads, dilation
@@ -45,6 +45,9 @@ class _Geometry:
         self.depthwise = groups > 1 and in_channels == 1
         self.block = _pixel_block(self, out_channels)
         self.compiled = self.direct = self.direct_weight_grad = False  # set by ``_use_compiled``
+        # set by ``Conv.backward`` while it computes both gradients: the input gradient leaves its padded
+        # output-gradient planes there for the direct weight gradient (``_shared_grad_planes``)
+        self.grad_planes = None
 
 
 def _use_compiled(geo, x, in_channels, out_channels):
@@ -160,13 +163,15 @@ def _weight_matrix(w, geo):
 
 
 def _conv_raw(x, w, geo, col=None, b=None, weight_grad=False):
-    """Forward convolution (plus ``b`` if given) and the im2col matrix it used (None if none).
+    """Forward convolution (plus ``b`` if given) and what the weight gradient can reuse: the im2col
+    matrix, or for the direct kernels the input's padded planes (None if neither).
 
     With ``weight_grad`` the direct kernel is used only where the weight gradient has a direct
     kernel too, or for the pixel-block layout: otherwise the GEMM forward's im2col matrix, reused by
     the weight gradient, costs less than rebuilding it."""
     if geo.direct and (geo.block > 1 or not weight_grad or geo.direct_weight_grad):
-        return _direct_forward(x, w, geo, b), None
+        y, planes = _direct_forward(x, w, geo, b)
+        return y, planes if weight_grad and geo.direct_weight_grad and _wide_weight_grad(w.shape) else None
     if geo.depthwise:
         return _add_bias(_depthwise_forward(x, w, geo), b), None
     if geo.block > 1 and not np.isfinite(x).all():
@@ -293,8 +298,8 @@ def _input_grad_wide(g, w, geo, x_shape):
 
 
 def _weight_grad_raw(x, g, geo, w_shape, col=None):
-    if geo.direct_weight_grad and col is None:
-        return _direct_weight_grad(x, g, geo, w_shape)
+    if geo.direct_weight_grad:
+        return _direct_weight_grad(x, g, geo, w_shape, col)
     if geo.compiled and col is None:
         return _compiled_weight_grad(x, g, geo, w_shape)
     if geo.depthwise:
@@ -579,14 +584,20 @@ def _wide_planes(x, pads, kw):
 
 
 def _direct_forward(x, w, geo, b):
+    """The output and the input's padded planes (with the weight gradient kernel's slack, so that it
+    can reuse them)."""
     from ..._kernels import conv as K
     n, o = x.shape[0], w.shape[0]
     kw = geo.kernel[1]
-    xf, width = _wide_planes(x, geo.pads, kw)
+    xf, width = _wide_planes(x, geo.pads, _weight_grad_taps(kw))
     out = np.empty((n, o) + geo.out, x.dtype)
     bias = np.zeros(o, x.dtype) if b is None else np.ascontiguousarray(b, x.dtype)
     K.direct_conv2d(kw, o)(xf, np.ascontiguousarray(w), bias, out, width)
-    return out
+    return out, xf
+
+
+def _weight_grad_taps(kw):
+    return -(-kw // 3) * 3  # the weight gradient kernel computes taps three at a time
 
 
 def _direct_input_grad(g, w, geo, x_shape):
@@ -603,26 +614,34 @@ def _direct_input_grad(g, w, geo, x_shape):
         g_pads = ((kh - 1, kh - 1), (kw - 1, kw - 1))
         out, cropped = tuple(s + lo + hi for s, (lo, hi) in zip(geo.in_size, geo.pads)), geo.pads
     gf, width = _wide_planes(g, g_pads, kw)
+    if geo.grad_planes is not None and cropped is None:
+        geo.grad_planes["g"] = (g, gf, g_pads)
     wt = np.ascontiguousarray(w.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1])
     gx = np.empty((x_shape[0], c) + out, g.dtype)
     K.direct_conv2d(kw, c)(gf, wt, np.zeros(c, g.dtype), gx, width)
     return gx if cropped is None else np.ascontiguousarray(crop(gx, cropped))
 
 
-def _direct_weight_grad(x, g, geo, w_shape):
+def _direct_weight_grad(x, g, geo, w_shape, planes=None):
+    """``planes``: the input's padded planes from the direct forward, or None."""
     from ..._kernels import conv as K
     (kh, kw), (oh, ow) = geo.kernel, geo.out
-    taps = -(-kw // 3) * 3  # the kernel computes taps three at a time
+    taps = _weight_grad_taps(kw)
     n, o, c = x.shape[0], w_shape[0], w_shape[1]
-    # wide rows copy the output gradient once (widened) instead of the input once per tap: cheaper
-    # unless the output has far more channels than the input (a first layer)
-    if o <= 2 * c and np.isfinite(x).all():
-        xf, width = _wide_planes(x, geo.pads, taps)
-        wide = np.zeros((n, o, oh, width), g.dtype)
-        wide[..., :ow] = g
+    if _wide_weight_grad(w_shape):
+        width = geo.in_size[1] + sum(geo.pads[1])
+        xf = _wide_planes(x, geo.pads, taps)[0] if planes is None else planes
+        g_rows, start = _shared_grad_planes(g, geo, width)
+        if g_rows is None:
+            g_rows = np.zeros((n, o, oh, width), g.dtype)
+            g_rows[..., :ow] = g
+            g_rows = g_rows.reshape(n, o, oh * width)
         gw = np.zeros(w_shape[:3] + (taps,), g.dtype)
-        K.direct_weight_grad_wide(xf, wide.reshape(n, o, oh * width), gw, width)
-        return np.ascontiguousarray(gw[..., :kw])
+        K.direct_weight_grad_wide(xf, g_rows, start, oh * width, gw, width)
+        # the garbage columns meet zero gradients: a NaN from inf * 0 only if the input is not finite,
+        # where the shifted copies below give torch's result
+        if np.isfinite(gw).all():
+            return np.ascontiguousarray(gw[..., :kw])
     xp = pad_array(x, geo.pads)
     n, c, hp = xp.shape[:3]
     # one copy of the input per tap, shifted and cut to the output width: every window is then a
@@ -635,6 +654,28 @@ def _direct_weight_grad(x, g, geo, w_shape):
     g = np.ascontiguousarray(g).reshape(n, g.shape[1], oh * ow)
     K.direct_weight_grad2d(shifted.reshape(n, c, taps, hp * ow), g, gw, ow)
     return np.ascontiguousarray(gw[..., :kw])
+
+
+def _wide_weight_grad(w_shape):
+    """Whether the direct weight gradient runs on wide rows: they copy the output gradient once
+    (widened) instead of the input once per tap, cheaper unless the output has far more channels
+    than the input (a first layer)."""
+    return w_shape[0] <= 2 * w_shape[1]
+
+
+def _shared_grad_planes(g, geo, width):
+    """The output gradient ``g`` as wide rows of ``width`` with zeros past the output width, read from
+    the padded planes the direct input gradient built of this same ``g`` (``geo.grad_planes``): (array,
+    offset of its first element), or (None, 0). Where the input and output planes have the same size
+    (padding kernel size less one in all), those padded rows are as long as the input's, and the
+    right and left padding between two rows are the zeros wanted."""
+    shared = geo.grad_planes.get("g") if geo.grad_planes is not None else None
+    if shared is None or shared[0] is not g:
+        return None, 0
+    _, gf, ((top, _), (left, right)) = shared
+    if g.shape[3] + left + right != width:
+        return None, 0
+    return gf, top * width + left
 
 
 def _in_compute_dtype(fn, *arrays):
@@ -666,8 +707,10 @@ class Conv(Op):
         x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         geo = ctx.geo
+        geo.grad_planes = {} if need_x and need_w and geo.direct_weight_grad else None
         gx = ConvInputGrad.apply(g, w, geo, x.shape) if need_x else None
         gw = ConvWeightGrad.apply(x, g, geo, w.shape, getattr(ctx, "col", None)) if need_w else None
+        geo.grad_planes = None
         gb = g.sum((0,) + tuple(range(2, g.ndim))) if need_b else None
         return gx, gw, gb, None
 
