@@ -45,7 +45,7 @@ def inputs(xs, ws, bias, dtype):
 
 
 # unit stride, few channels: the direct kernels compute the forward, the input gradient and (up to
-# C_in*C_out = 512) the weight gradient: on wide rows, or on shifted copies of the input where the
+# C_in*C_out = 1024) the weight gradient: on wide rows, or on shifted copies of the input where the
 # output has over twice the input's channels
 DIRECT = ("direct_conv2d", "direct_weight_grad_wide")
 DIRECT_SHIFTED = ("direct_conv2d", "direct_weight_grad2d")
@@ -126,6 +126,16 @@ def test_direct_weight_grad_reuses_padded_planes(layer, monkeypatch, x_grad):
         assert_same(mine, theirs)
     if layer[0] == "jit":
         assert built == ([x.shape, g.shape] if x_grad else [x.shape])
+    expect_calls(layer, *DIRECT)
+
+
+@needs_torch
+def test_direct_weight_grad_up_to_1024_channel_pairs(layer):
+    """24 in, 40 out channels (960 pairs): forward, input and weight gradient on the direct kernels."""
+    own = np.random.default_rng(12)  # not the module's generator: the other tests' data stay as they were
+    x = own.standard_normal((2, 24, 5, 6)).astype(np.float32)
+    w = (own.standard_normal((40, 24, 3, 3)) / np.sqrt(24 * 9)).astype(np.float32)
+    check_op(conv(False, padding=1), x, w)
     expect_calls(layer, *DIRECT)
 
 
