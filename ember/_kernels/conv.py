@@ -262,8 +262,8 @@ def direct_weight_grad2d(xs, g, gw, ow):
     that ``xs[n, c, j, (oh + a)*OW + ow] = xp[n, c, oh + a, ow + j]`` and kernel row a's window is the
     contiguous run starting at a*OW, in step with ``g`` (N, O, OH*OW), the output gradient as it is.
     ``gw`` (O, C, KH, J), zeros on entry, J a multiple of 3 (the caller zero-fills and drops the taps
-    past the kernel width). Three taps of three output channels per pass over the planes: nine sums
-    kept in registers, each input and gradient load used three times."""
+    past the kernel width). Three taps of four (or three) output channels per pass over the planes:
+    the sums kept in registers, each input load used four times (``_weight_grad_taps``)."""
     N, C, J, _ = xs.shape
     KH, span = gw.shape[2], g.shape[2]
     for n in range(N):
@@ -296,9 +296,14 @@ def direct_weight_grad_wide(xf, g, start, span, gw, width):
 @_jit.inline
 def _weight_grad_taps(x0s, x1s, x2s, g, start, span, gw, j):
     """Adds to ``gw[o, j:j+3]`` (``gw`` (O, J)) the dot products of ``g[o, start:start + span]`` with the
-    three input runs, three output channels at a time (a short last block repeats O-1)."""
+    three input runs: four output channels at a time (twelve sums in registers, each input load used
+    four times), the last O % 4 three at a time (a short last block repeats O-1)."""
     O = g.shape[0]
-    for o0 in range(0, O, 3):
+    o4 = O - O % 4
+    for o0 in range(0, o4, 4):
+        _four_channel_taps(x0s, x1s, x2s, g[o0, start:], g[o0 + 1, start:], g[o0 + 2, start:], g[o0 + 3, start:],
+                           span, gw[o0:o0 + 4], j)
+    for o0 in range(o4, O, 3):
         o1, o2 = min(o0 + 1, O - 1), min(o0 + 2, O - 1)
         g0, g1, g2 = g[o0, start:], g[o1, start:], g[o2, start:]
         s00 = s01 = s02 = s10 = s11 = s12 = s20 = s21 = s22 = x0s.dtype.type(0)
@@ -319,6 +324,31 @@ def _weight_grad_taps(x0s, x1s, x2s, g, start, span, gw, j):
             _add3(gw[o1], j, s10, s11, s12)
         if o2 != o1:
             _add3(gw[o2], j, s20, s21, s22)
+
+
+@_jit.inline
+def _four_channel_taps(x0s, x1s, x2s, g0, g1, g2, g3, span, gw, j):
+    """``_weight_grad_taps`` for the four gradient rows g0..g3 into ``gw`` (4, J)."""
+    s00 = s01 = s02 = s10 = s11 = s12 = s20 = s21 = s22 = s30 = s31 = s32 = x0s.dtype.type(0)
+    for p in range(span):
+        x0, x1, x2 = x0s[p], x1s[p], x2s[p]
+        a0, a1, a2, a3 = g0[p], g1[p], g2[p], g3[p]
+        s00 += a0 * x0
+        s01 += a0 * x1
+        s02 += a0 * x2
+        s10 += a1 * x0
+        s11 += a1 * x1
+        s12 += a1 * x2
+        s20 += a2 * x0
+        s21 += a2 * x1
+        s22 += a2 * x2
+        s30 += a3 * x0
+        s31 += a3 * x1
+        s32 += a3 * x2
+    _add3(gw[0], j, s00, s01, s02)
+    _add3(gw[1], j, s10, s11, s12)
+    _add3(gw[2], j, s20, s21, s22)
+    _add3(gw[3], j, s30, s31, s32)
 
 
 @_jit.inline
