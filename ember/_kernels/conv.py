@@ -123,6 +123,14 @@ def im2col_wide(xf, col, width, step):
 def col2im2d(dcol, gxp, sh, dh, step, dw):
     """Adjoint of ``im2col2d``: ``gxp`` (zeros on entry) accumulates every column entry."""
     C, KH, J, N, OH, Q = dcol.shape
+    if J == 3 and step == 2 and dw == 1:
+        for n in range(N):
+            for c in range(C):
+                for a in range(KH):
+                    for oh in range(OH):
+                        _add_three_taps_stride2(gxp[n, c, oh * sh + a * dh], dcol[c, a, 0, n, oh], dcol[c, a, 1, n, oh],
+                                                dcol[c, a, 2, n, oh])
+        return
     for n in range(N):
         for c in range(C):
             for a in range(KH):
@@ -133,6 +141,20 @@ def col2im2d(dcol, gxp, sh, dh, step, dw):
                         dst = gxp[n, c, oh * sh + a * dh, off::step]
                         for q in range(Q):
                             dst[q] += src[q]
+
+
+@_jit.inline
+def _add_three_taps_stride2(row, s0, s1, s2):
+    """row[2q + j] += s_j[q] for the taps j = 0, 1, 2 of a 3-wide kernel at stride 2, in one pass over
+    pixel pairs: row[2m] gets s0[m] then s2[m-1], row[2m+1] gets s1[m]. Three strided passes (a
+    scalar loop each) become one that vectorises; each element gets its terms in the same order."""
+    Q = s0.shape[0]
+    row[0] += s0[0]
+    row[1] += s1[0]
+    for m in range(1, Q):
+        row[2 * m] = row[2 * m] + s0[m] + s2[m - 1]
+        row[2 * m + 1] += s1[m]
+    row[2 * Q] += s2[Q - 1]
 
 
 @_jit.kernel

@@ -170,6 +170,18 @@ def test_gemm_conv(layer, case, dtype):
 
 
 @needs_torch
+@pytest.mark.parametrize("padding", [0, 1, 2])
+def test_three_wide_stride2_col2im(layer, padding):
+    """col2im2d's pass over pixel pairs for 3-wide kernels at stride 2 (odd and even padded widths, the
+    last column reached or not) against torch."""
+    own = np.random.default_rng(13)  # not the module's generator: the other tests' data stay as they were
+    x = own.standard_normal((2, 3, 7, 9)).astype(np.float32)
+    w = (own.standard_normal((5, 3, 3, 3)) / np.sqrt(27)).astype(np.float32)
+    check_op(conv(False, stride=2, padding=padding), x, w)
+    expect_calls(layer, *COL2IM)
+
+
+@needs_torch
 @pytest.mark.parametrize("stride", [1, 2])
 def test_conv_transpose(layer, stride):
     """A transposed convolution is the input gradient: the direct kernel at unit stride, col2im else."""
