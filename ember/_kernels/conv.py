@@ -319,9 +319,10 @@ def direct_weight_grad_wide(xf, g, start, span, gw, width):
 def _weight_grad_taps(x0s, x1s, x2s, g, start, span, gw, j):
     """Adds to ``gw[o, j:j+3]`` (``gw`` (O, J)) the dot products of ``g[o, start:start + span]`` with the
     three input runs: four output channels at a time (twelve sums in registers, each input load used
-    four times), the last O % 4 three at a time (a short last block repeats O-1)."""
+    four times) where O is a multiple of four, else three at a time (a short last block repeats O-1:
+    a four-channel pass with a three-channel tail would do more channel passes for O = 5, 6, 9)."""
     O = g.shape[0]
-    o4 = O - O % 4
+    o4 = O if O % 4 == 0 else 0
     for o0 in range(0, o4, 4):
         _four_channel_taps(x0s, x1s, x2s, g[o0, start:], g[o0 + 1, start:], g[o0 + 2, start:], g[o0 + 3, start:],
                            span, gw[o0:o0 + 4], j)
