@@ -130,6 +130,23 @@ def test_direct_weight_grad_reuses_padded_planes(layer, monkeypatch, x_grad):
 
 
 @needs_torch
+def test_direct_weight_grad_planes_with_retained_graph(layer):
+    """A second backward through a retained graph reuses the forward's padded planes and rebuilds the
+    shared gradient planes: the accumulated gradients match torch's."""
+    x, w, g1, g2 = randn(2, 4, 6, 5), randn(8, 4, 3, 3), randn(2, 8, 6, 5), randn(2, 8, 6, 5)
+    grads = []
+    for lib in (ember, torch):
+        xt, wt = lib.from_numpy(x).requires_grad_(), lib.from_numpy(w).requires_grad_()
+        y = lib.nn.functional.conv2d(xt, wt, padding=1)
+        y.backward(lib.from_numpy(g1), retain_graph=True)
+        y.backward(lib.from_numpy(g2))
+        grads.append((xt.grad, wt.grad))
+    for mine, theirs in zip(*grads):
+        assert_same(mine, theirs)
+    expect_calls(layer, *DIRECT)
+
+
+@needs_torch
 def test_direct_weight_grad_up_to_1024_channel_pairs(layer):
     """24 in, 40 out channels (960 pairs): forward, input and weight gradient on the direct kernels."""
     own = np.random.default_rng(12)  # not the module's generator: the other tests' data stay as they were

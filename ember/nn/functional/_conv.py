@@ -709,9 +709,11 @@ class Conv(Op):
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         geo = ctx.geo
         geo.grad_planes = {} if need_x and need_w and geo.direct_weight_grad else None
-        gx = ConvInputGrad.apply(g, w, geo, x.shape) if need_x else None
-        gw = ConvWeightGrad.apply(x, g, geo, w.shape, getattr(ctx, "col", None)) if need_w else None
-        geo.grad_planes = None
+        try:
+            gx = ConvInputGrad.apply(g, w, geo, x.shape) if need_x else None
+            gw = ConvWeightGrad.apply(x, g, geo, w.shape, getattr(ctx, "col", None)) if need_w else None
+        finally:  # the shared planes are this call's: never left on the node (a retained graph reruns it)
+            geo.grad_planes = None
         gb = g.sum((0,) + tuple(range(2, g.ndim))) if need_b else None
         return gx, gw, gb, None
 
