@@ -9,7 +9,9 @@ The forward's sigmoid and tanh go through ``_fmath``'s float32 exp, inline (libm
 vectorise), so the forward kernel is float32 only:
 sigmoid(x) = 1 / (1 + e^-x), tanh(x) = 2 / (1 + e^-2x) - 1 (absolute error a few 1e-8). Arguments are
 clamped to the range where float32 exp is finite and normal, which leaves both functions' values
-unchanged; a NaN passes through the comparisons and comes out NaN. The backward needs no exp and
+unchanged; a NaN passes through the comparisons and comes out NaN. The forward lets LLVM contract
+multiply-adds into FMAs (``fastmath={"contract"}``: no reassociation, NaN/inf unchanged): 29 -> 23 us
+a step at (20, 1024). The backward needs no exp and
 takes float32 or float64.
 """
 import numpy as np
@@ -41,7 +43,7 @@ def _clamped_exp_parts(v):
     return p, _pow2_bits(k)
 
 
-@_jit.kernel
+@_jit.kernel(fastmath={"contract"})
 def lstm_cell_forward(gates, rec, k, a, b, c, tc, h, pow2_bits):
     """One LSTM step in place, float32, rows of (batch, 4H) ``gates`` (the input projection plus
     biases) and ``rec`` (h_prev @ W_hh^T): ``gates`` becomes the activations (i, f, g, o), ``c`` the

@@ -149,23 +149,22 @@ def _lstm_forward(G, h0, c0, w_hh, b_hh, w_hr, mode, steps, train):
     C = xp.empty((N, H), dtype=dt) if train else None
     TC = xp.empty((N, H), dtype=dt) if train else xp.empty((B, H), dtype=dt)
     HU = xp.empty((N if train else B, H), dtype=dt) if w_hr is not None else None
-    whh_t = xp.ascontiguousarray(w_hh.T)  # row-major B: a little faster per-step GEMM
-    whr_t = xp.ascontiguousarray(w_hr.T) if w_hr is not None else None
     rec = xp.empty((B, 4 * H), dtype=dt)
     if dt == np.float32 and _jit.enabled_for(G):
         cell_step = _compiled_lstm_step(H)
     else:
         cell_step = _numpy_lstm_step(B, H, dt, xp)
+    # np.dot hands W_hh^T to BLAS as a transpose flag: no transposed copy of the weight per call
     for s, b in steps:
         e = s + b
         cs = c[:b]
         tc = TC[s:e] if train else TC[:b]
         hu = y[s:e] if w_hr is None else (HU[s:e] if train else HU[:b])
-        cell_step(G[s:e], np.matmul(h[:b], whh_t, out=rec[:b]), cs, tc, hu)
+        cell_step(G[s:e], np.dot(h[:b], w_hh.T, out=rec[:b]), cs, tc, hu)
         if train:
             C[s:e] = cs
         if w_hr is not None:
-            np.matmul(hu, whr_t, out=y[s:e])
+            np.dot(hu, w_hr.T, out=y[s:e])
         h[:b] = y[s:e]
     return (y, h, c), (G, C, TC if train else None, HU if train else None)
 
@@ -267,10 +266,9 @@ def _gru_forward(G, h0, c0, w_hh, b_hh, w_hr, mode, steps, train):
     h = h0.copy()
     y = xp.empty((N, H), dtype=G.dtype)
     HN = xp.empty((N, H), dtype=G.dtype) if train else None
-    whh_t = xp.ascontiguousarray(w_hh.T)  # row-major B: a little faster per-step GEMM
     for s, b in steps:
         g = G[s:s + b]
-        hp = np.matmul(h[:b], whh_t)
+        hp = np.dot(h[:b], w_hh.T)
         if b_hh is not None:
             hp += b_hh
         rz = g[:, :2 * H]
@@ -320,11 +318,10 @@ def _gru_backward(ctx, dy, dhn, dcn):
 # ---------------------------------------------------------------- Elman RNN
 def _rnn_forward(G, h0, c0, w_hh, b_hh, w_hr, mode, steps, train):
     h = h0.copy()
-    whh_t = array_module(G).ascontiguousarray(w_hh.T)  # row-major B: a little faster per-step GEMM
     relu = mode == "RNN_RELU"
     for s, b in steps:
         g = G[s:s + b]
-        g += np.matmul(h[:b], whh_t)
+        g += np.dot(h[:b], w_hh.T)
         if relu:
             np.maximum(g, 0, out=g)
         else:
