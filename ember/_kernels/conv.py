@@ -25,6 +25,14 @@ from .. import _jit
 @_jit.kernel
 def im2col2d(xp, col, sh, dh, step, dw):
     C, KH, J, N, OH, Q = col.shape
+    if J == 3 and step == 2 and dw == 1:
+        for c in range(C):
+            for a in range(KH):
+                for n in range(N):
+                    for oh in range(OH):
+                        _split_three_taps_stride2(xp[n, c, oh * sh + a * dh], col[c, a, 0, n, oh], col[c, a, 1, n, oh],
+                                                  col[c, a, 2, n, oh])
+        return
     for c in range(C):
         for a in range(KH):
             for j in range(J):
@@ -37,6 +45,16 @@ def im2col2d(xp, col, sh, dh, step, dw):
                             dst[q] = src[q]
 
 
+@_jit.inline
+def _split_three_taps_stride2(row, d0, d1, d2):
+    """d_j[q] = row[2q + j] for the taps j = 0, 1, 2 of a 3-wide kernel at stride 2: one pass over the
+    row instead of three strided ones (``_add_three_taps_stride2`` is its adjoint)."""
+    for q in range(d0.shape[0]):
+        d0[q] = row[2 * q]
+        d1[q] = row[2 * q + 1]
+        d2[q] = row[2 * q + 2]
+
+
 @_jit.kernel
 def im2col_same(xf, col, top, left, width):
     """Columns of a unit-stride convolution whose output planes have the input's size (padding
@@ -44,11 +62,13 @@ def im2col_same(xf, col, top, left, width):
     zero where that is outside the input, with ``xf`` (N, C, H*W) the unpadded input's flat planes.
 
     Output and input rows then have the same length, so each kernel offset's block is the flat input
-    plane shifted by (a - top)*W + (j - left): one contiguous copy of the whole plane, then zeros in
-    the few columns that wrapped round from the neighbouring row. No padded copy of the input, no
-    per-row loop (the rows are short at deep layers: 8 to 32 pixels)."""
+    plane shifted by (a - top)*W + (j - left): one contiguous copy of the whole plane, with zeros in
+    the columns that wrapped round from the neighbouring row (``_wrap_masks``). No padded copy of the
+    input, no per-row loop (the rows are short at deep layers: 8 to 32 pixels)."""
     C, KH, KW, N, L = col.shape
     HW = xf.shape[2]
+    keep = _wrap_masks(KW, L, left, width)
+    zero = col.dtype.type(0)
     for c in range(C):
         for a in range(KH):
             for j in range(KW):
@@ -58,28 +78,23 @@ def im2col_same(xf, col, top, left, width):
                     dst = col[c, a, j, n]
                     for p in range(lo):
                         dst[p] = 0
-                    src, run = xf[n, c, lo + shift:], dst[lo:]
+                    src, run, k = xf[n, c, lo + shift:], dst[lo:], keep[j, lo:]
                     for p in range(hi - lo):
-                        run[p] = src[p]
+                        run[p] = src[p] if k[p] else zero
                     for p in range(hi, L):
                         dst[p] = 0
-                    # output columns whose input column is left or right of the plane read the
-                    # neighbouring row's end or start: zero them
-                    for p0 in range(0, L, width):
-                        row = dst[p0:]
-                        for q in range(left - j):
-                            row[q] = 0
-                        for q in range(width - (j - left), width):
-                            row[q] = 0
 
 
 @_jit.kernel
 def col2im_same(dcol, gx, top, left, width):
     """Adjoint of ``im2col_same`` for samples in the leading dim: ``dcol`` (N, C, KH, KW, H*W) column
     gradients -> ``gx`` (N, C, H*W), overwritten. Each kernel offset's block is added to the plane
-    shifted, in one contiguous run, after zeroing (in ``dcol``) the columns that wrapped round."""
+    shifted, in one contiguous run; the columns that wrapped round add zero (``_wrap_masks``), as
+    their zero columns in ``im2col_same`` contribute nothing."""
     N, C, KH, KW, L = dcol.shape
     HW = gx.shape[2]
+    keep = _wrap_masks(KW, L, left, width)
+    zero = dcol.dtype.type(0)
     for n in range(N):
         for c in range(C):
             acc = gx[n, c]
@@ -87,18 +102,23 @@ def col2im_same(dcol, gx, top, left, width):
                 acc[p] = 0
             for a in range(KH):
                 for j in range(KW):
-                    src = dcol[n, c, a, j]
-                    for p0 in range(0, L, width):
-                        row = src[p0:]
-                        for q in range(left - j):
-                            row[q] = 0
-                        for q in range(width - (j - left), width):
-                            row[q] = 0
                     shift = (a - top) * width + (j - left)
                     lo, hi = max(0, -shift), min(L, HW - shift)
-                    dst, run = acc[lo + shift:], src[lo:]
+                    dst, run, k = acc[lo + shift:], dcol[n, c, a, j, lo:], keep[j, lo:]
                     for p in range(hi - lo):
-                        dst[p] += run[p]
+                        dst[p] += run[p] if k[p] else zero
+
+
+@_jit.inline
+def _wrap_masks(KW, L, left, width):
+    """keep[j, p]: whether output column p % width, shifted by tap j less ``left``, stays inside its row
+    (a select, not a multiply by 0/1: a non-finite value in a wrapped column must not leak as NaN)."""
+    keep = np.empty((KW, L), np.bool_)
+    for j in range(KW):
+        for p in range(L):
+            q = p % width + j - left
+            keep[j, p] = 0 <= q < width
+    return keep
 
 
 @_jit.kernel

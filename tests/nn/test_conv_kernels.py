@@ -67,9 +67,12 @@ DIRECT_CASES = [
 # of the input's size with many channels: im2col_same (the forward's columns, kept for the weight
 # gradient) and col2im_same
 COL2IM = ("col2im2d", "block_grad")
+# strided or unpadded with more output channels than a column's rows: the forward's columns for the whole
+# batch by im2col2d (kept for the weight gradient)
+COLS_COL2IM = ("im2col2d",) + COL2IM
 SAME = ("im2col_same", "col2im_same")
 GEMM_CASES = [
-    ("stride2_pad", (2, 3, 9, 8), (4, 3, 3, 3), True, dict(stride=2, padding=1), COL2IM),
+    ("stride2_pad", (2, 3, 9, 8), (4, 3, 3, 3), True, dict(stride=2, padding=1), COLS_COL2IM),
     ("dilation", (2, 3, 9, 9), (5, 3, 3, 2), False, dict(dilation=(2, 1), padding=(2, 0)), COL2IM),
     ("pixel_block_stride_h", (2, 3, 9, 8), (5, 3, 3, 3), True, dict(stride=(2, 1)), COL2IM),
     ("many_channels", (2, 48, 4, 5), (48, 48, 3, 3), True, dict(padding=1), SAME),
@@ -77,7 +80,7 @@ GEMM_CASES = [
     ("many_channels_same_even", (2, 48, 5, 6), (48, 48, 2, 4), True, dict(padding="same"), SAME),
     # direct forward allowed, but the weight gradient wants the columns; the input gradient by GEMM
     ("mid_channels", (2, 32, 5, 6), (40, 32, 3, 3), True, dict(padding=1), SAME),
-    ("many_channels_no_pad", (2, 48, 5, 6), (48, 48, 3, 3), False, {}, COL2IM),
+    ("many_channels_no_pad", (2, 48, 5, 6), (48, 48, 3, 3), False, {}, COLS_COL2IM),
     ("wide_kernel", (2, 2, 5, 12), (3, 2, 2, 9), True, {}, COL2IM),
     ("stride_1x1", (3, 4, 7, 7), (6, 4, 1, 1), False, dict(stride=2), COL2IM),
 ]
@@ -189,13 +192,13 @@ def test_gemm_conv(layer, case, dtype):
 @needs_torch
 @pytest.mark.parametrize("padding", [0, 1, 2])
 def test_three_wide_stride2_col2im(layer, padding):
-    """col2im2d's pass over pixel pairs for 3-wide kernels at stride 2 (odd and even padded widths, the
-    last column reached or not) against torch."""
+    """im2col2d's and col2im2d's passes over pixel pairs for 3-wide kernels at stride 2 (odd and even
+    padded widths, the last column reached or not) against torch."""
     own = np.random.default_rng(13)  # not the module's generator: the other tests' data stay as they were
     x = own.standard_normal((2, 3, 7, 9)).astype(np.float32)
     w = (own.standard_normal((5, 3, 3, 3)) / np.sqrt(27)).astype(np.float32)
     check_op(conv(False, stride=2, padding=padding), x, w)
-    expect_calls(layer, *COL2IM)
+    expect_calls(layer, *COLS_COL2IM)
 
 
 @needs_torch
@@ -222,7 +225,18 @@ def test_batch_spans_several_chunks(layer, monkeypatch):
     check_op(conv(True, stride=2, padding=1), x, w, b)
     mode, calls = layer
     jit = mode == "jit"
-    assert (calls["im2col2d"], calls["col2im2d"]) == ((3, 3) if jit else (0, 0))
+    # im2col2d: three chunks of the first weight gradient, then the strided forward's whole batch
+    assert (calls["im2col2d"], calls["col2im2d"]) == ((4, 3) if jit else (0, 0))
+
+
+@needs_torch
+def test_same_size_columns_with_nan_and_inf_at_row_ends(layer):
+    """im2col_same / col2im_same: non-finite inputs in the first and last column of a row, where the
+    shifted planes wrap round into the neighbouring row, stay out of the neighbours' results."""
+    x, w = randn(2, 48, 4, 5), randn(48, 48, 3, 3) / np.float32(np.sqrt(48 * 9))
+    x[0, 1, 1, 0], x[0, 2, 2, 4], x[1, 0, 3, 4], x[1, 5, 0, 0] = np.inf, np.nan, -np.inf, np.nan
+    check_op(conv(False, padding=1), x, w)
+    expect_calls(layer, *SAME)
 
 
 @needs_torch

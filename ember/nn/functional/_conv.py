@@ -141,10 +141,14 @@ def _im2col(x, geo):
     if geo.block > 1:
         return _blocked_col(x, geo)
     n, c = x.shape[:2]
-    if geo.compiled and geo.channel_major and _same_size(geo):
+    if geo.compiled and geo.channel_major:
         from ..._kernels import conv as K
-        col = np.empty((c,) + geo.kernel + (n, geo.L), x.dtype)
-        K.im2col_same(np.ascontiguousarray(x).reshape(n, c, -1), col, geo.pads[0][0], geo.pads[1][0], geo.in_size[1])
+        col = np.empty((c,) + geo.kernel + (n,) + geo.out, x.dtype)
+        if _same_size(geo):
+            K.im2col_same(np.ascontiguousarray(x).reshape(n, c, -1), col.reshape(col.shape[:4] + (-1,)),
+                          geo.pads[0][0], geo.pads[1][0], geo.in_size[1])
+        else:  # the (C, KH, KW, N, OH, OW) columns are im2col2d's layout with the whole batch as one chunk
+            K.im2col2d(_padded_input(x, geo), col, geo.stride[0], geo.dilation[0], geo.stride[1], geo.dilation[1])
         return col.reshape(c * geo.K, n * geo.L)
     win = windows(pad_array(x, geo.pads), geo.kernel, geo.stride, geo.dilation, geo.out)
     if geo.channel_major:
