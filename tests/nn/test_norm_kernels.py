@@ -114,6 +114,22 @@ def test_batch_norm_non_contiguous_input_and_grad(layer):
 
 
 @needs_torch
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_parameter_grads_without_input_grad(layer, training):
+    """Only the weight and bias want gradients (a first layer's input): the backward kernel skips the
+    input gradient pass and still sums the parameter gradients as torch does."""
+    x, g, w, b = randn(4, 3, 5, 6, offset=1.0), randn(4, 3, 5, 6), randn(3), randn(3)
+    grads = []
+    for lib in (ember, torch):
+        wt, bt = lib.from_numpy(w).requires_grad_(), lib.from_numpy(b).requires_grad_()
+        rm, rv = lib.zeros(3), lib.ones(3)
+        F(lib).batch_norm(lib.from_numpy(x), rm, rv, wt, bt, training=training).backward(lib.from_numpy(g))
+        grads.append((wt.grad, bt.grad))
+    for mine, theirs in zip(*grads):
+        assert_same(mine, theirs)
+
+
+@needs_torch
 def test_batch_norm_large_mean_keeps_the_variance(layer):
     """Two-pass statistics: a mean of 1e4 does not cancel a unit variance away (float32; the outputs carry
     the input's own rounding, ~1e-3 at 1e4)."""
