@@ -169,3 +169,83 @@ def test_clamp_raw_backward_matches_torch(kw):
         got.append((x.grad.numpy(), gx.detach().numpy()))
     for e, t in zip(*got):
         np.testing.assert_allclose(e, t, rtol=1e-6, equal_nan=True)
+
+
+def _node_state(t):
+    """What the engine reads from t's node: its class, edges and saved entries (tensors by identity)."""
+    node = t.grad_fn
+    ident = lambda v: id(v) if isinstance(v, ember.Tensor) else v  # noqa: E731
+    saved = tuple(None if s is None else (s[0], ident(s[1]) if s[0] != 1 else ident(s[1][0]), s[2], s[3])
+                  for s in node._saved)
+    edges = tuple(None if e is None else (ident(e[0]), e[1], e[2], e[3]) for e in node._edges)
+    return type(node), edges, saved
+
+
+@pytest.mark.parametrize("grads", [(True, True, True), (False, True, True), (True, False, False), (True, True, None)])
+def test_recorded_linear_relu_ce_build_the_general_nodes(grads):
+    """F.linear / F.relu / F.cross_entropy record their nodes directly: the same node Op.apply builds."""
+    from ember.nn.functional._activation import Relu
+    from ember.nn.functional._linear import Linear
+    from ember.nn.functional._loss import _IndexCrossEntropy
+    F = ember.nn.functional
+    x = ember.tensor(RNG.standard_normal((4, 3)).astype(np.float32), requires_grad=grads[0])
+    w = ember.tensor(RNG.standard_normal((5, 3)).astype(np.float32), requires_grad=grads[1])
+    b = None if grads[2] is None else ember.tensor(np.ones(5, np.float32), requires_grad=grads[2])
+    x2 = x * 1.0 if grads[0] else x  # a non-leaf input too
+    assert _node_state(F.linear(x2, w, b)) == _node_state(Linear.apply(x2, w, b))
+    h = F.linear(x2, w, b)
+    r = F.relu(h)
+    assert _node_state(r)[:2] == _node_state(Relu.apply(h))[:2]
+    assert r.grad_fn._saved[0][1][0] is r._data and r._version == 0  # its own output, version-counted
+    t = ember.tensor([0, 4, 1, 2])
+    assert _node_state(F.cross_entropy(h, t)) == _node_state(_IndexCrossEntropy.apply(h, t, None, -100, "mean", 0.0))
+    aa = ember.tensor(np.ones((3, 3), np.float32), requires_grad=True)
+    assert _node_state(F.linear(aa, aa)) == _node_state(Linear.apply(aa, aa, None))
+
+
+@needs_torch
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_recorded_linear_relu_backward_and_double_backward_match_torch(bias, dtype):
+    xa = RNG.standard_normal((4, 3)).astype(dtype)
+    wa = RNG.standard_normal((5, 3)).astype(dtype)
+    ba = RNG.standard_normal(5).astype(dtype)
+    xa[0, 0] = -0.0
+    got = []
+    for lib in (ember, torch):
+        F = lib.nn.functional
+        x, w = lib.tensor(xa, requires_grad=True), lib.tensor(wa, requires_grad=True)
+        b = lib.tensor(ba, requires_grad=True) if bias else None
+        y = F.relu(F.linear(x, w, b))
+        loss = F.cross_entropy(y, lib.tensor([0, 4, 1, 2]))
+        loss.backward(retain_graph=True)
+        first = [t.grad.numpy().copy() for t in (x, w, b) if t is not None]
+        loss.backward()  # retained: a second pass accumulates
+        second = [t.grad.numpy().copy() for t in (x, w, b) if t is not None]
+        gx, = lib.autograd.grad((F.relu(F.linear(x, w, b)) ** 2).sum(), x, create_graph=True)
+        gx.sum().backward()
+        got.append(first + second + [gx.detach().numpy(), w.grad.numpy(), y.detach().numpy()])
+    for e, t in zip(*got):
+        np.testing.assert_allclose(e, t, rtol=1e-5, atol=1e-6)
+
+
+def test_recorded_linear_relu_ce_keep_autograd_errors():
+    F = ember.nn.functional
+    x = ember.randn(4, 3, requires_grad=True)
+    w = ember.randn(5, 3, requires_grad=True)
+    loss = F.cross_entropy(F.relu(F.linear(x, w)), ember.tensor([0, 4, 1, 2]))
+    loss.backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        loss.backward()
+    y = F.linear(x, w)
+    with ember.no_grad():
+        w.mul_(2)  # a saved input modified in place
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+    r = F.relu(x * 1.0)
+    with ember.no_grad():
+        r.add_(1)  # relu's saved output modified in place
+    with pytest.raises(RuntimeError, match="is at version 1; expected version 0"):
+        r.sum().backward()
+    assert F.linear(x.detach(), w.detach()).grad_fn is None  # nothing requires grad: no node
+    assert F.relu(x.detach()).grad_fn is None

@@ -132,6 +132,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
         ready = [r for r in dict.fromkeys(roots) if deps.get(r, 0) == 0]
 
     plain = not captures and useful is None
+    leaf_plain = accumulate and inputs is None
     prev_mode = grad_mode._enabled[0]
     grad_mode._enabled[0] = create_graph
     try:
@@ -141,8 +142,12 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
             if not isinstance(target, Node):
                 grad = slot[0] if slot else None
                 slot = None  # the only engine reference left is ``grad`` (see _exclusive)
-                _finish_leaf(target, grad, captures, results, accumulate, inputs)
-                grad = None
+                if grad is not None:
+                    if leaf_plain and not target._hooks:  # nothing to capture or hook: straight into .grad
+                        _accumulate_leaf(target, grad, 1)
+                    else:
+                        _finish_leaf(target, grad, captures, results, accumulate, inputs)
+                    grad = None
                 continue
             # (the slot list is sized by the node's output count, so len(slot) == 1 is _n_out == 1)
             if (plain and slot is not None and len(slot) == 1 and slot[0] is not None and not target._hooked
@@ -260,18 +265,20 @@ def _free(node):
 
 # When nothing but the engine references a fresh gradient it becomes ``.grad`` without a copy, as
 # torch's AccumulateGrad steals a gradient whose use_count() is 1. CPython's reference counts tell:
-# unshared, the tensor is held by run_backward's local, _finish_leaf's and this function's
-# arguments and getrefcount's own; its array by the tensor, ``d`` and getrefcount. Any other holder
-# (another leaf, a hook, a saved tensor, the caller, a view) raises a count, and the copy is kept.
+# unshared, the tensor is held by the engine's frames (``engine_refs`` of them: run_backward's local,
+# and _finish_leaf's argument when that runs first), _accumulate_leaf's and this function's arguments
+# and getrefcount's own; its array by the tensor, ``d`` and getrefcount. Any other holder (another
+# leaf, a hook, a saved tensor, the caller, a view) raises a count, and the copy is kept.
 _CAN_STEAL = sys.implementation.name == "cpython" and sys.version_info < (3, 14)
 
 
-def _exclusive(grad):
+def _exclusive(grad, engine_refs):
     d = grad._data
+    refs = engine_refs + 3
     if d.__class__ is not np.ndarray:  # a device array: stolen only when it owns its memory
-        return (_CAN_STEAL and sys.getrefcount(grad) == 4 and sys.getrefcount(d) == 3 and is_device_array(d)
+        return (_CAN_STEAL and sys.getrefcount(grad) == refs and sys.getrefcount(d) == 3 and is_device_array(d)
                 and d.base is None and d.flags.c_contiguous)
-    if not (_CAN_STEAL and sys.getrefcount(grad) == 4 and sys.getrefcount(d) == 3):
+    if not (_CAN_STEAL and sys.getrefcount(grad) == refs and sys.getrefcount(d) == 3):
         return False
     flags = d.flags  # (a new flags object on every read)
     if not (flags.c_contiguous and flags.writeable):
@@ -284,8 +291,6 @@ def _exclusive(grad):
 
 
 def _finish_leaf(leaf, grad, captures, results, accumulate, inputs):
-    if grad is None:
-        return
     if leaf._hooks:
         for fn in list(leaf._hooks):
             new = fn(grad)
@@ -297,19 +302,25 @@ def _finish_leaf(leaf, grad, captures, results, accumulate, inputs):
             results[i] = grad
     if not accumulate or (inputs is not None and not hits):
         return
+    _accumulate_leaf(leaf, grad, 2)
+
+
+def _accumulate_leaf(leaf, grad, engine_refs):
+    """``leaf.grad`` receives ``grad`` (torch's AccumulateGrad): the tensor hooks ran already."""
     if leaf.grad_fn is not None:  # a non-leaf named in backward(inputs=...)
         leaf.grad = grad if leaf.grad is None else leaf.grad + grad
         return
-    if leaf.grad is None:
+    prev = leaf.grad
+    if prev is None:
         # Own the memory: the same gradient array may reach several leaves or be a broadcast view.
-        if not grad.requires_grad and not leaf._hooks and _exclusive(grad):
+        if not grad.requires_grad and not leaf._hooks and _exclusive(grad, engine_refs):
             leaf.grad = grad._make(grad._data)
         else:
             leaf.grad = grad.detach().clone() if not grad.requires_grad else grad.clone()
-    elif grad.requires_grad or leaf.grad.requires_grad:
-        leaf.grad = leaf.grad + grad
+    elif grad.requires_grad or prev.requires_grad:
+        leaf.grad = prev + grad
     else:
-        leaf.grad._data += grad._data
+        prev._data += grad._data
     if leaf._post_acc_hooks:
         for fn in list(leaf._post_acc_hooks):
             fn(leaf)

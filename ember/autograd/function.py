@@ -89,6 +89,32 @@ class Node:
 
     saved_variables = saved_tensors
 
+    def _saved_arrays(self):
+        """The saved values as raw arrays, version-checked as ``saved_tensors`` checks them: what a
+        backward that records nothing (``create_graph=False``) reads, without a tensor per value."""
+        saved = self._saved
+        if saved is _FREED:
+            raise RuntimeError(_BACKWARD_TWICE)
+        if len(saved) == 1:
+            return (self._unpack_array(saved[0]),)
+        return tuple([self._unpack_array(entry) for entry in saved])
+
+    def _unpack_array(self, entry):
+        if entry is None:
+            return None
+        kind, obj, version, nr = entry
+        if kind == _IN:
+            vc = obj._vc
+            if (vc[0] if vc is not None else 0) != version:
+                self._raise_modified(obj, version, obj._out_nr, obj._version)
+            return obj._data
+        if kind == _OUT:
+            array, vc = obj
+            if vc[0] != version:
+                self._raise_modified(self._wrap_output(array, nr, vc), version, nr, vc[0])
+            return array
+        return obj._data if isinstance(obj, Tensor) else obj
+
     def _unpack(self, entry):
         if entry is None:
             return None
@@ -244,6 +270,19 @@ def edge_of(t):
     d = t._data
     fn = t.grad_fn
     return (fn, t._out_nr, d.shape, d.dtype) if fn is not None else (t, 0, d.shape, d.dtype)
+
+
+def saved_input(t):
+    """The saved entry ``_resolve_saved`` makes for an input tensor that forward saved."""
+    vc = t._vc
+    return (_IN, t, vc[0] if vc is not None else 0, 0)
+
+
+def save_output(t):
+    """Save the recorded output ``t`` (single output) for its own node's backward, as ``_resolve_saved``
+    does: its array and version counter, not the tensor (no reference cycle)."""
+    vc = t._version_counter()
+    t.grad_fn._saved = ((_OUT, (t._data, vc), vc[0], 0),)
 
 
 def _edge(t):
@@ -484,6 +523,22 @@ class Op(Node):
                 ctx._saved = ((_IN, a, va[0] if va is not None else 0, 0), (_IN, b, vb[0] if vb is not None else 0, 0))
             else:
                 ctx._saved = ((_IN, a, va[0] if va is not None else 0, 0), (_CONST, b, 0, 0))
+        t = _new(Tensor)
+        t._data = out
+        t.requires_grad = True
+        t.grad_fn = ctx
+        return t
+
+    @classmethod
+    def _record(cls, out, edges, saved=()):
+        """The output tensor of a node for ``cls`` whose forward a fast path already ran: ``out`` one
+        floating ndarray, ``edges`` one entry per forward argument (``edge_of`` or None, at least one
+        edge), ``saved`` entries from ``saved_input`` (an output to save: ``save_output`` after). The
+        node is what ``_apply_recording`` builds for that forward; the caller adds forward's ctx state
+        on ``out.grad_fn``."""
+        ctx = _new(cls)
+        ctx._edges = edges
+        ctx._saved = saved
         t = _new(Tensor)
         t._data = out
         t.requires_grad = True

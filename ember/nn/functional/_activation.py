@@ -14,7 +14,7 @@ from ... import _jit
 from ..._device import array_module
 from ..._kernels import activation as _kernels
 from ..._tensor import Tensor
-from ...autograd.function import Op
+from ...autograd.function import Op, edge_of, save_output
 from ...autograd.grad_mode import _enabled
 from ..._ops import elementwise as E
 from ..._ops.elementwise import _erf
@@ -91,9 +91,9 @@ class Relu(Op):
     def backward(ctx, g):
         # torch's threshold_backward is a select (0 where out <= 0, else g), not a product: a NaN output
         # passes its gradient, a NaN gradient where out <= 0 does not
-        out, = ctx.saved_tensors
         if not _enabled[0]:
-            y, gd = out._data, g._data
+            y, = ctx._saved_arrays()
+            gd = g._data
             if _host_kernels(y, gd) and y.dtype in _FAST and gd.dtype == y.dtype and y.flags.c_contiguous \
                     and gd.flags.c_contiguous and y.shape == gd.shape:
                 result = np.empty_like(gd)
@@ -102,6 +102,7 @@ class Relu(Op):
             keep = np.less_equal(y, 0)  # a product, not a select, on this path: NumPy's where is ~10x slower
             np.logical_not(keep, out=keep)
             return Tensor._wrap((gd * keep).astype(gd.dtype, copy=False))
+        out, = ctx.saved_tensors
         return E.where(out <= 0, 0.0, g)
 
 
@@ -113,10 +114,14 @@ def relu(input, inplace=False):
     """
     if inplace:
         return relu_(input)
-    if not _enabled[0] and input.__class__ is Tensor:
+    if input.__class__ is Tensor:
         x = input._data
-        # inference on the host: Relu.forward's arithmetic without the op machinery
+        # on the host: Relu.forward's arithmetic, and its node, without the op machinery
         if x.dtype in _FAST and x.__class__ is np.ndarray:
+            if _enabled[0] and input.requires_grad:
+                t = Relu._record(_relu_array(x), (edge_of(input),))
+                save_output(t)
+                return t
             t = _new(Tensor)
             t._data = _relu_array(x)
             return t

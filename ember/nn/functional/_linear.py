@@ -3,7 +3,7 @@ import numpy as np
 
 from ... import _dtype as D
 from ..._tensor import Tensor
-from ...autograd.function import Op
+from ...autograd.function import Op, _edge, saved_input
 from ...autograd.grad_mode import _enabled
 from ..._ops._util import type_name, compute_dtype
 
@@ -29,7 +29,6 @@ class Linear(Op):
         if dt in _FAST and w.dtype == dt and x.ndim == 2 and w.ndim == 2 and x.shape[1] == w.shape[1]:
             # the common case: one 2-D GEMM in the input's own dtype, no reshapes or casts
             ctx._to_save = (x, w)
-            ctx.has_bias = b is not None
             out = np.dot(x, w.T)
             if b is not None:
                 out += b if b.dtype == dt else b.astype(dt)
@@ -37,7 +36,6 @@ class Linear(Op):
         if x.dtype != w.dtype or x.ndim == 0 or x.shape[-1] != w.shape[-1]:
             _check(x, w)
         ctx.save_for_backward(x, w)
-        ctx.has_bias = b is not None
         cdt = compute_dtype(x.dtype)
         xc, wc = (x, w) if cdt == x.dtype else (x.astype(cdt), w.astype(cdt))
         # Fold leading dims into one GEMM.
@@ -50,26 +48,28 @@ class Linear(Op):
         return out if out.dtype == x.dtype else out.astype(x.dtype)
 
     def backward(ctx, g):
-        x, w = ctx.saved_tensors
-        need_x, need_w, need_b = ctx.needs_input_grad
-        wd = w._data
-        n_out = wd.shape[0] if wd.ndim == 2 else 1
+        # an input's edge is None when it needs no gradient (the bias's also when there is none)
+        ex, ew, eb = ctx._edges
         if not _enabled[0]:
-            return _raw_backward(g._data, x._data, wd, n_out, need_x, need_w, need_b and ctx.has_bias)
+            x, w = ctx._saved_arrays()
+            return _raw_backward(g._data, x, w, ex is not None, ew is not None, eb is not None)
+        x, w = ctx.saved_tensors
+        n_out = w.shape[0] if w.ndim == 2 else 1
         g2 = g.reshape(-1, n_out)
-        gx = (g2 @ w.reshape(n_out, -1)).reshape(x.shape) if need_x else None
-        gw = (g2.T @ x.reshape(-1, x.shape[-1])).reshape(w.shape) if need_w else None
-        gb = g2.sum(0).reshape(w.shape[:-1]) if need_b and ctx.has_bias else None
+        gx = (g2 @ w.reshape(n_out, -1)).reshape(x.shape) if ex is not None else None
+        gw = (g2.T @ x.reshape(-1, x.shape[-1])).reshape(w.shape) if ew is not None else None
+        gb = g2.sum(0).reshape(w.shape[:-1]) if eb is not None else None
         return gx, gw, gb
 
 
-def _raw_backward(g, x, w, n_out, need_x, need_w, need_b):
-    if g.ndim == 2 and x.ndim == 2 and w.ndim == 2 and g.dtype in _FAST and x.dtype == g.dtype == w.dtype:
+def _raw_backward(g, x, w, need_x, need_w, need_b):
+    dt = g.dtype
+    if g.ndim == 2 and x.ndim == 2 and w.ndim == 2 and dt in _FAST and x.dtype is dt and w.dtype is dt:
         # 2-D, one floating dtype: the three GEMM/sum results need no reshape or cast
         return (Tensor._wrap(np.dot(g, w)) if need_x else None,
                 Tensor._wrap(np.dot(g.T, x)) if need_w else None,
                 Tensor._wrap(_column_sums(g)) if need_b else None)
-    dt = g.dtype
+    n_out = w.shape[0] if w.ndim == 2 else 1
     cdt = compute_dtype(dt)
     g2 = g.reshape(-1, n_out).astype(cdt, copy=False)
     gx = gw = gb = None
@@ -108,22 +108,33 @@ def linear(input, weight, bias=None):
     >>> F.linear(ember.ones(2, 3), ember.ones(4, 3)).shape
     torch.Size([2, 4])
     """
-    if not _enabled[0] and input.__class__ is Tensor:
-        # inference: one GEMM and the bias add, no node (the same arithmetic as Linear.forward)
+    if input.__class__ is Tensor:
         x, w = input._data, weight._data
-        if x.ndim == 2 and w.ndim == 2 and x.dtype in _FAST and w.dtype == x.dtype and x.shape[1] == w.shape[1]:
-            out = np.dot(x, w.T)
-            if bias is not None:
+        if (x.__class__ is np.ndarray and w.__class__ is np.ndarray and x.ndim == 2 and w.ndim == 2
+                and x.dtype in _FAST and w.dtype is x.dtype and x.shape[1] == w.shape[1]):
+            # 2-D, one host floating dtype: Linear.forward's GEMM and bias add, and its node, without
+            # the op machinery
+            if bias is None:
+                out = np.dot(x, w.T)
+            else:
                 b = bias._data
-                if b.dtype != x.dtype or b.shape != w.shape[:1]:
+                if b.__class__ is not np.ndarray or b.dtype is not x.dtype or b.shape != w.shape[:1]:
                     return Linear.apply(input, weight, bias)
+                out = np.dot(x, w.T)
                 out += b
+            if _enabled[0]:
+                edges = (_edge(input), _edge(weight), None if bias is None else _edge(bias))
+                if edges != _NO_EDGES:
+                    # saved as _resolve_saved saves them: each by the first argument holding its array
+                    return Linear._record(out, edges, (saved_input(input),
+                                                       saved_input(input if x is w else weight)))
             t = _new(Tensor)
             t._data = out
             return t
     return Linear.apply(input, weight, bias)
 
 
+_NO_EDGES = (None, None, None)
 _FAST = (np.dtype(np.float32), np.dtype(np.float64))
 _new = object.__new__
 

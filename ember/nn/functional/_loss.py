@@ -4,6 +4,7 @@ cross_entropy, nll_loss and mse_loss are fused ops (one forward, one backward); 
 compositions of ember ops, written in a form that stays finite for large inputs (log-sum-exp,
 log1p(exp(-|x|))).
 """
+import math
 import warnings
 
 import numpy as np
@@ -13,7 +14,7 @@ from ... import _jit
 from ..._device import array_module, as_array
 from ..._kernels import loss as _kernels
 from ..._tensor import Tensor
-from ...autograd.function import Op
+from ...autograd.function import Op, _edge, edge_of, saved_input
 from ...autograd.grad_mode import _enabled
 from ..._ops import elementwise as E
 from ..._ops._util import compute_dtype
@@ -397,6 +398,10 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             and (reduction == "mean" or reduction == "sum") and input.__class__ is Tensor
             and target.__class__ is Tensor and input._data.ndim == 2 and target._data.ndim == 1
             and target._data.dtype == np.int64 and input._data.dtype in _FAST_CE):
+        if _enabled[0] and input.requires_grad:
+            out = _record_index_xent(input, target, ignore_index, reduction)
+            if out is not None:
+                return out
         return _IndexCrossEntropy.apply(input, target, None, ignore_index, reduction, 0.0)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
@@ -417,28 +422,15 @@ class _IndexCrossEntropy(CrossEntropy):
         return "CrossEntropyBackward0"
 
     def forward(ctx, x, target, weight, ignore_index, reduction, label_smoothing):
-        n, c = x.shape
-        if n and target.shape[0] == n and not 0 <= ignore_index < c:
-            if x.dtype == np.float32 and _host_kernels(x, target):
-                # one kernel call; nan when a target is out of range (checked there)
-                total, e, sum_e = _softmax_xent_compiled(x, target)
-            elif target.view(np.uint64).max() < c:  # unsigned, a negative index is huge: 0 <= target < c
-                m = x.max(axis=1, keepdims=True)
-                shifted = x - m
-                e = np.exp(shifted)
-                sum_e = e.sum(axis=1)
-                total = (np.log(sum_e).sum() - shifted[array_module(x).arange(n), target].sum())
-            else:
-                total = None
-            if total is not None and np.isfinite(total):
-                ctx.fast = True
-                ctx.e, ctx.sum_e, ctx.target, ctx.reduction = e, sum_e, target, reduction
-                ctx.save_for_backward(x)  # only the create_graph backward reads it
-                if reduction == "mean":
-                    total = total / n
-                return as_array(total, x.dtype)
-        ctx.fast = False
-        return CrossEntropy.forward(ctx, x, target, weight, ignore_index, reduction, label_smoothing)
+        fast = _index_xent(x, target, ignore_index)
+        if fast is None:
+            ctx.fast = False
+            return CrossEntropy.forward(ctx, x, target, weight, ignore_index, reduction, label_smoothing)
+        total, ctx.e, ctx.sum_e = fast
+        ctx.fast = True
+        ctx.target, ctx.reduction = target, reduction
+        ctx.save_for_backward(x)  # only the create_graph backward reads it
+        return _xent_total(total, x, reduction)
 
     def backward(ctx, g):
         if not ctx.fast:
@@ -446,27 +438,75 @@ class _IndexCrossEntropy(CrossEntropy):
         e = ctx.e
         n, c = e.shape
         if not _enabled[0]:
-            if not ctx.needs_input_grad[0]:
+            if ctx._edges[0] is None:  # (the target's gradient is never needed on the fast path)
                 return None, None, None, None, None, None
-            if e.dtype == np.float32 and _host_kernels(e, g._data):
+            gd = g._data
+            if e.dtype == np.float32 and _host_kernels(e, gd):
                 # the float32 scale g / n through float64: a quotient rounded twice is rounded once
-                scale = float(g._data.astype(e.dtype, copy=False))
+                scale = float(gd if gd.dtype is e.dtype else gd.astype(e.dtype))
                 if ctx.reduction == "mean":
                     scale /= n
                 rows = np.empty_like(e)
                 _kernels.softmax_xent_backward(e, ctx.sum_e, ctx.target, scale, rows)
-                return Tensor._wrap(rows.astype(g._data.dtype, copy=False)), None, None, None, None, None
-            scale = g._data.astype(e.dtype, copy=False)
-            if ctx.reduction == "mean":
-                scale = scale / n
-            rows = e * (scale / ctx.sum_e)[:, None]  # softmax * scale
-            rows[array_module(e).arange(n), ctx.target] -= scale
-            return Tensor._wrap(rows.astype(g._data.dtype, copy=False)), None, None, None, None, None
+            else:
+                scale = gd.astype(e.dtype, copy=False)
+                if ctx.reduction == "mean":
+                    scale = scale / n
+                rows = e * (scale / ctx.sum_e)[:, None]  # softmax * scale
+                rows[array_module(e).arange(n), ctx.target] -= scale
+            return (Tensor._wrap(rows if rows.dtype is gd.dtype else rows.astype(gd.dtype)),
+                    None, None, None, None, None)
         # create_graph: the general node's differentiable backward, given the state it expects
         ctx.coef = _Coef(idx=ctx.target, w_hot=array_module(e).ones(n, e.dtype))
         ctx.denom = e.dtype.type(n)
         ctx.x_shape, ctx.c, ctx.probs = (n, c), c, False
         return CrossEntropy.backward(ctx, g)
+
+
+def _index_xent(x, target, ignore_index):
+    """The fast path's forward on (N, C) logits and int64 targets: (summed loss, exp(x - row max), row
+    sums of it), or None where the general forward must run (an out-of-range or ignored target, a
+    non-finite total, no rows)."""
+    n, c = x.shape
+    if not (n and target.shape[0] == n and not 0 <= ignore_index < c):
+        return None
+    if x.dtype == np.float32 and _host_kernels(x, target):
+        # one kernel call; nan when a target is out of range (checked there)
+        total, e, sum_e = _softmax_xent_compiled(x, target)
+        return (total, e, sum_e) if math.isfinite(total) else None  # (a NumPy scalar: no ufunc call)
+    if not target.view(np.uint64).max() < c:  # unsigned, a negative index is huge: 0 <= target < c
+        return None
+    m = x.max(axis=1, keepdims=True)
+    shifted = x - m
+    e = np.exp(shifted)
+    sum_e = e.sum(axis=1)
+    total = (np.log(sum_e).sum() - shifted[array_module(x).arange(n), target].sum())
+    return (total, e, sum_e) if np.isfinite(total) else None  # (a 0-d array on a device)
+
+
+def _xent_total(total, x, reduction):
+    if reduction == "mean":
+        total = total / x.shape[0]
+    return as_array(total, x.dtype)
+
+
+def _record_index_xent(input, target, ignore_index, reduction):
+    """``_IndexCrossEntropy.apply(input, target, None, ignore_index, reduction, 0.0)`` when recording,
+    on host arrays whose forward takes the fast path: the same node, without the op machinery; None
+    when the op must run."""
+    x, t = input._data, target._data
+    if x.__class__ is not np.ndarray or t.__class__ is not np.ndarray:
+        return None
+    fast = _index_xent(x, t, ignore_index)
+    if fast is None:
+        return None
+    total, e, sum_e = fast
+    out = _IndexCrossEntropy._record(_xent_total(total, x, reduction),
+                                     (edge_of(input), _edge(target), None, None, None, None), (saved_input(input),))
+    ctx = out.grad_fn
+    ctx.fast = True
+    ctx.e, ctx.sum_e, ctx.target, ctx.reduction = e, sum_e, t, reduction
+    return out
 
 
 def _softmax_xent_compiled(x, target):
