@@ -56,6 +56,27 @@ def _split_three_taps_stride2(row, d0, d1, d2):
 
 
 @_jit.kernel
+def pad_planes(x, flat, top, left, width):
+    """``x`` (N, C, H, W) into ``flat`` (N, C, Hp*width + slack): each plane padded to rows of ``width``
+    with ``top`` rows and ``left`` columns of zeros before it, flattened, zeros to the end. One pass
+    that writes every element once (a zero fill and then a strided copy write the interior twice)."""
+    N, C, H, W = x.shape
+    for n in range(N):
+        for c in range(C):
+            dst = flat[n, c]
+            for p in range(top * width + left):
+                dst[p] = 0
+            for r in range(H):
+                row, src = dst[(top + r) * width + left:], x[n, c, r]
+                for q in range(W):
+                    row[q] = src[q]
+                for q in range(W, width):  # this row's right padding, then the next row's left padding
+                    row[q] = 0
+            for p in range((top + H) * width + left, dst.shape[0]):
+                dst[p] = 0
+
+
+@_jit.kernel
 def im2col_same(xf, col, top, left, width):
     """Columns of a unit-stride convolution whose output planes have the input's size (padding
     kernel size less one): ``col[c, a, j, n, p] = x[n, c, oh + a - top, ow + j - left]``, p = oh*OW + ow,

@@ -111,6 +111,23 @@ def test_four_channel_kernel_matches_two_channel_kernel(dtype):
     np.testing.assert_array_equal(four, two)
 
 
+@pytest.mark.skipif(not _jit.available(), reason="numba not installed")
+@pytest.mark.parametrize("pads", [((1, 1), (1, 1)), ((0, 0), (0, 0)), ((2, 1), (0, 3)), ((0, 2), (1, 0))], ids=str)
+def test_wide_planes_match_numpy_padding(pads):
+    """pad_planes (the direct kernels' padded planes): every element written, borders, the gaps
+    between rows and the slack zero, also from a non-contiguous input and over stale memory."""
+    own = np.random.default_rng(17)
+    x = own.standard_normal((3, 2, 6, 5)).astype(np.float32).transpose(1, 0, 2, 3)  # (2, 3, 6, 5), strided
+    flat, width = _conv._wide_planes(x, pads, 3)
+    padded = np.pad(x, ((0, 0), (0, 0)) + pads)
+    assert width == padded.shape[3]
+    expected = np.concatenate([padded.reshape(2, 3, -1), np.zeros((2, 3, 2), np.float32)], axis=2)
+    np.testing.assert_array_equal(flat, expected)
+    stale = np.full_like(flat, np.nan)
+    K.pad_planes(np.ascontiguousarray(x), stale, pads[0][0], pads[1][0], width)
+    np.testing.assert_array_equal(stale, expected)
+
+
 @needs_torch
 @pytest.mark.parametrize("x_grad", [True, False])
 def test_direct_weight_grad_reuses_padded_planes(layer, monkeypatch, x_grad):

@@ -580,11 +580,12 @@ def _same_size_input_grad(g, w, geo, x_shape):
 def _wide_planes(x, pads, kw):
     """(N, C, H, W) -> (N, C, Hp*Wp + kw - 1): padded planes, flattened, with zero slack for the
     direct kernel's garbage columns of the last row."""
+    from ..._kernels import conv as K
     n, c, h, w = x.shape
     (top, bottom), (left, right) = pads
     hp, wp = h + top + bottom, w + left + right
-    flat = np.zeros((n, c, hp * wp + kw - 1), x.dtype)
-    flat[:, :, :hp * wp].reshape(n, c, hp, wp)[:, :, top:top + h, left:left + w] = x
+    flat = np.empty((n, c, hp * wp + kw - 1), x.dtype)
+    K.pad_planes(x, flat, top, left, wp)
     return flat, wp
 
 
