@@ -506,7 +506,9 @@ def _compiled_weight(w, geo):
 
 
 def _padded_input(x, geo):
-    return np.ascontiguousarray(pad_array(x, geo.pads))
+    """The padded input (N, C, Hp, Wp), contiguous, by the compiled pass of ``_wide_planes``."""
+    flat, width = _wide_planes(x, geo.pads, 1)
+    return flat.reshape(x.shape[:2] + (-1, width))
 
 
 def _compiled_weight_grad(x, g, geo, w_shape):
