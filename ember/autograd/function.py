@@ -546,7 +546,8 @@ class Op(Node):
         return t
 
     def _run_backward(self, grads):
-        if self._n_out > 1 and any(g is None for g in grads):
+        # (``grads`` holds one entry per output: its length is _n_out without the class-default read)
+        if len(grads) > 1 and any(g is None for g in grads):
             grads = _materialize(self, grads)
         out = type(self).backward(self, *grads)
         return out if out.__class__ is tuple else (out,)

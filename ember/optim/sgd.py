@@ -3,7 +3,7 @@ import numpy as np
 
 from .. import _jit
 from .._kernels import optim as _kernels
-from .optimizer import Optimizer, _as_real, _blocks, _check_args, _kernel_views, _BLOCK
+from .optimizer import Optimizer, _as_real, _blocks, _check_args, _kernel_views, _BLOCK, _KERNEL_DTYPES
 
 
 class SGD(Optimizer):
@@ -66,26 +66,28 @@ class SGD(Optimizer):
 def _plain_step(params, lr, tmp):
     """param += grad * -lr for every parameter with a gradient (no momentum, decay or maximize):
     _sgd_block's arithmetic on small arrays, without building the lists it takes."""
-    neg_lr = -lr
     compiled = _jit.enabled()
     for p in params:
         g = p.grad
         if g is None:
             continue
-        p._bump_version()
+        vc = p._vc  # (p._bump_version() inlined)
+        if vc is None:
+            p._vc = [1]
+        else:
+            vc[0] += 1
         d = p._data
         gd = g._data
-        # (_jit.enabled_for(d) inlined: the kernels take host arrays only)
-        flat = _kernel_views(d, gd) if compiled and d.__class__ is np.ndarray else None
-        if flat is not None:  # the gradient stands in for the unused momentum buffer
-            _kernels.sgd(flat[0], flat[1], flat[1], False, False, 0.0, 0.0, 0.0, False, lr)
-            continue
-        if d.dtype.kind == "c" or d.size > _BLOCK:  # the blocked, real-view general path
+        # (_jit.enabled_for(d, gd) and _kernel_views inlined: host arrays, one kernel dtype, C order)
+        if (compiled and d.__class__ is np.ndarray and gd.__class__ is np.ndarray and d.dtype in _KERNEL_DTYPES
+                and gd.dtype == d.dtype and d.flags.c_contiguous and gd.flags.c_contiguous):
+            _kernels.sgd_plain(d.ravel(), gd.ravel(), lr)
+        elif d.dtype.kind == "c" or d.size > _BLOCK:  # the blocked, real-view general path
             d, gd = _as_real(d), _as_real(gd)
             for (pb, gb), scratch in _blocks([d, gd], tmp(d)):
-                pb += np.multiply(gb, neg_lr, out=scratch)
+                pb += np.multiply(gb, -lr, out=scratch)
         else:
-            d += np.multiply(gd, neg_lr, out=tmp(d))
+            d += np.multiply(gd, -lr, out=tmp(d))
 
 
 def sgd(params, grads, momentum_buffers, *, weight_decay, momentum, lr, dampening, nesterov, maximize, tmp=None):

@@ -122,8 +122,9 @@ def test_large_parameters(name, cfg):
 @pytest.mark.parametrize("name,cfg", CASES, ids=IDS)
 def test_kernel_runs_only_when_enabled(name, cfg, monkeypatch):
     calls = []
-    compiled = getattr(kernels, KERNEL[name])
-    monkeypatch.setattr(kernels, KERNEL[name], lambda *args: calls.append(args[0].dtype) or compiled(*args))
+    kernel = "sgd_plain" if name == "SGD" and set(cfg) == {"lr"} else KERNEL[name]  # plain SGD: its own kernel
+    compiled = getattr(kernels, kernel)
+    monkeypatch.setattr(kernels, kernel, lambda *args: calls.append(args[0].dtype) or compiled(*args))
     rng = np.random.default_rng(1)
     p = ember.tensor(rng.standard_normal((3, 4)).astype(np.float32), requires_grad=True)
     q = ember.tensor(rng.standard_normal((4, 3)), requires_grad=True)
@@ -173,6 +174,21 @@ def _fixed_grad_run(name, cfg, steps, n=4096):
 def test_sgd_float32_equals_torch_bit_for_bit(cfg):
     e, _, t, _ = _fixed_grad_run("SGD", cfg, 20)
     np.testing.assert_array_equal(e.detach().numpy(), t.detach().numpy())
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_plain_sgd_kernel_equals_the_general_kernel_bit_for_bit(dtype):
+    rng = np.random.default_rng(7)
+    p = (rng.standard_normal(1003) * 10).astype(dtype)
+    g = rng.standard_normal(1003).astype(dtype)
+    p[:4] = [-0.0, 0.0, np.inf, 1.0]
+    g[:6] = [0.0, -0.0, 1.0, np.nan, -np.inf, 3.0]
+    general, plain = p.copy(), p.copy()
+    kernels.sgd(general, g, g, False, False, 0.0, 0.0, 0.0, False, 0.013)
+    kernels.sgd_plain(plain, g, 0.013)
+    assert not np.array_equal(plain, p)
+    np.testing.assert_array_equal(plain.view(np.uint8), general.view(np.uint8))  # (signed zeros, NaN bits too)
 
 
 @needs_numba
