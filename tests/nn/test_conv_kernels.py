@@ -81,6 +81,9 @@ GEMM_CASES = [
     # direct forward allowed, but the weight gradient wants the columns; the input gradient by GEMM
     ("mid_channels", (2, 32, 5, 6), (40, 32, 3, 3), True, dict(padding=1), SAME),
     ("many_channels_no_pad", (2, 48, 5, 6), (48, 48, 3, 3), False, {}, COLS_COL2IM),
+    # dilation and stride with more output channels than a pixel block takes: im2col2d's general loop
+    ("dilated_strided_columns", (2, 3, 9, 10), (12, 3, 3, 2), True, dict(stride=(2, 1), dilation=(1, 2), padding=1),
+     COLS_COL2IM),
     ("wide_kernel", (2, 2, 5, 12), (3, 2, 2, 9), True, {}, COL2IM),
     ("stride_1x1", (3, 4, 7, 7), (6, 4, 1, 1), False, dict(stride=2), COL2IM),
 ]
@@ -216,6 +219,17 @@ def test_three_wide_stride2_col2im(layer, padding):
     w = (own.standard_normal((5, 3, 3, 3)) / np.sqrt(27)).astype(np.float32)
     check_op(conv(False, stride=2, padding=padding), x, w)
     expect_calls(layer, *COLS_COL2IM)
+
+
+@needs_torch
+@pytest.mark.parametrize("stride", [1, 2])
+def test_non_contiguous_input(layer, stride):
+    """A permuted input through the padded planes (direct kernels) and the strided columns (im2col2d)."""
+    own = np.random.default_rng(19)
+    x = own.standard_normal((7, 3, 2, 9)).astype(np.float32)  # permuted to (N, C, H, W) = (2, 3, 7, 9)
+    w = (own.standard_normal((12, 3, 3, 3)) / np.sqrt(27)).astype(np.float32)
+    check_op(lambda lib, x_, w_: lib.nn.functional.conv2d(x_.permute(2, 1, 0, 3), w_, stride=stride, padding=1), x, w)
+    expect_calls(layer, *(DIRECT_SHIFTED if stride == 1 else COLS_COL2IM))
 
 
 @needs_torch
