@@ -249,3 +249,13 @@ def test_recorded_linear_relu_ce_keep_autograd_errors():
         r.sum().backward()
     assert F.linear(x.detach(), w.detach()).grad_fn is None  # nothing requires grad: no node
     assert F.relu(x.detach()).grad_fn is None
+
+
+def test_recording_fast_paths_stay_visible_to_the_profiler():
+    from ember.profiler import profile, ProfilerActivity
+    F = ember.nn.functional
+    x = ember.randn(4, 3, requires_grad=True)
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        F.cross_entropy(F.relu(F.linear(x, ember.randn(5, 3))), ember.tensor([0, 4, 1, 2])).backward()
+    names = {e.key for e in prof.key_averages()}
+    assert {"ember::Linear", "ember::Relu", "ember::_IndexCrossEntropy"} <= names

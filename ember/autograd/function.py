@@ -553,6 +553,12 @@ class Op(Node):
         return out if out.__class__ is tuple else (out,)
 
 
+# Fast paths that build an op's result (and node) without calling ``Op.apply`` step aside while something
+# has replaced it (the profiler records every op call there): ``OP_ATTRS["apply"] is PLAIN_APPLY``.
+OP_ATTRS = Op.__dict__
+PLAIN_APPLY = OP_ATTRS["apply"]
+
+
 def once_differentiable(backward):
     """Run ``backward`` without recording; differentiating its result again raises."""
 

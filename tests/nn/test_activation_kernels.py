@@ -2,6 +2,7 @@
 kernel layer on and inside ``_jit.disabled()`` (the NumPy path): forward and backward, odd and block-crossing
 sizes, non-contiguous inputs, NaN/inf, fully masked softmax rows, float64 gradcheck. Each test also counts
 the kernel calls, so a dispatch that silently falls back to NumPy (or a kernel run with the layer off) fails."""
+import contextlib
 import math
 
 import numpy as np
@@ -250,6 +251,27 @@ def test_relu_backward_matches_torch_including_nan_outputs(layer, shape):
     assert_same(results[0], results[1])
     expect_calls(layer, "relu_backward")
     gradcheck_op(lambda lib, t: lib.relu(t), randn(3, 4) + 0.1)
+
+
+@needs_torch
+@pytest.mark.parametrize("transposed", [False, True])
+def test_relu_forward_and_backward_on_any_layout_match_torch(transposed):
+    """F.relu's recorded fast path (kernel or NumPy) on a C-contiguous and a transposed input, with -0.0."""
+    x = randn(4, 6)
+    x[0, :3] = [-0.0, 0.0, -2.0]
+    g = randn(6, 4) if transposed else randn(4, 6)
+    results = []
+    for lib in (ember, torch):
+        for mode in ((_jit.disabled(),) if lib is ember else ()) + (contextlib.nullcontext(),):
+            with mode:
+                xt = lib.tensor(x, requires_grad=True)
+                y = lib.nn.functional.relu(xt.T if transposed else xt)
+                y.backward(lib.tensor(g))
+                results.append((y.detach().numpy(), xt.grad.numpy()))
+    for other in results[:-1]:  # each ember path against torch (the last), -0.0 included
+        np.testing.assert_array_equal(other[0], results[-1][0])
+        np.testing.assert_array_equal(other[1], results[-1][1])
+        assert np.array_equal(np.signbit(other[0]), np.signbit(results[-1][0]))
 
 
 @needs_torch

@@ -3,7 +3,7 @@ import numpy as np
 
 from ... import _dtype as D
 from ..._tensor import Tensor
-from ...autograd.function import Op, _edge, saved_input
+from ...autograd.function import Op, OP_ATTRS, PLAIN_APPLY, _edge, saved_input
 from ...autograd.grad_mode import _enabled
 from ..._ops._util import type_name, compute_dtype
 
@@ -108,7 +108,7 @@ def linear(input, weight, bias=None):
     >>> F.linear(ember.ones(2, 3), ember.ones(4, 3)).shape
     torch.Size([2, 4])
     """
-    if input.__class__ is Tensor:
+    if input.__class__ is Tensor and OP_ATTRS["apply"] is PLAIN_APPLY:
         x, w = input._data, weight._data
         if (x.__class__ is np.ndarray and w.__class__ is np.ndarray and x.ndim == 2 and w.ndim == 2
                 and x.dtype in _FAST and w.dtype is x.dtype and x.shape[1] == w.shape[1]):

@@ -14,7 +14,7 @@ from ... import _jit
 from ..._device import array_module, as_array
 from ..._kernels import loss as _kernels
 from ..._tensor import Tensor
-from ...autograd.function import Op, _edge, edge_of, saved_input
+from ...autograd.function import Op, OP_ATTRS, PLAIN_APPLY, _edge, edge_of, saved_input
 from ...autograd.grad_mode import _enabled
 from ..._ops import elementwise as E
 from ..._ops._util import compute_dtype
@@ -398,7 +398,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             and (reduction == "mean" or reduction == "sum") and input.__class__ is Tensor
             and target.__class__ is Tensor and input._data.ndim == 2 and target._data.ndim == 1
             and target._data.dtype == np.int64 and input._data.dtype in _FAST_CE):
-        if _enabled[0] and input.requires_grad:
+        if _enabled[0] and input.requires_grad and OP_ATTRS["apply"] is PLAIN_APPLY:
             out = _record_index_xent(input, target, ignore_index, reduction)
             if out is not None:
                 return out
