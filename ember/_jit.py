@@ -52,7 +52,9 @@ def enabled_for(*arrays):
 
 def enabled():
     """Whether call sites should use the compiled kernels right now."""
-    return _state["on"] and available()
+    # (Numba loaded: the hot call sites skip available()'s frame)
+    numba = _state["numba"]
+    return _state["on"] and (numba is not None and numba is not False or available())
 
 
 @contextlib.contextmanager
