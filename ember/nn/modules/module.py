@@ -4,6 +4,7 @@ The call path is the hot loop of every model: ``__call__`` with no hooks registe
 to ``forward``. Parameters live in ``_parameters`` (read through ``__getattr__``, as in torch), so
 code that edits ``module._parameters`` directly keeps working.
 """
+import copy
 import functools
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
@@ -56,6 +57,31 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
 _pending_copies = [None]
 
 
+# True once any module has had a forward or backward hook: until then Module.__call__ goes straight
+# to forward without reading the module's four hook dicts (attribute reads on a Module are slow:
+# __getattr__ keeps CPython from specialising them). Never reset: later calls just check the dicts.
+_module_hooks_seen = [False]
+_HOOK_DICTS = ("_forward_pre_hooks", "_forward_hooks", "_backward_pre_hooks", "_backward_hooks")
+
+
+class _HookDict(OrderedDict):
+    """A module's forward/backward hook dict: storing a hook marks module hooks as seen (update,
+    setdefault and |= store through __setitem__ too). Pickles as a plain OrderedDict."""
+
+    def __setitem__(self, key, value):
+        _module_hooks_seen[0] = True
+        OrderedDict.__setitem__(self, key, value)
+
+    def __reduce__(self):
+        return OrderedDict, (), None, None, iter(self.items())
+
+    def __deepcopy__(self, memo):
+        new = memo[id(self)] = _HookDict()
+        for key, hook in self.items():
+            new[copy.deepcopy(key, memo)] = copy.deepcopy(hook, memo)
+        return new
+
+
 def _forward_unimplemented(self, *input):
     raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
@@ -89,9 +115,9 @@ class Module:
         # One dict update instead of routing each bookkeeping attribute through __setattr__.
         self.__dict__.update(
             training=True, _parameters={}, _buffers={}, _non_persistent_buffers_set=set(),
-            _backward_pre_hooks=OrderedDict(), _backward_hooks=OrderedDict(), _is_full_backward_hook=None,
-            _forward_hooks=OrderedDict(), _forward_hooks_with_kwargs=OrderedDict(),
-            _forward_hooks_always_called=OrderedDict(), _forward_pre_hooks=OrderedDict(),
+            _backward_pre_hooks=_HookDict(), _backward_hooks=_HookDict(), _is_full_backward_hook=None,
+            _forward_hooks=_HookDict(), _forward_hooks_with_kwargs=OrderedDict(),
+            _forward_hooks_always_called=OrderedDict(), _forward_pre_hooks=_HookDict(),
             _forward_pre_hooks_with_kwargs=OrderedDict(), _state_dict_hooks=OrderedDict(),
             _state_dict_pre_hooks=OrderedDict(), _load_state_dict_pre_hooks=OrderedDict(),
             _load_state_dict_post_hooks=OrderedDict(), _modules={})
@@ -278,6 +304,8 @@ class Module:
                     _remove_from(name, d, self._parameters, self._modules)
                     self.register_buffer(name, value, persistent)
                 else:
+                    if name in _HOOK_DICTS:  # a hook dict replaced wholesale
+                        _module_hooks_seen[0] = True
                     object.__setattr__(self, name, value)
 
     def __delattr__(self, name):
@@ -298,12 +326,17 @@ class Module:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        for name in ("_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_forward_hooks",
-                     "_forward_hooks_with_kwargs", "_forward_hooks_always_called", "_state_dict_hooks",
-                     "_state_dict_pre_hooks", "_load_state_dict_pre_hooks", "_load_state_dict_post_hooks",
-                     "_backward_pre_hooks", "_backward_hooks"):
+        for name in ("_forward_pre_hooks_with_kwargs", "_forward_hooks_with_kwargs", "_forward_hooks_always_called",
+                     "_state_dict_hooks", "_state_dict_pre_hooks", "_load_state_dict_pre_hooks",
+                     "_load_state_dict_post_hooks"):
             if name not in self.__dict__:
                 self.__dict__[name] = OrderedDict()
+        for name in _HOOK_DICTS:  # unpickled as plain OrderedDicts (or missing)
+            hooks = self.__dict__.get(name)
+            if not hooks:
+                self.__dict__[name] = _HookDict()
+            elif not isinstance(hooks, _HookDict):  # kept: pickled handles may refer to it
+                _module_hooks_seen[0] = True
         self.__dict__.setdefault("_non_persistent_buffers_set", set())
         self.__dict__.setdefault("_is_full_backward_hook", None)
 
@@ -705,7 +738,8 @@ class Module:
 
     # ------------------------------------------------------------------ calling
     def __call__(self, *args, **kwargs):
-        if not (self._forward_hooks or self._forward_pre_hooks or self._backward_hooks
+        if not (_module_hooks_seen[0] or _any_global_hooks[0]) or not (
+                self._forward_hooks or self._forward_pre_hooks or self._backward_hooks
                 or self._backward_pre_hooks or _any_global_hooks[0]):
             return self.forward(*args, **kwargs)
         return self._call_with_hooks(args, kwargs)
