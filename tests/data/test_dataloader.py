@@ -306,3 +306,39 @@ def test_persistent_workers_with_iterable_dataset():
 def test_pin_memory_is_accepted():
     out = list(ed.DataLoader(ed.TensorDataset(ember.arange(4)), batch_size=2, pin_memory=True))
     assert [b.tolist() for (b,) in out] == [[0, 1], [2, 3]]
+
+
+class Unpicklable(ed.Dataset):
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        return (lambda: i) if i == 2 else i
+
+
+def test_unpicklable_batch_reraised_and_the_epoch_goes_on():
+    """A worker whose batch cannot be pickled sends the error instead (nothing partial reaches its pipe)."""
+    it = iter(ed.DataLoader(Unpicklable(), batch_size=None, num_workers=2, collate_fn=lambda x: x))
+    assert next(it) == 0 and next(it) == 1
+    with pytest.raises(Exception, match="(?s)in DataLoader worker process 0.*(pickle|lambda)"):
+        next(it)
+    assert next(it) == 3
+    with pytest.raises(StopIteration):
+        next(it)
+    assert not multiprocessing.active_children()
+
+
+def test_no_file_descriptors_left_behind():
+    """Each worker's two pipes are closed when its epoch ends, early or not."""
+    loader = ed.DataLoader(Squares(8), batch_size=2, num_workers=2)
+    list(loader)
+    gc.collect()  # what earlier tests left for the collector
+    before = len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else None
+    for _ in range(5):
+        list(loader)
+    it = iter(loader)
+    next(it)
+    del it
+    if before is not None:
+        assert len(os.listdir("/proc/self/fd")) == before
+    assert not multiprocessing.active_children()

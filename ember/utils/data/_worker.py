@@ -1,17 +1,18 @@
 """The loop each DataLoader worker process runs, and what a worker knows about itself (get_worker_info).
 
-Messages from the main process on ``index_queue``:
+Each worker has two pipes of its own, read and written directly (no queue feeder threads: a thread per
+queue costs milliseconds to start every epoch, and each batch handed to one costs a thread switch).
+Messages from the main process on ``index_conn``:
     (epoch, task_id, index, slot)  fetch this batch, into shared-memory slot ``slot`` unless it is None
     ("resume", epoch)               persistent workers: start a new epoch (fresh iterator for an IterableDataset)
     "retire"                        no more tasks this epoch: exit once every result is written
     None                            exit now
-Replies on ``result_queue``: (epoch, task_id, worker_id, slot, data), where data is a batch (its arrays
+Replies on ``result_conn``: (epoch, task_id, worker_id, slot, data), where data is a batch (its arrays
 described by _shared.InSlot when it came through a slot), an ExceptionWrapper, _IterationEnd when an
 IterableDataset's copy in this worker is used up, or _Skipped for a task with a slot that was not run
 (every task with a slot is answered, so the main process knows when the slot is free again).
 """
 import os
-import queue
 import random
 import signal
 import sys
@@ -104,7 +105,7 @@ def _one_blas_thread():
         pass
 
 
-def _worker_loop(dataset, is_iterable, index_queue, result_queue, auto_collation, collate_fn, drop_last,
+def _worker_loop(dataset, is_iterable, index_conn, result_conn, auto_collation, collate_fn, drop_last,
                  base_seed, init_fn, worker_id, num_workers, parent_pid, slots=None):
     global _worker_info
     # Ctrl-C reaches the whole process group: let the main process handle it and shut us down
@@ -125,58 +126,62 @@ def _worker_loop(dataset, is_iterable, index_queue, result_queue, auto_collation
         init_error = ExceptionWrapper(sys.exc_info(), f"in DataLoader worker process {worker_id}")
 
     epoch = 0
-    ended = retiring = False
-    while True:
-        try:
-            msg = index_queue.get(timeout=_PARENT_CHECK_INTERVAL)
-        except queue.Empty:
-            if os.getppid() != parent_pid:  # the main process died: nobody will ever read our results
+    ended = False
+    try:
+        while True:
+            msg = _next_message(index_conn, parent_pid)
+            if msg is None or msg == "retire":  # exit now / no more tasks this epoch: every reply is sent already
                 return
-            continue
-        except (EOFError, OSError):
-            return
-        if msg is None:
-            break
-        if msg == "retire":
-            retiring = True
-            break
-        if msg[0] == "resume":
-            epoch, ended = msg[1], False
-            if init_error is None:
-                fetcher = create_fetcher(is_iterable, dataset, auto_collation, collate_fn, drop_last, arrays=True)
-            continue
-        task_epoch, task_id, index, slot = msg
-        if ended or task_epoch != epoch:
-            if slot is not None:
-                result_queue.put((task_epoch, task_id, worker_id, slot, _Skipped))
-            continue
-        if init_error is not None:
-            data, init_error = init_error, None
-        else:
-            try:
-                if slot is None:
-                    data = fetcher.fetch(index)
-                else:
-                    arena = slots.arena(slot)
-                    data = arena.pack(fetcher.fetch(index, arena.empty))
-            except StopIteration:
-                if not is_iterable:
-                    data = ExceptionWrapper(sys.exc_info(), f"in DataLoader worker process {worker_id}")
-                else:
-                    data, ended = _IterationEnd, True
-            except Exception:
-                data = ExceptionWrapper(sys.exc_info(), f"in DataLoader worker process {worker_id}")
-        try:
-            result_queue.put((task_epoch, task_id, worker_id, slot, data))
-        except Exception:  # e.g. the batch can't be pickled: say so rather than vanish
-            err = ExceptionWrapper(sys.exc_info(), f"in DataLoader worker process {worker_id}")
-            result_queue.put((task_epoch, task_id, worker_id, slot, err))
-        del data
-    if retiring:
-        # our feeder thread may still hold the queue's write lock, which all workers share: exiting
-        # before it lets go would leave the other workers unable to send anything
-        result_queue.close()
-        result_queue.join_thread()
-    else:  # shutdown: nobody may read what is left, and a full pipe must not keep us alive
-        result_queue.cancel_join_thread()
-        result_queue.close()
+            if msg[0] == "resume":
+                epoch, ended = msg[1], False
+                if init_error is None:
+                    fetcher = create_fetcher(is_iterable, dataset, auto_collation, collate_fn, drop_last, arrays=True)
+                continue
+            task_epoch, task_id, index, slot = msg
+            if ended or task_epoch != epoch:
+                if slot is not None:
+                    result_conn.send((task_epoch, task_id, worker_id, slot, _Skipped))
+                continue
+            if init_error is not None:
+                data, init_error = init_error, None
+            else:
+                data, ended = _run_task(fetcher, index, slot, slots, is_iterable, worker_id)
+            _send(result_conn, (task_epoch, task_id, worker_id, slot, data), worker_id)
+            del data
+    except (EOFError, OSError):  # the main process is gone or closed our pipes: nobody reads our results
+        return
+
+
+def _next_message(index_conn, parent_pid):
+    """The next message from the main process; None (exit) once the main process has died."""
+    while not index_conn.poll(_PARENT_CHECK_INTERVAL):
+        if os.getppid() != parent_pid:
+            return None
+    return index_conn.recv()
+
+
+def _run_task(fetcher, index, slot, slots, is_iterable, worker_id):
+    """(batch or ExceptionWrapper or _IterationEnd, whether this worker's IterableDataset ran out)."""
+    try:
+        if slot is None:
+            return fetcher.fetch(index), False
+        arena = slots.arena(slot)
+        return arena.pack(fetcher.fetch(index, arena.empty)), False
+    except StopIteration:
+        if is_iterable:
+            return _IterationEnd, True
+        return ExceptionWrapper(sys.exc_info(), f"in DataLoader worker process {worker_id}"), False
+    except Exception:
+        return ExceptionWrapper(sys.exc_info(), f"in DataLoader worker process {worker_id}"), False
+
+
+def _send(result_conn, reply, worker_id):
+    """Send a reply; a batch that cannot be pickled is replaced by the error saying so (send pickles the
+    whole message before writing a byte, so nothing partial reaches the pipe)."""
+    try:
+        result_conn.send(reply)
+    except (EOFError, OSError):
+        raise
+    except Exception:
+        err = ExceptionWrapper(sys.exc_info(), f"in DataLoader worker process {worker_id}")
+        result_conn.send(reply[:4] + (err,))

@@ -1,13 +1,13 @@
 """DataLoader: dataset -> sampler -> batch sampler -> fetcher -> collate, in this process or in worker processes.
 
-Worker processes fetch and collate batches into NumPy arrays and send them back through one result queue
+Worker processes fetch and collate batches into NumPy arrays and send them back through a pipe of their own
 (the arrays themselves through shared memory where they can, see _shared.py); the main process puts them
 back in order and wraps the arrays as tensors once.
 """
 import itertools
 import multiprocessing
+import multiprocessing.connection
 import os
-import queue
 import signal
 import time
 import weakref
@@ -205,24 +205,29 @@ class _MultiProcessIter(_BaseIter):
         self._prefetch = loader.prefetch_factor * self._num_workers
         self._timeout = loader.timeout
         self._in_order = loader.in_order
-        self._result_queue = ctx.Queue()
         # one slot per batch that can be in flight; mapped before the fork so that the workers share it
         self._slots = None
         if self._wrap and ctx.get_start_method() == "fork":
             self._slots = SharedSlots.create(self._prefetch)
         self._free_slots = list(range(self._slots.n)) if self._slots is not None else []
-        self._index_queues, self._workers = [], []
+        # two one-way pipes per worker, used directly: tasks out (a few hundred bytes each, never enough to
+        # fill a pipe) and replies back (the worker blocks until we read, which we always do while waiting)
+        self._index_conns, self._result_conns, self._workers = [], [], []
         self._retired = [False] * self._num_workers  # told to exit early, see _retire_idle_workers
         for i in range(self._num_workers):
-            index_queue = ctx.Queue()
-            index_queue.cancel_join_thread()  # never block our exit on indices a dead worker will not read
+            index_in, index_out = ctx.Pipe(duplex=False)
+            result_in, result_out = ctx.Pipe(duplex=False)
             w = ctx.Process(target=_worker._worker_loop, daemon=True,
-                            args=(self._dataset, self._is_iterable, index_queue, self._result_queue,
+                            args=(self._dataset, self._is_iterable, index_in, result_out,
                                   self._auto_collation, self._collate_fn, self._drop_last, self._base_seed,
                                   loader.worker_init_fn, i, self._num_workers, os.getpid(), self._slots))
             w.start()
-            self._index_queues.append(index_queue)
+            index_in.close()  # the worker's ends: closed here so that its exit shows as end-of-file
+            result_out.close()
+            self._index_conns.append(index_out)
+            self._result_conns.append(result_in)
             self._workers.append(w)
+        self._listening = dict(zip(self._result_conns, range(self._num_workers)))  # open reply pipes
         self._shut_down = False
         self._epoch = 0
         self._reset(first=True)
@@ -231,8 +236,8 @@ class _MultiProcessIter(_BaseIter):
         if not first:
             self._sampler_iter = iter(self._index_sampler)
             self._epoch += 1
-            for q in self._index_queues:
-                q.put(("resume", self._epoch))
+            for worker_id in range(self._num_workers):
+                self._send(worker_id, ("resume", self._epoch))
         self._send_idx = 0
         self._rcvd_idx = 0
         self._tasks = {}     # task id -> worker id, for every batch asked for and not yet handed out
@@ -256,9 +261,15 @@ class _MultiProcessIter(_BaseIter):
         while not self._active[worker_id]:
             worker_id = next(self._worker_cycle)
         slot = self._free_slots.pop() if self._free_slots else None  # None: the batch comes through the pipe
-        self._index_queues[worker_id].put((self._epoch, self._send_idx, index, slot))
+        self._send(worker_id, (self._epoch, self._send_idx, index, slot))
         self._tasks[self._send_idx] = worker_id
         self._send_idx += 1
+
+    def _send(self, worker_id, msg):
+        try:
+            self._index_conns[worker_id].send(msg)
+        except OSError:  # the worker is gone: _get_data reports it
+            pass
 
     def __next__(self):
         while True:
@@ -314,10 +325,10 @@ class _MultiProcessIter(_BaseIter):
         if self._persistent:
             return
         busy = {w for t, w in self._tasks.items() if t not in self._results}
-        for worker_id, q in enumerate(self._index_queues):
+        for worker_id in range(self._num_workers):
             if worker_id not in busy and not self._retired[worker_id]:
                 self._retired[worker_id] = True
-                q.put("retire")
+                self._send(worker_id, "retire")
 
     def _get_data(self):
         start = time.monotonic()
@@ -325,10 +336,11 @@ class _MultiProcessIter(_BaseIter):
             wait = _STATUS_CHECK_INTERVAL
             if self._timeout > 0:
                 wait = min(wait, max(0.0, self._timeout - (time.monotonic() - start)))
-            try:
-                return self._result_queue.get(timeout=wait)
-            except queue.Empty:
-                pass
+            for conn in multiprocessing.connection.wait(list(self._listening), wait):
+                try:
+                    return conn.recv()
+                except (EOFError, OSError):  # that worker has exited: a retired one, or a death reported below
+                    del self._listening[conn]
             if self._timeout > 0 and time.monotonic() - start >= self._timeout:
                 self._shutdown_workers(grace=0.0)
                 raise RuntimeError(f"DataLoader timed out after {self._timeout} seconds")
@@ -337,17 +349,20 @@ class _MultiProcessIter(_BaseIter):
                 self._shutdown_workers(grace=0.0)
                 raise RuntimeError(f"DataLoader worker (pid(s) {', '.join(str(w.pid) for w in dead)}) exited "
                                    f"unexpectedly{_exit_reason(dead)}") from None
+            if not self._listening:  # every worker has exited: wait for the exit codes, then say how
+                for w in self._workers:
+                    w.join(timeout=1.0)
+                if all(retired or w.is_alive() for w, retired in zip(self._workers, self._retired)):
+                    self._shutdown_workers(grace=0.0)
+                    raise RuntimeError("DataLoader workers exited with batches outstanding")
 
     def _shutdown_workers(self, grace=1.0):
         """Ask every worker to exit, give them ``grace`` seconds, then terminate what is left."""
         if self._shut_down:
             return
         self._shut_down = True
-        for q in self._index_queues:
-            try:
-                q.put(None)
-            except (OSError, ValueError):
-                pass
+        for worker_id in range(self._num_workers):
+            self._send(worker_id, None)
         deadline = time.monotonic() + grace
         for w in self._workers:
             w.join(timeout=max(0.0, deadline - time.monotonic()))
@@ -355,9 +370,8 @@ class _MultiProcessIter(_BaseIter):
             if w.is_alive():
                 w.terminate()
                 w.join(timeout=1.0)
-        for q in self._index_queues + [self._result_queue]:
-            q.cancel_join_thread()
-            q.close()
+        for conn in self._index_conns + self._result_conns:
+            conn.close()
 
     def __del__(self):
         if self.__dict__.get("_shut_down") is False:
