@@ -342,3 +342,17 @@ def test_no_file_descriptors_left_behind():
     if before is not None:
         assert len(os.listdir("/proc/self/fd")) == before
     assert not multiprocessing.active_children()
+
+
+class FreezeCount(ed.Dataset):
+    def __len__(self):
+        return 2
+
+    def __getitem__(self, i):
+        return gc.get_freeze_count()
+
+
+def test_workers_keep_the_collector_off_inherited_objects():
+    """gc passes in a forked worker would write into (and so copy) every page shared with the main process."""
+    assert all(n > 0 for n in ed.DataLoader(FreezeCount(), batch_size=None, num_workers=2))
+    assert gc.get_freeze_count() == 0  # the main process is left as it was

@@ -12,6 +12,7 @@ described by _shared.InSlot when it came through a slot), an ExceptionWrapper, _
 IterableDataset's copy in this worker is used up, or _Skipped for a task with a slot that was not run
 (every task with a slot is answered, so the main process knows when the slot is free again).
 """
+import gc
 import os
 import random
 import signal
@@ -108,6 +109,9 @@ def _one_blas_thread():
 def _worker_loop(dataset, is_iterable, index_conn, result_conn, auto_collation, collate_fn, drop_last,
                  base_seed, init_fn, worker_id, num_workers, parent_pid, slots=None):
     global _worker_info
+    # Objects inherited from the main process are never garbage here: keep the collector off them, as its
+    # passes write into every object they visit and so copy the pages fork shares with the main process
+    gc.freeze()
     # Ctrl-C reaches the whole process group: let the main process handle it and shut us down
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from ._fetch import create_fetcher
