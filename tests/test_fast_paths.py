@@ -86,6 +86,51 @@ def test_fast_mul_saves_inputs_with_version_check():
         y.sum().backward()
 
 
+@needs_torch
+def test_fast_mul_version_counters_made_at_save_match_torch():
+    # the operator gives each saved operand its version counter when it records: versions, the in-place
+    # check on either operand (and through a view made afterwards), and a second save all behave as torch's
+    for lib in (ember, torch):
+        a = lib.tensor([1.0, 2.0, 3.0]).requires_grad_()
+        b = lib.tensor([4.0, 5.0, 6.0])
+        y1, y2 = a * b, b * a
+        assert (a._version, b._version) == (0, 0)
+        y1.sum().backward()
+        b[:2].add_(1)  # a view made after the save shares b's counter
+        assert b._version == 1
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y2.sum().backward()
+    assert a.grad.tolist() == [4.0, 5.0, 6.0]
+
+
+@needs_torch
+def test_operator_takes_float32_dtype_objects_that_are_not_the_canonical_one():
+    # the operator tests float32 by identity first: an equal dtype object made separately takes the tuple test
+    other = np.dtype(np.float32).newbyteorder("=")
+    x = np.arange(6, dtype=np.float32).reshape(2, 3).view(other)
+    y = ember.from_numpy(x) * ember.from_numpy(x + 1)
+    assert y.dtype == ember.float32
+    np.testing.assert_array_equal(y.numpy(), (torch.from_numpy(x) * torch.from_numpy(x + 1)).numpy())
+
+
+@needs_torch
+def test_leaf_hooks_and_identity_survive_requires_grad_():
+    # requires_grad_() stores a leaf's autograd attributes on it: hooks, deepcopy, non-leaf grad_fn unchanged
+    import copy
+    for lib in (ember, torch):
+        seen = []
+        w = lib.tensor([1.0, 2.0]).requires_grad_()
+        w.register_hook(lambda g: g * 2)
+        w.register_post_accumulate_grad_hook(lambda t: seen.append(t.grad.tolist()))
+        (w * w).sum().backward()
+        assert seen == [[4.0, 8.0]] and w.grad.tolist() == [4.0, 8.0]
+        assert copy.deepcopy(w).grad_fn is None and copy.deepcopy(w).requires_grad
+        y = w * 3.0
+        assert y.requires_grad_().grad_fn is y.grad_fn and y.grad_fn is not None
+        p = lib.nn.Parameter(lib.ones(2))
+        assert p.grad_fn is None and p._version == 0
+
+
 def test_fast_mul_double_backward():
     x = ember.tensor([1.0, 2.0, 3.0], requires_grad=True)
     y = (x * x * x).sum()

@@ -6,7 +6,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor
-from ..autograd.function import Op
+from ..autograd.function import Op, record_binary
 from ..autograd.grad_mode import _enabled
 from ._util import install, compute_dtype, float_dtype_for, broadcast_shapes, edge_of, wrap_recorded, saved_constant
 from .inplace import inplace_method, write_out, apply_inplace
@@ -973,6 +973,7 @@ def _reflected_scalar(fn, scalar, tensor):
 # failure surfaces as ValueError), takes the general path, which gives torch's result and message.
 # tuples, float32 first: a dtype found by identity at the front costs less than a set's hash
 _NATIVE_FLOAT = tuple(np.dtype(t) for t in ("float32", "float64"))
+_F32 = _NATIVE_FLOAT[0]  # tested by identity before the tuple: float32 is the common case
 _NATIVE_ARITH = _NATIVE_FLOAT + tuple(np.dtype(t) for t in ("int64", "int32", "int16", "int8", "uint8"))
 _new = object.__new__
 
@@ -989,7 +990,7 @@ def _operator(ufunc, op, general, native, scalar_ok=None, saves=None):
         if other.__class__ is Tensor or isinstance(other, Tensor):  # the class test first: the common case
             b = other._data
             dt = a.dtype
-            if dt is not b.dtype or dt not in native:
+            if dt is not b.dtype or (dt is not _F32 and dt not in native):
                 return general(self, other)
             if _enabled[0]:
                 a_grad = self.requires_grad
@@ -998,7 +999,7 @@ def _operator(ufunc, op, general, native, scalar_ok=None, saves=None):
                 a_grad = b_grad = False
         elif other.__class__ is float or other.__class__ is int:
             dt = a.dtype
-            if dt not in _NATIVE_FLOAT or (scalar_ok is not None and not scalar_ok(other)):
+            if (dt is not _F32 and dt not in _NATIVE_FLOAT) or (scalar_ok is not None and not scalar_ok(other)):
                 return general(self, other)
             b = other
             a_grad = self.requires_grad if _enabled[0] else False
@@ -1022,9 +1023,10 @@ def _operator(ufunc, op, general, native, scalar_ok=None, saves=None):
                 ctx._edges = (edge_of(self), None)
                 ctx._saved = (saved_constant(other), None)
                 return wrap_recorded(out, ctx)
-            return op._record_binary(self, other, out, saves, a_grad, b_grad)
+            return record_binary(op, self, other, out, saves, a_grad, b_grad)
         t = _new(Tensor)
         t._data = out
+        t.requires_grad = False  # stored, not the class default: the next op's read of it is specialised
         return t
     method.__name__ = f"__{general.__name__}__"
     return method

@@ -437,6 +437,7 @@ class Op(Node):
             return out
         t = _new(Tensor)
         t._data = out if out.__class__ is _ND else _as_array(out)
+        t.requires_grad = False  # stored on the instance: see Tensor._wrap
         if cls.is_view:
             t._become_view_of(args[0], cls, args[1:])
         return t
@@ -494,42 +495,6 @@ class Op(Node):
         return t
 
     @classmethod
-    def _record_binary(cls, a, b, out, save_inputs, a_grad, b_grad):
-        """Record the node for ``cls(a, b)`` whose forward a fast path already computed as ``out``.
-
-        ``a`` is a tensor, ``b`` a tensor or a Python scalar, ``out`` a floating ndarray; ``a_grad`` and
-        ``b_grad`` are the operands' ``requires_grad`` (the caller has read them). The node is exactly
-        what ``_apply_recording`` builds for a forward that saves ``(a, b)`` (``save_inputs``) or
-        nothing, without running ``forward`` again. Tensor attributes are read once each: a class
-        default read through an instance is an unspecialised lookup on CPython 3.11.
-        """
-        ctx = _new(cls)
-        if a_grad:
-            d = a._data
-            fn = a.grad_fn
-            ea = (fn, a._out_nr, d.shape, d.dtype) if fn is not None else (a, 0, d.shape, d.dtype)
-        else:
-            ea = None
-        if b_grad:
-            d = b._data
-            fn = b.grad_fn
-            ctx._edges = (ea, (fn, b._out_nr, d.shape, d.dtype) if fn is not None else (b, 0, d.shape, d.dtype))
-        else:
-            ctx._edges = (ea, None)
-        if save_inputs:
-            va = a._vc
-            if isinstance(b, Tensor):
-                vb = b._vc
-                ctx._saved = ((_IN, a, va[0] if va is not None else 0, 0), (_IN, b, vb[0] if vb is not None else 0, 0))
-            else:
-                ctx._saved = ((_IN, a, va[0] if va is not None else 0, 0), (_CONST, b, 0, 0))
-        t = _new(Tensor)
-        t._data = out
-        t.requires_grad = True
-        t.grad_fn = ctx
-        return t
-
-    @classmethod
     def _record(cls, out, edges, saved=()):
         """The output tensor of a node for ``cls`` whose forward a fast path already ran: ``out`` one
         floating ndarray, ``edges`` one entry per forward argument (``edge_of`` or None, at least one
@@ -551,6 +516,48 @@ class Op(Node):
             grads = _materialize(self, grads)
         out = type(self).backward(self, *grads)
         return out if out.__class__ is tuple else (out,)
+
+
+def record_binary(cls, a, b, out, save_inputs, a_grad, b_grad):
+    """Record the node for ``cls(a, b)`` whose forward a fast path already computed as ``out``.
+
+    ``a`` is a tensor, ``b`` a tensor or a Python scalar, ``out`` a floating ndarray; ``a_grad`` and
+    ``b_grad`` are the operands' ``requires_grad`` (the caller has read them). The node is exactly
+    what ``_apply_recording`` builds for a forward that saves ``(a, b)`` (``save_inputs``) or
+    nothing, without running ``forward`` again. Tensor attributes are read once each: a class
+    default read through an instance is an unspecialised lookup on CPython 3.11.
+    """
+    ctx = _new(cls)
+    if a_grad:
+        d = a._data
+        fn = a.grad_fn
+        ea = (fn, a._out_nr, d.shape, d.dtype) if fn is not None else (a, 0, d.shape, d.dtype)
+    else:
+        ea = None
+    if b_grad:
+        d = b._data
+        fn = b.grad_fn
+        ctx._edges = (ea, (fn, b._out_nr, d.shape, d.dtype) if fn is not None else (b, 0, d.shape, d.dtype))
+    else:
+        ctx._edges = (ea, None)
+    if save_inputs:
+        # A saved operand gets its version counter now (as _version_counter() would later): stored on the
+        # instance, the next save of it and the backward's version check read it specialised.
+        va = a._vc
+        if va is None:
+            va = a._vc = [0]
+        if b.__class__ is Tensor or isinstance(b, Tensor):
+            vb = b._vc
+            if vb is None:
+                vb = b._vc = [0]
+            ctx._saved = ((_IN, a, va[0], 0), (_IN, b, vb[0], 0))
+        else:
+            ctx._saved = ((_IN, a, va[0], 0), (_CONST, b, 0, 0))
+    t = _new(Tensor)
+    t._data = out
+    t.requires_grad = True
+    t.grad_fn = ctx
+    return t
 
 
 # Fast paths that build an op's result (and node) without calling ``Op.apply`` step aside while something
