@@ -26,7 +26,7 @@ class _GradModeContext:
 
     _args = ()
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, exc_value, traceback):  # named: no *args tuple per block
         _enabled[0] = self._prev
         return False
 
@@ -74,7 +74,7 @@ class inference_mode(_GradModeContext):
             _enabled[0] = False
             _inference[0] = True
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, exc_value, traceback):
         _enabled[0] = self._prev
         _inference[0] = self._prev_inf
         return False

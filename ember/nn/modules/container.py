@@ -6,7 +6,8 @@ from itertools import chain
 
 from ..._tensor import Tensor
 from ..parameter import Parameter
-from .module import Module, _addindent
+from ._hooks import _any_global_hooks
+from .module import Module, _addindent, _module_hooks_seen
 
 __all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
 
@@ -16,6 +17,9 @@ def _abs_index(idx, n):
     if not -n <= idx < n:
         raise IndexError(f"index {idx} is out of range")
     return idx + n if idx < 0 else idx
+
+
+_module_call = Module.__call__
 
 
 class Sequential(Module):
@@ -131,7 +135,11 @@ class Sequential(Module):
 
     def forward(self, input):
         for module in self._modules.values():
-            input = module(input)
+            if type(module).__call__ is _module_call and not (_module_hooks_seen[0] or _any_global_hooks[0]):
+                # what Module.__call__ does while no module has hooks, without its call (~2k instructions)
+                input = module.forward(input)
+            else:
+                input = module(input)
         return input
 
 
