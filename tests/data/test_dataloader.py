@@ -328,8 +328,70 @@ def test_unpicklable_batch_reraised_and_the_epoch_goes_on():
     assert not multiprocessing.active_children()
 
 
+_LARGE_TASKS = """
+import sys
+from ember.utils import data as ed
+
+class Ints(ed.Dataset):
+    def __len__(self):
+        return 120000
+
+    def __getitem__(self, i):
+        return i
+
+def as_floats(batch):  # a list, not arrays: the batch comes back through the worker's pipe
+    return [float(i) for i in batch]
+
+loader = ed.DataLoader(Ints(), batch_size=30000, num_workers=2, collate_fn=as_floats)
+print(sum(sum(b) for b in loader))
+"""
+
+
+def test_large_index_lists_with_large_batches_do_not_deadlock():
+    """Tasks larger than a pipe's buffer while a worker is blocked sending a large batch: the main
+    process must never block handing out a task (it hung when tasks went through a plain pipe)."""
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, "-c", _LARGE_TASKS], capture_output=True, text=True, timeout=120,
+                          cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    assert done.returncode == 0, done.stderr
+    assert float(done.stdout) == float(sum(range(120000)))
+
+
+_MAIN_DIES = _LARGE_TASKS.replace("print(sum(sum(b) for b in loader))", """
+import os, time
+it = iter(loader)
+print(" ".join(str(w.pid) for w in it._workers), flush=True)
+time.sleep(1.5)  # the workers are now blocked sending batches larger than their pipes hold
+os._exit(0)      # the main process dies without shutting them down
+""")
+
+
+def _running(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc")
+def test_workers_blocked_on_a_batch_exit_when_the_main_process_dies():
+    """No process but the main one holds a reply pipe's read end, so a blocked worker gets a broken pipe."""
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, "-c", _MAIN_DIES], capture_output=True, text=True, timeout=60,
+                          cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    pids = [int(p) for p in done.stdout.split()]
+    assert len(pids) == 2, done.stderr
+    deadline = time.monotonic() + 15
+    while any(_running(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_running(p) for p in pids)
+
+
 def test_no_file_descriptors_left_behind():
-    """Each worker's two pipes are closed when its epoch ends, early or not."""
+    """Each worker's task queue and reply pipe are closed when its epoch ends, early or not."""
     loader = ed.DataLoader(Squares(8), batch_size=2, num_workers=2)
     list(loader)
     gc.collect()  # what earlier tests left for the collector

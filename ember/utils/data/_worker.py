@@ -1,8 +1,9 @@
 """The loop each DataLoader worker process runs, and what a worker knows about itself (get_worker_info).
 
-Each worker has two pipes of its own, read and written directly (no queue feeder threads: a thread per
-queue costs milliseconds to start every epoch, and each batch handed to one costs a thread switch).
-Messages from the main process on ``index_conn``:
+Messages from the main process come on ``index_queue`` (a queue: its feeder thread means the main process
+never blocks handing out a task, however large its index list, while this worker is blocked sending it a
+result); replies go back on a pipe of this worker's own, written directly (no feeder thread to start every
+epoch and to switch to per batch). Messages on ``index_queue``:
     (epoch, task_id, index, slot)  fetch this batch, into shared-memory slot ``slot`` unless it is None
     ("resume", epoch)               persistent workers: start a new epoch (fresh iterator for an IterableDataset)
     "retire"                        no more tasks this epoch: exit once every result is written
@@ -14,6 +15,7 @@ IterableDataset's copy in this worker is used up, or _Skipped for a task with a 
 """
 import gc
 import os
+import queue
 import random
 import signal
 import sys
@@ -106,9 +108,13 @@ def _one_blas_thread():
         pass
 
 
-def _worker_loop(dataset, is_iterable, index_conn, result_conn, auto_collation, collate_fn, drop_last,
-                 base_seed, init_fn, worker_id, num_workers, parent_pid, slots=None):
+def _worker_loop(dataset, is_iterable, index_queue, result_conn, auto_collation, collate_fn, drop_last,
+                 base_seed, init_fn, worker_id, num_workers, parent_pid, slots=None, main_reply_ends=()):
     global _worker_info
+    # The reply pipes' read ends a fork copied into this process (ours and earlier workers'): closed, so that
+    # once the main process is gone a worker blocked sending a large batch gets a broken pipe, not a hang
+    for conn in main_reply_ends:
+        conn.close()
     # Objects inherited from the main process are never garbage here: keep the collector off them, as its
     # passes write into every object they visit and so copy the pages fork shares with the main process
     gc.freeze()
@@ -133,7 +139,7 @@ def _worker_loop(dataset, is_iterable, index_conn, result_conn, auto_collation, 
     ended = False
     try:
         while True:
-            msg = _next_message(index_conn, parent_pid)
+            msg = _next_message(index_queue, parent_pid)
             if msg is None or msg == "retire":  # exit now / no more tasks this epoch: every reply is sent already
                 return
             if msg[0] == "resume":
@@ -156,12 +162,14 @@ def _worker_loop(dataset, is_iterable, index_conn, result_conn, auto_collation, 
         return
 
 
-def _next_message(index_conn, parent_pid):
+def _next_message(index_queue, parent_pid):
     """The next message from the main process; None (exit) once the main process has died."""
-    while not index_conn.poll(_PARENT_CHECK_INTERVAL):
-        if os.getppid() != parent_pid:
-            return None
-    return index_conn.recv()
+    while True:
+        try:
+            return index_queue.get(timeout=_PARENT_CHECK_INTERVAL)
+        except queue.Empty:
+            if os.getppid() != parent_pid:
+                return None
 
 
 def _run_task(fetcher, index, slot, slots, is_iterable, worker_id):

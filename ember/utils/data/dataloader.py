@@ -210,21 +210,24 @@ class _MultiProcessIter(_BaseIter):
         if self._wrap and ctx.get_start_method() == "fork":
             self._slots = SharedSlots.create(self._prefetch)
         self._free_slots = list(range(self._slots.n)) if self._slots is not None else []
-        # two one-way pipes per worker, used directly: tasks out (a few hundred bytes each, never enough to
-        # fill a pipe) and replies back (the worker blocks until we read, which we always do while waiting)
-        self._index_conns, self._result_conns, self._workers = [], [], []
+        # per worker: a task queue (its feeder thread never lets a put block us, whatever the size of the
+        # index list, while the worker is blocked sending us a result) and a one-way reply pipe, written
+        # directly by the worker (it blocks until we read, which we always do while waiting)
+        self._index_queues, self._result_conns, self._workers = [], [], []
         self._retired = [False] * self._num_workers  # told to exit early, see _retire_idle_workers
         for i in range(self._num_workers):
-            index_in, index_out = ctx.Pipe(duplex=False)
+            index_queue = ctx.Queue()
+            index_queue.cancel_join_thread()  # never block our exit on tasks a dead worker will not read
             result_in, result_out = ctx.Pipe(duplex=False)
+            inherited = self._result_conns + [result_in] if ctx.get_start_method() == "fork" else []
             w = ctx.Process(target=_worker._worker_loop, daemon=True,
-                            args=(self._dataset, self._is_iterable, index_in, result_out,
+                            args=(self._dataset, self._is_iterable, index_queue, result_out,
                                   self._auto_collation, self._collate_fn, self._drop_last, self._base_seed,
-                                  loader.worker_init_fn, i, self._num_workers, os.getpid(), self._slots))
+                                  loader.worker_init_fn, i, self._num_workers, os.getpid(), self._slots,
+                                  inherited))
             w.start()
-            index_in.close()  # the worker's ends: closed here so that its exit shows as end-of-file
-            result_out.close()
-            self._index_conns.append(index_out)
+            result_out.close()  # the worker's end: closed here so that its exit shows as end-of-file
+            self._index_queues.append(index_queue)
             self._result_conns.append(result_in)
             self._workers.append(w)
         self._listening = dict(zip(self._result_conns, range(self._num_workers)))  # open reply pipes
@@ -267,8 +270,8 @@ class _MultiProcessIter(_BaseIter):
 
     def _send(self, worker_id, msg):
         try:
-            self._index_conns[worker_id].send(msg)
-        except OSError:  # the worker is gone: _get_data reports it
+            self._index_queues[worker_id].put(msg)
+        except (OSError, ValueError):  # the queue is closed: _get_data reports a dead worker
             pass
 
     def __next__(self):
@@ -370,7 +373,9 @@ class _MultiProcessIter(_BaseIter):
             if w.is_alive():
                 w.terminate()
                 w.join(timeout=1.0)
-        for conn in self._index_conns + self._result_conns:
+        for q in self._index_queues:
+            q.close()
+        for conn in self._result_conns:
             conn.close()
 
     def __del__(self):
